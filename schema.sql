@@ -1,0 +1,99 @@
+-- outboxctl SQLite schema: the public contract between applications and the relay.
+--
+-- Applications insert rows into "OutboxMessage" in the same transaction as their business data.
+-- They only need to write Id, Type, Content and OccuredOnUtc; every other column has a default.
+--
+-- Times are UTC text in the form 'YYYY-MM-DD HH:MM:SS.ffffff' (what SQLite's
+-- strftime('%Y-%m-%d %H:%M:%f', 'now') and EF Core write, fraction optional). Text in this form sorts
+-- in time order. Ids are UUID text; time-ordered ones (UUIDv7) keep the primary key index compact.
+--
+-- The table name "OutboxMessage" is replaced by the configured name (`table` in outboxctl.toml).
+-- Applying this file is idempotent; outboxctl adds missing columns to a table of the original
+-- design before it runs this file.
+
+CREATE TABLE IF NOT EXISTS "OutboxMessage" (
+    Id               TEXT    NOT NULL PRIMARY KEY,
+    Type             TEXT    NOT NULL,
+    Content          TEXT    NOT NULL,
+    OccuredOnUtc     TEXT    NOT NULL,
+    -- Set exactly when every destination accepted the message. NULL = not processed.
+    ProcessedOnUtc   TEXT    NULL,
+    -- The last failure; cleared on success, so "Error IS NOT NULL" means "currently failing".
+    Error            TEXT    NULL,
+    -- Deliveries started so far (counted at claim time, so a crash mid-delivery counts too).
+    Attempts         INTEGER NOT NULL DEFAULT 0,
+    -- Not tried again before this time. NULL = due now. While claimed, the lease expiry.
+    NextAttemptOnUtc TEXT    NULL,
+    -- The relay instance holding the claim, and until when. A claim past its expiry is taken over.
+    LockedBy         TEXT    NULL,
+    LockedUntilUtc   TEXT    NULL,
+    -- Set when the attempts ran out or the failure was permanent: the message no longer competes.
+    DeadOnUtc        TEXT    NULL,
+    LastAttemptOnUtc TEXT    NULL
+);
+
+-- Claiming the next due batch walks only unprocessed, live rows, in arrival order; processed rows
+-- never enter this index however many pile up. NextAttemptOnUtc is included so the due filter is
+-- answered from the index.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_due"
+    ON "OutboxMessage" (OccuredOnUtc, NextAttemptOnUtc)
+    WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL;
+
+-- stats and list over unprocessed rows (pending, retrying, dead) by type.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_unprocessed"
+    ON "OutboxMessage" (Type, DeadOnUtc, Error IS NOT NULL)
+    WHERE ProcessedOnUtc IS NULL;
+
+-- purge and "list --processed" walk processed rows by processing time.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_processed"
+    ON "OutboxMessage" (ProcessedOnUtc)
+    WHERE ProcessedOnUtc IS NOT NULL;
+
+-- Every failed attempt, so the history of errors is kept (the original kept only the last one).
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Attempt" (
+    MessageId     TEXT    NOT NULL,
+    Attempt       INTEGER NOT NULL,
+    Destination   TEXT    NULL,
+    FailedOnUtc   TEXT    NOT NULL,
+    Error         TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Attempt_message"
+    ON "OutboxMessage_Attempt" (MessageId);
+
+-- Destinations that already accepted a message routed to several, so a retry skips them.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
+    MessageId      TEXT NOT NULL,
+    Destination    TEXT NOT NULL,
+    DeliveredOnUtc TEXT NOT NULL,
+    PRIMARY KEY (MessageId, Destination)
+);
+
+-- Processed counts per type, kept by triggers so `stats` never scans processed rows.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Processed" (
+    Type      TEXT    NOT NULL PRIMARY KEY,
+    Processed INTEGER NOT NULL
+);
+
+CREATE TRIGGER IF NOT EXISTS "tr_OutboxMessage_processed_insert"
+AFTER INSERT ON "OutboxMessage" WHEN NEW.ProcessedOnUtc IS NOT NULL
+BEGIN
+    INSERT INTO "OutboxMessage_Processed" (Type, Processed) VALUES (NEW.Type, 1)
+    ON CONFLICT (Type) DO UPDATE SET Processed = Processed + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS "tr_OutboxMessage_processed_update"
+AFTER UPDATE OF ProcessedOnUtc, Type ON "OutboxMessage"
+WHEN (OLD.ProcessedOnUtc IS NULL) <> (NEW.ProcessedOnUtc IS NULL) OR OLD.Type <> NEW.Type
+BEGIN
+    UPDATE "OutboxMessage_Processed" SET Processed = Processed - 1
+    WHERE OLD.ProcessedOnUtc IS NOT NULL AND Type = OLD.Type;
+    INSERT INTO "OutboxMessage_Processed" (Type, Processed)
+    SELECT NEW.Type, 1 WHERE NEW.ProcessedOnUtc IS NOT NULL
+    ON CONFLICT (Type) DO UPDATE SET Processed = Processed + 1;
+END;
+
+CREATE TRIGGER IF NOT EXISTS "tr_OutboxMessage_processed_delete"
+AFTER DELETE ON "OutboxMessage" WHEN OLD.ProcessedOnUtc IS NOT NULL
+BEGIN
+    UPDATE "OutboxMessage_Processed" SET Processed = Processed - 1 WHERE Type = OLD.Type;
+END;

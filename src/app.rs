@@ -1,0 +1,107 @@
+//! The application side of the pattern: aggregates record domain events, and saving a unit of
+//! work writes the business rows and the recorded events as outbox messages in ONE transaction.
+//! This is the original design's EF Core interceptor, done explicitly.
+//!
+//! ```no_run
+//! use outboxctl::app::{Aggregate, DomainEvent, Events, UnitOfWork};
+//! # use outboxctl::store::{self, StoreOptions};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! #[derive(serde::Serialize)]
+//! struct OrderPlaced { order_id: u64 }
+//! impl DomainEvent for OrderPlaced { const TYPE: &'static str = "OrderPlaced"; }
+//!
+//! struct Order { id: u64, events: Events }
+//! impl Aggregate for Order { fn events(&mut self) -> &mut Events { &mut self.events } }
+//!
+//! # let mut store = store::open("shop.db", &StoreOptions { table: "OutboxMessage".into(), busy_timeout: std::time::Duration::from_secs(5) })?;
+//! let mut order = Order { id: 7, events: Events::default() };
+//! order.events.record(OrderPlaced { order_id: order.id })?;
+//! let mut uow = UnitOfWork::begin(store.as_mut())?;
+//! uow.execute("INSERT INTO Orders (Id) VALUES ($1)", &[(order.id as i64).into()])?;
+//! uow.save(&mut order);
+//! uow.commit()?; // the Orders row and the OrderPlaced message, or neither
+//! # Ok(()) }
+//! ```
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::model::NewMessage;
+use crate::store::{SqlValue, Store, Transaction};
+
+/// An event with a stable type name, stored as the message's `Type`.
+pub trait DomainEvent: Serialize {
+    const TYPE: &'static str;
+}
+
+/// Events an aggregate has recorded and not yet saved.
+#[derive(Debug, Default)]
+pub struct Events(Vec<NewMessage>);
+
+impl Events {
+    /// Records an event now; it is written when the aggregate is saved.
+    pub fn record<E: DomainEvent>(&mut self, event: E) -> Result<(), serde_json::Error> {
+        self.record_at(event, Utc::now())
+    }
+
+    pub fn record_at<E: DomainEvent>(
+        &mut self,
+        event: E,
+        at: DateTime<Utc>,
+    ) -> Result<(), serde_json::Error> {
+        let content = serde_json::to_string(&event)?;
+        self.0.push(NewMessage::new(E::TYPE, content, at));
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn take(&mut self) -> Vec<NewMessage> {
+        std::mem::take(&mut self.0)
+    }
+}
+
+/// Anything that records domain events.
+pub trait Aggregate {
+    fn events(&mut self) -> &mut Events;
+}
+
+/// A transaction for business rows plus the events of the aggregates saved in it.
+pub struct UnitOfWork<'s> {
+    tx: Box<dyn Transaction + 's>,
+    pending: Vec<NewMessage>,
+}
+
+impl<'s> UnitOfWork<'s> {
+    pub fn begin(store: &'s mut dyn Store) -> Result<Self, StoreError> {
+        Ok(UnitOfWork {
+            tx: store.begin()?,
+            pending: Vec::new(),
+        })
+    }
+
+    /// Writes business rows. Parameters are `$1, $2, …` on every backend.
+    pub fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        self.tx.execute(sql, params)
+    }
+
+    /// Takes the aggregate's recorded events into this unit of work.
+    pub fn save(&mut self, aggregate: &mut dyn Aggregate) {
+        self.pending.extend(aggregate.events().take());
+    }
+
+    /// Adds a message that belongs to no aggregate.
+    pub fn add(&mut self, message: NewMessage) {
+        self.pending.push(message);
+    }
+
+    /// Writes the events as outbox messages and commits everything. On error nothing is kept.
+    pub fn commit(mut self) -> Result<Vec<NewMessage>, StoreError> {
+        self.tx.insert_messages(&self.pending)?;
+        self.tx.commit()?;
+        Ok(self.pending)
+    }
+}

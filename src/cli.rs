@@ -1,0 +1,213 @@
+//! The command line, as clap definitions only. Doc comments are the help text.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Deliver transactional-outbox events reliably, and watch and repair the flow.
+///
+/// Applications write events into the outbox table in the same transaction as their data;
+/// outboxctl claims them in batches, hands each to its destination, and marks it processed only
+/// after the destination accepted it.
+#[derive(Debug, Parser)]
+#[command(name = "outboxctl", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// SQLite database file (created with the schema if missing)
+    #[arg(
+        long,
+        short = 'd',
+        global = true,
+        env = "OUTBOX_DATABASE",
+        value_name = "PATH|URL"
+    )]
+    pub database: Option<String>,
+
+    /// Config file [default: ./outboxctl.toml if it exists]
+    #[arg(long, short = 'c', global = true, env = "OUTBOX_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Name of the outbox table [default: OutboxMessage]
+    #[arg(long, global = true, env = "OUTBOX_TABLE", value_name = "NAME")]
+    pub table: Option<String>,
+
+    /// Output format of commands that print data
+    #[arg(long, global = true, value_enum, env = "OUTBOX_FORMAT", default_value_t = Format::Table)]
+    pub format: Format,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr, and no summary on stdout for process-once
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    Init(InitArgs),
+    #[command(subcommand)]
+    Emit(EmitCommand),
+    ProcessOnce(ProcessOnceArgs),
+    Run(RunArgs),
+    List(ListArgs),
+    Show(ShowArgs),
+    Stats(StatsArgs),
+    Retry(RetryArgs),
+    Purge(PurgeArgs),
+    Completions(CompletionsArgs),
+}
+
+/// Create or upgrade the outbox schema; adopts a table of the original design. Idempotent.
+#[derive(Debug, Args)]
+pub struct InitArgs {}
+
+/// Write events into the outbox, each in one transaction with its business rows
+#[derive(Debug, Subcommand)]
+pub enum EmitCommand {
+    UserRegistered(EmitUserArgs),
+    Event(EmitEventArgs),
+}
+
+/// Register sample users: a Users row and a UserRegistered message, in one transaction each
+#[derive(Debug, Args)]
+pub struct EmitUserArgs {
+    /// Email of the user (unique); generated when omitted
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Display name of the user
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How many users to register (emails are generated)
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+}
+
+/// Emit one event of any type with JSON content
+#[derive(Debug, Args)]
+pub struct EmitEventArgs {
+    /// Event type, e.g. OrderPlaced
+    #[arg(value_name = "TYPE")]
+    pub event_type: String,
+    /// JSON content: inline text, @FILE to read a file, or - to read stdin
+    pub content: String,
+}
+
+/// Claim one batch of due messages, deliver them, record the outcomes, exit (for cron)
+#[derive(Debug, Args)]
+pub struct ProcessOnceArgs {
+    /// Messages to claim [default: 20, or batch_size in the config]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_size: Option<u64>,
+}
+
+/// Process batches in a loop until SIGINT or SIGTERM
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Poll at least this often, e.g. 500ms, 10s, 1m; new messages wake the relay sooner
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "cron")]
+    pub every: Option<Duration>,
+    /// Process on a cron schedule instead (UTC), e.g. "* * * * *"
+    #[arg(long, value_name = "EXPR")]
+    pub cron: Option<String>,
+    /// Messages to claim per batch [default: 20, or batch_size in the config]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_size: Option<u64>,
+}
+
+/// List messages (default: unprocessed, oldest first)
+#[derive(Debug, Args)]
+#[group(id = "which", multiple = false)]
+pub struct ListArgs {
+    /// Not processed yet, dead ones included (ProcessedOnUtc IS NULL), oldest first
+    #[arg(long, group = "which")]
+    pub unprocessed: bool,
+    /// Currently failing, retrying or dead (Error IS NOT NULL), oldest first
+    #[arg(long, group = "which")]
+    pub failed: bool,
+    /// Out of attempts or permanently failed, oldest first
+    #[arg(long, group = "which")]
+    pub dead: bool,
+    /// Delivered, most recently processed first
+    #[arg(long, group = "which")]
+    pub processed: bool,
+    /// Only this event type
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_type: Option<String>,
+    /// At most this many rows
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: u64,
+}
+
+/// Show every field of one message, its full content and its error history
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Message id
+    pub id: String,
+}
+
+/// Print counts by state and type, and the age of the oldest unprocessed message
+#[derive(Debug, Args)]
+pub struct StatsArgs {}
+
+/// Make failed or dead messages due now
+#[derive(Debug, Args)]
+#[group(id = "select", required = true, multiple = false)]
+pub struct RetryArgs {
+    /// Every failing message that is not dead
+    #[arg(long, group = "select")]
+    pub failed: bool,
+    /// Every dead message (they get a fresh set of attempts)
+    #[arg(long, group = "select")]
+    pub dead: bool,
+    /// These messages
+    #[arg(long, group = "select", num_args = 1.., value_name = "ID")]
+    pub id: Vec<String>,
+    /// Only count what would be retried
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Delete processed messages older than a duration (never unprocessed, failing or dead ones)
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Age of processing past which a processed message is deleted, e.g. 7d, 12h
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub older_than: Duration,
+    /// Only count what would be deleted
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// Print a shell completion script
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d =
+        humantime::parse_duration(s).map_err(|e| format!("{e} (write durations like 500ms, 30s, 5m, 7d)"))?;
+    if d.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(d)
+}

@@ -1,0 +1,16 @@
+use anyhow::Result;
+
+use super::Context;
+use crate::cli::InitArgs;
+use crate::output::InitReport;
+
+pub fn run(_: &InitArgs, ctx: &Context) -> Result<()> {
+    let mut store = ctx.open_store()?;
+    store.init()?;
+    ctx.printer.print(&InitReport {
+        backend: store.backend(),
+        database: ctx.config.database.clone(),
+        table: ctx.config.store.table.clone(),
+    })?;
+    Ok(())
+}

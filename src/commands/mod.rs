@@ -1,0 +1,108 @@
+//! One module per subcommand, each with a `run` taking its args and the shared [`Context`].
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+
+use crate::cli::{Cli, Command, EmitCommand};
+use crate::config::Config;
+use crate::output::{Printer, Style};
+use crate::store::{self, Store};
+use crate::time::{Clock, FixedClock, SystemClock};
+
+mod completions;
+mod emit;
+mod init;
+mod list;
+mod process_once;
+mod purge;
+mod retry;
+mod run;
+mod show;
+mod stats;
+
+/// What every command gets: the validated config, the printer and the clock.
+pub struct Context {
+    pub config: Config,
+    pub printer: Printer,
+    pub clock: Box<dyn Clock>,
+}
+
+impl Context {
+    pub fn new(config: Config) -> Self {
+        let printer = Printer {
+            format: config.format,
+            style: Style {
+                tty: config.stdout_tty,
+                color: config.color,
+            },
+        };
+        let clock: Box<dyn Clock> = match config.now {
+            Some(t) => Box::new(FixedClock(t)),
+            None => Box::new(SystemClock),
+        };
+        Context {
+            config,
+            printer,
+            clock,
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    pub fn open_store(&self) -> Result<Box<dyn Store>> {
+        Ok(store::open(&self.config.database, &self.config.store)?)
+    }
+
+    /// SIGINT and SIGTERM set the returned flag instead of killing the process, so the relay
+    /// can finish the message in flight; a second SIGINT exits at once.
+    pub fn stop_on_signals(&self) -> Result<Arc<AtomicBool>> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let stop = Arc::new(AtomicBool::new(false));
+        for sig in [SIGINT, SIGTERM] {
+            signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))?;
+            signal_hook::flag::register(sig, Arc::clone(&stop))?;
+        }
+        Ok(stop)
+    }
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    if let Command::Completions(args) = &cli.command {
+        // Needs no config, so it works anywhere (packaging, a fresh shell).
+        return completions::run(args);
+    }
+    let config = Config::load(&cli.global)?;
+    let ctx = Context::new(config);
+    match &cli.command {
+        Command::Init(args) => init::run(args, &ctx),
+        Command::Emit(EmitCommand::UserRegistered(args)) => emit::user_registered(args, &ctx),
+        Command::Emit(EmitCommand::Event(args)) => emit::event(args, &ctx),
+        Command::ProcessOnce(args) => process_once::run(args, &ctx),
+        Command::Run(args) => run::run(args, &ctx),
+        Command::List(args) => list::run(args, &ctx),
+        Command::Show(args) => show::run(args, &ctx),
+        Command::Stats(args) => stats::run(args, &ctx),
+        Command::Retry(args) => retry::run(args, &ctx),
+        Command::Purge(args) => purge::run(args, &ctx),
+        Command::Completions(_) => unreachable!("handled above"),
+    }
+}
+
+/// A progress bar on stderr when it is a terminal and the output is not JSON; hidden otherwise.
+pub fn progress(ctx: &Context, len: u64, what: &str) -> indicatif::ProgressBar {
+    if !ctx.config.progress || len < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} ({per_sec}, {eta})")
+            .expect("a valid template"),
+    );
+    bar.set_message(what.to_owned());
+    bar
+}

@@ -1,0 +1,252 @@
+//! CLI flags, environment and the config file merged into one validated [`Config`].
+//! This is the only module that reads the environment (clap's `env = …` attributes aside).
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::cli::{Format, GlobalArgs};
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::sink::SinkConfig;
+use crate::store::StoreOptions;
+
+pub const DEFAULT_DATABASE: &str = "outbox.db";
+pub const DEFAULT_CONFIG: &str = "outboxctl.toml";
+pub const DEFAULT_TABLE: &str = "OutboxMessage";
+pub const DEFAULT_BATCH_SIZE: usize = 20;
+
+/// The config file as written. Every key is optional; flags override it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<String>,
+    table: Option<String>,
+    batch_size: Option<usize>,
+    #[serde(default, deserialize_with = "de_duration")]
+    lease: Option<Duration>,
+    #[serde(default, deserialize_with = "de_duration")]
+    busy_timeout: Option<Duration>,
+    #[serde(default, deserialize_with = "de_duration")]
+    every: Option<Duration>,
+    #[serde(default)]
+    retry: FileRetry,
+    #[serde(default)]
+    sinks: BTreeMap<String, SinkConfig>,
+    #[serde(default)]
+    routes: BTreeMap<String, OneOrMany>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRetry {
+    max_attempts: Option<u32>,
+    #[serde(default, deserialize_with = "de_duration")]
+    backoff: Option<Duration>,
+    #[serde(default, deserialize_with = "de_duration")]
+    max_backoff: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    humantime::parse_duration(&s)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("{e} (write durations like 500ms, 30s, 5m)")))
+}
+
+/// Everything a command needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database: String,
+    pub store: StoreOptions,
+    pub batch_size: usize,
+    /// How long a claim holds before another relay may take the message over.
+    pub lease: Duration,
+    /// The poll interval of `run` when no flag gives one.
+    pub every: Duration,
+    pub retry: RetryPolicy,
+    pub sinks: BTreeMap<String, SinkConfig>,
+    pub routes: BTreeMap<String, Vec<String>>,
+    pub format: Format,
+    /// Whether stdout is a terminal that may get colour and box drawing.
+    pub stdout_tty: bool,
+    pub color: bool,
+    /// Progress bars go to stderr only when it is a terminal and output is not JSON.
+    pub progress: bool,
+    pub stdin_tty: bool,
+    /// A pinned clock (`OUTBOX_NOW`), for tests and for replaying a situation.
+    pub now: Option<DateTime<Utc>>,
+    pub quiet: bool,
+}
+
+impl Config {
+    pub fn load(global: &GlobalArgs) -> Result<Self, Error> {
+        let (file, path) = read_file_config(global.config.as_deref())?;
+        let in_file = |what: &str| match &path {
+            Some(p) => format!("{what} in {}", p.display()),
+            None => what.to_owned(),
+        };
+
+        let table = global
+            .table
+            .clone()
+            .or(file.table)
+            .unwrap_or_else(|| DEFAULT_TABLE.into());
+        crate::store::validate_table_name(&table).map_err(Error::Usage)?;
+        let batch_size = file.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+        if !(1..=100_000).contains(&batch_size) {
+            return Err(Error::usage(format!(
+                "{}: batch_size must be 1 to 100000",
+                in_file("batch_size")
+            )));
+        }
+        let defaults = RetryPolicy::default();
+        let retry = RetryPolicy {
+            max_attempts: file.retry.max_attempts.unwrap_or(defaults.max_attempts),
+            base: file.retry.backoff.unwrap_or(defaults.base),
+            cap: file.retry.max_backoff.unwrap_or(defaults.cap),
+        };
+        if retry.max_attempts == 0 {
+            return Err(Error::usage(format!(
+                "{}: must be at least 1",
+                in_file("retry.max_attempts")
+            )));
+        }
+        let lease = file.lease.unwrap_or(Duration::from_secs(300));
+        if lease < Duration::from_secs(1) {
+            return Err(Error::usage(format!("{}: must be at least 1s", in_file("lease"))));
+        }
+        let routes: BTreeMap<String, Vec<String>> = file
+            .routes
+            .into_iter()
+            .map(|(ty, r)| match r {
+                OneOrMany::One(s) => (ty, vec![s]),
+                OneOrMany::Many(v) => (ty, v),
+            })
+            .collect();
+        for (ty, names) in &routes {
+            if names.is_empty() {
+                return Err(Error::usage(format!(
+                    "{}: routes.{ty} names no sink",
+                    in_file("routes")
+                )));
+            }
+            for name in names {
+                if !file.sinks.contains_key(name) && !crate::sink::BUILTIN.contains(&name.as_str()) {
+                    return Err(Error::usage(format!(
+                        "{}: routes.{ty} names sink {name:?}, which is not defined under [sinks]",
+                        in_file("routes")
+                    )));
+                }
+            }
+        }
+        for (name, sink) in &file.sinks {
+            if let Some(timeout) = sink.timeout()
+                && timeout >= lease
+            {
+                return Err(Error::usage(format!(
+                    "{}: sink {name:?} timeout {} must be shorter than the lease {}",
+                    in_file("sinks"),
+                    humantime::format_duration(timeout),
+                    humantime::format_duration(lease)
+                )));
+            }
+        }
+
+        let stdout_tty = std::io::stdout().is_terminal();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let now = match std::env::var("OUTBOX_NOW") {
+            Ok(s) if !s.is_empty() => Some(crate::time::parse(&s).ok_or_else(|| {
+                Error::usage(format!("OUTBOX_NOW={s:?} is not a time like 2024-01-15 10:30:00"))
+            })?),
+            _ => None,
+        };
+        Ok(Config {
+            database: global
+                .database
+                .clone()
+                .or(file.database)
+                .unwrap_or_else(|| DEFAULT_DATABASE.into()),
+            store: StoreOptions {
+                table,
+                busy_timeout: file.busy_timeout.unwrap_or(Duration::from_secs(5)),
+            },
+            batch_size,
+            lease,
+            every: file.every.unwrap_or(Duration::from_secs(60)),
+            retry,
+            sinks: file.sinks,
+            routes,
+            format: global.format,
+            stdout_tty,
+            color: stdout_tty && !no_color,
+            progress: std::io::stderr().is_terminal() && global.format != Format::Json && !global.quiet,
+            stdin_tty: std::io::stdin().is_terminal(),
+            now,
+            quiet: global.quiet,
+        })
+    }
+}
+
+fn read_file_config(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), Error> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if Path::new(DEFAULT_CONFIG).is_file() => PathBuf::from(DEFAULT_CONFIG),
+        None => return Ok((FileConfig::default(), None)),
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::usage(format!("cannot read config file {}: {e}", path.display())))?;
+    let parsed = toml::from_str::<FileConfig>(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            .map_or(String::new(), |l| format!(", line {l}"));
+        let msg = e.message().trim().replace('\n', " ");
+        Error::usage(format!("config file {}{line}: {msg}", path.display()))
+    })?;
+    Ok((parsed, Some(path)))
+}
+
+/// The log filter: `OUTBOX_LOG` (tracing's env-filter syntax) wins over -v and -q.
+pub fn log_filter(verbose: u8, quiet: bool) -> String {
+    if let Ok(f) = std::env::var("OUTBOX_LOG")
+        && !f.trim().is_empty()
+    {
+        return f;
+    }
+    match (quiet, verbose) {
+        (true, _) => "error".into(),
+        (false, 0) => "outboxctl=info,warn".into(),
+        (false, 1) => "outboxctl=debug,info".into(),
+        (false, 2) => "debug".into(),
+        _ => "trace".into(),
+    }
+}
+
+/// An identity for this relay process, stored as the claim owner: host, pid and a random part.
+pub fn relay_identity() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|| "unknown".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}:{}:{}", std::process::id(), &random[..8])
+}
+
+/// Colour in log lines only on a terminal, and never with NO_COLOR set.
+pub fn log_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}

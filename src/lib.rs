@@ -1,0 +1,20 @@
+//! outboxctl: a transactional-outbox relay.
+//!
+//! Applications write domain events into an outbox table in the same transaction as their
+//! business data ([`app`]); the relay ([`relay`]) claims due messages under a lease, delivers each
+//! to its destinations ([`sink`]) and marks it processed only after they accepted it. Storage
+//! backends implement [`store::Store`].
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod relay;
+pub mod retry;
+pub mod sample;
+pub mod sink;
+pub mod store;
+pub mod time;

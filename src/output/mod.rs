@@ -1,0 +1,76 @@
+//! Rendering kept apart from logic: commands hand over data, this module writes it to stdout as a
+//! table or as JSON. Logs, progress and prompts go to stderr.
+
+use std::io::{self, Write};
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::cli::Format;
+
+mod views;
+
+pub use views::{EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport};
+
+/// Data a command prints: JSON through serde, a table (or a few lines) for people.
+pub trait Render: Serialize {
+    fn human(&self, style: &Style) -> String;
+}
+
+/// How human output looks where it goes.
+pub struct Style {
+    /// Box drawing and colour when stdout is a terminal; plain aligned columns otherwise.
+    pub tty: bool,
+    pub color: bool,
+}
+
+impl Style {
+    pub fn table(&self, header: &[&str]) -> Table {
+        let mut t = Table::new();
+        if self.tty {
+            t.load_style(presets::UTF8_FULL_CONDENSED)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        } else {
+            t.load_style(presets::NOTHING);
+        }
+        if !self.color {
+            t.force_no_tty();
+        }
+        t.set_header(header.iter().map(comfy_table::Cell::new));
+        t
+    }
+}
+
+pub struct Printer {
+    pub format: Format,
+    pub style: Style,
+}
+
+impl Printer {
+    pub fn print<T: Render>(&self, value: &T) -> io::Result<()> {
+        let text = match self.format {
+            Format::Json => serde_json::to_string_pretty(value).map_err(io::Error::other)?,
+            Format::Table => value.human(&self.style),
+        };
+        let mut out = io::stdout().lock();
+        if !text.is_empty() {
+            writeln!(out, "{}", text.trim_end_matches('\n'))?;
+        }
+        out.flush()
+    }
+}
+
+/// Writes a line to stderr: the one-line error of a failed command, notices that are not logs.
+pub fn notice(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
+}
+
+/// Asks a yes/no question on stderr and reads the answer from stdin. Default: no.
+pub fn confirm(question: &str) -> io::Result<bool> {
+    let mut err = io::stderr().lock();
+    write!(err, "{question} [y/N] ")?;
+    err.flush()?;
+    let mut answer = String::new();
+    io::stdin().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}

@@ -1,0 +1,281 @@
+//! How each command's data looks to a person.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{Render, Style};
+use crate::model::{Message, MessageDetail, Stats};
+use crate::relay::BatchReport;
+
+fn when(t: Option<DateTime<Utc>>) -> String {
+    t.map(crate::time::format).unwrap_or_default()
+}
+
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct InitReport {
+    pub backend: &'static str,
+    pub database: String,
+    pub table: String,
+}
+
+impl Render for InitReport {
+    fn human(&self, _: &Style) -> String {
+        format!(
+            "schema ready: {} table {} in {}",
+            self.backend, self.table, self.database
+        )
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmittedMessage {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct EmitReport {
+    pub emitted: Vec<EmittedMessage>,
+}
+
+impl EmitReport {
+    pub fn from_messages(messages: &[crate::model::NewMessage]) -> Self {
+        EmitReport {
+            emitted: messages
+                .iter()
+                .map(|m| EmittedMessage {
+                    id: m.id.clone(),
+                    event_type: m.event_type.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Render for EmitReport {
+    fn human(&self, _: &Style) -> String {
+        match self.emitted.as_slice() {
+            [one] => format!("emitted {} {}", one.event_type, one.id),
+            many => format!("emitted {} messages", many.len()),
+        }
+    }
+}
+
+impl Render for BatchReport {
+    fn human(&self, _: &Style) -> String {
+        if self.claimed == 0 {
+            return "nothing due".into();
+        }
+        let mut s = format!(
+            "claimed {}, delivered {}, failed {}, dead {}",
+            self.claimed, self.delivered, self.failed, self.dead
+        );
+        if self.released > 0 {
+            s.push_str(&format!(", released {}", self.released));
+        }
+        s
+    }
+}
+
+/// `list` output: the messages, with their derived state.
+#[derive(Debug, Serialize)]
+pub struct MessageList {
+    pub messages: Vec<ListedMessage>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ListedMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    pub state: crate::model::State,
+}
+
+impl MessageList {
+    pub fn new(messages: Vec<Message>, now: DateTime<Utc>) -> Self {
+        MessageList {
+            messages: messages
+                .into_iter()
+                .map(|m| ListedMessage {
+                    state: m.state(now),
+                    message: m,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Render for MessageList {
+    fn human(&self, style: &Style) -> String {
+        if self.messages.is_empty() {
+            return "no messages".into();
+        }
+        let mut t = style.table(&[
+            "ID",
+            "TYPE",
+            "STATE",
+            "OCCURRED",
+            "ATTEMPTS",
+            "NEXT ATTEMPT",
+            "ERROR",
+        ]);
+        for l in &self.messages {
+            let m = &l.message;
+            let next = match l.state {
+                crate::model::State::Retrying | crate::model::State::InFlight => when(m.next_attempt_on),
+                _ => String::new(),
+            };
+            t.add_row(vec![
+                m.id.clone(),
+                one_line(&m.event_type, 40),
+                l.state.as_str().to_owned(),
+                when(m.occurred_on),
+                m.attempts.to_string(),
+                next,
+                one_line(m.error.as_deref().unwrap_or(""), 60),
+            ]);
+        }
+        t.trim_fmt()
+    }
+}
+
+/// `show` output.
+#[derive(Debug, Serialize)]
+pub struct MessageView {
+    #[serde(flatten)]
+    pub detail: MessageDetail,
+    pub state: crate::model::State,
+}
+
+impl Render for MessageView {
+    fn human(&self, _: &Style) -> String {
+        let m = &self.detail.message;
+        let mut lines = vec![
+            format!("Id:               {}", m.id),
+            format!("Type:             {}", m.event_type),
+            format!("State:            {}", self.state.as_str()),
+            format!("OccuredOnUtc:     {}", when(m.occurred_on)),
+            format!("ProcessedOnUtc:   {}", when(m.processed_on)),
+            format!("Attempts:         {}", m.attempts),
+            format!("LastAttemptOnUtc: {}", when(m.last_attempt_on)),
+            format!("NextAttemptOnUtc: {}", when(m.next_attempt_on)),
+            format!("LockedBy:         {}", m.locked_by.as_deref().unwrap_or("")),
+            format!("LockedUntilUtc:   {}", when(m.locked_until)),
+            format!("DeadOnUtc:        {}", when(m.dead_on)),
+            format!("Error:            {}", m.error.as_deref().unwrap_or("")),
+            "Content:".to_owned(),
+        ];
+        let content = serde_json::from_str::<serde_json::Value>(&m.content)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| m.content.clone());
+        lines.extend(content.lines().map(|l| format!("  {l}")));
+        if !self.detail.deliveries.is_empty() {
+            lines.push("Delivered to:".to_owned());
+            for d in &self.detail.deliveries {
+                lines.push(format!("  {} at {}", d.destination, when(d.delivered_on)));
+            }
+        }
+        if !self.detail.failures.is_empty() {
+            lines.push("Failures:".to_owned());
+            for f in &self.detail.failures {
+                let dest = f
+                    .destination
+                    .as_deref()
+                    .map(|d| format!(" [{d}]"))
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "  #{} {}{dest}: {}",
+                    f.attempt,
+                    when(f.failed_on),
+                    f.error
+                ));
+            }
+        }
+        lines.join("\n")
+    }
+}
+
+impl Render for Stats {
+    fn human(&self, style: &Style) -> String {
+        let c = &self.counts;
+        let mut t = style.table(&[
+            "TYPE",
+            "TOTAL",
+            "PROCESSED",
+            "FAILED",
+            "PENDING",
+            "IN FLIGHT",
+            "RETRYING",
+            "DEAD",
+        ]);
+        let row = |name: &str, c: &crate::model::Counts| {
+            vec![
+                name.to_owned(),
+                c.total.to_string(),
+                c.processed.to_string(),
+                c.failed.to_string(),
+                c.pending.to_string(),
+                c.in_flight.to_string(),
+                c.retrying.to_string(),
+                c.dead.to_string(),
+            ]
+        };
+        for ty in &self.by_type {
+            t.add_row(row(&one_line(&ty.event_type, 40), &ty.counts));
+        }
+        t.add_row(row("(all)", c));
+        let age = match self.oldest_unprocessed_age_seconds {
+            Some(s) => format!(
+                "oldest unprocessed: {} ago ({})",
+                humantime::format_duration(std::time::Duration::from_secs(s as u64)),
+                when(self.oldest_unprocessed_on)
+            ),
+            None => "oldest unprocessed: none".to_owned(),
+        };
+        format!("{}\n{age}", t.trim_fmt())
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct RetryReport {
+    pub dry_run: bool,
+    pub retried: u64,
+}
+
+impl Render for RetryReport {
+    fn human(&self, _: &Style) -> String {
+        if self.dry_run {
+            format!("would retry {} messages", self.retried)
+        } else {
+            format!("retried {} messages", self.retried)
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PurgeReport {
+    pub dry_run: bool,
+    pub deleted: u64,
+    pub processed_before: String,
+}
+
+impl Render for PurgeReport {
+    fn human(&self, _: &Style) -> String {
+        let verb = if self.dry_run { "would delete" } else { "deleted" };
+        format!(
+            "{verb} {} processed messages processed before {}",
+            self.deleted, self.processed_before
+        )
+    }
+}

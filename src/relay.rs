@@ -1,0 +1,229 @@
+//! One pass of the relay: claim a batch, deliver each message, record each outcome.
+//! `process-once` runs one pass; `run` runs passes in a loop.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::model::Message;
+use crate::retry::{Next, RetryPolicy};
+use crate::sink::{DeliveryError, Router};
+use crate::store::{ClaimParams, FailParams, Store};
+use crate::time::Clock;
+
+pub struct RelaySettings {
+    /// Written into claims so operators can see who holds a message.
+    pub owner: String,
+    pub batch_size: usize,
+    pub lease: Duration,
+    pub retry: RetryPolicy,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
+pub struct BatchReport {
+    pub claimed: u64,
+    pub delivered: u64,
+    /// Failed and scheduled for another attempt.
+    pub failed: u64,
+    /// Failed for the last time (or permanently) and now dead.
+    pub dead: u64,
+    /// Claimed but given back unattempted because a stop was asked for.
+    pub released: u64,
+    pub duration_ms: u64,
+}
+
+impl BatchReport {
+    /// Whether the batch came back full, so more may be waiting right now.
+    pub fn full(&self, batch_size: usize) -> bool {
+        self.claimed as usize >= batch_size
+    }
+
+    pub fn add(&mut self, other: &BatchReport) {
+        self.claimed += other.claimed;
+        self.delivered += other.delivered;
+        self.failed += other.failed;
+        self.dead += other.dead;
+        self.released += other.released;
+        self.duration_ms += other.duration_ms;
+    }
+}
+
+pub struct Relay<'a> {
+    pub store: &'a mut dyn Store,
+    pub router: &'a mut Router,
+    pub clock: &'a dyn Clock,
+    pub settings: &'a RelaySettings,
+}
+
+impl Relay<'_> {
+    /// Claims one batch and works through it. Stops between messages once `stop` is set,
+    /// giving the rest of the batch back. A store error ends the pass: whatever was delivered
+    /// but not yet marked is delivered again after its lease expires, never lost.
+    pub fn run_once(&mut self, stop: &AtomicBool) -> Result<BatchReport, StoreError> {
+        let started = Instant::now();
+        let mut report = BatchReport::default();
+        let now = self.clock.now();
+        let mut lease_until = now + self.settings.lease;
+        let batch = self.store.claim(&ClaimParams {
+            owner: &self.settings.owner,
+            now,
+            lease_until,
+            limit: self.settings.batch_size,
+        })?;
+        report.claimed = batch.len() as u64;
+        if !batch.is_empty() {
+            tracing::debug!(claimed = batch.len(), "claimed a batch");
+        }
+
+        for (i, message) in batch.iter().enumerate() {
+            if stop.load(Ordering::Relaxed) {
+                let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
+                report.released = self.store.release(&rest, &self.settings.owner)?;
+                tracing::info!(
+                    released = report.released,
+                    "stopping: gave back the rest of the batch"
+                );
+                break;
+            }
+            // Keep the lease ahead of the longest delivery, so nobody takes over a message in flight.
+            let now = self.clock.now();
+            if now + self.router.longest_timeout() + Duration::from_secs(1) >= lease_until {
+                lease_until = now + self.settings.lease;
+                let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
+                self.store.extend(&rest, &self.settings.owner, lease_until)?;
+            }
+            self.handle(message, &mut report)?;
+        }
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    fn handle(&mut self, message: &Message, report: &mut BatchReport) -> Result<(), StoreError> {
+        let max = i64::from(self.settings.retry.max_attempts);
+        let outcome = if message.attempts > max {
+            // Claimed again after its last attempt's lease ran out: the relay died while
+            // delivering it, every time. Stop before it takes another relay down.
+            Err((
+                None,
+                DeliveryError::permanent(format!(
+                    "gave up after {} attempts that ended without an outcome (the relay stopped mid-delivery)",
+                    message.attempts - 1
+                )),
+            ))
+        } else {
+            self.deliver(message)
+        };
+        let now = self.clock.now();
+        match outcome {
+            Ok(()) => {
+                self.store.mark_processed(&message.id, now)?;
+                report.delivered += 1;
+                tracing::debug!(id = %message.id, r#type = %message.event_type, "delivered");
+            }
+            Err((destination, err)) => {
+                let next = if err.permanent {
+                    Next::Dead
+                } else {
+                    self.settings
+                        .retry
+                        .next(message.attempts, fastrand::f64(), err.retry_after)
+                };
+                let next_attempt = match next {
+                    Next::RetryAfter(d) => Some(now + d),
+                    Next::Dead => None,
+                };
+                self.store.mark_failed(&FailParams {
+                    id: &message.id,
+                    owner: &self.settings.owner,
+                    now,
+                    attempt: message.attempts,
+                    error: &err.message,
+                    destination: destination.as_deref(),
+                    next_attempt,
+                })?;
+                log_failure(message, &err, next_attempt);
+                match next {
+                    Next::RetryAfter(_) => report.failed += 1,
+                    Next::Dead => report.dead += 1,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers to every sink the message is routed to. With several, those that already
+    /// accepted it on an earlier attempt are skipped, and each acceptance is recorded at once.
+    fn deliver(&mut self, message: &Message) -> Result<(), (Option<String>, DeliveryError)> {
+        let sinks = self
+            .router
+            .route(&message.event_type)
+            .map_err(|e| (None, e))?
+            .to_vec();
+        if let [only] = sinks.as_slice() {
+            return self
+                .router
+                .sink(only)
+                .deliver(message)
+                .map_err(|e| (Some(only.clone()), e));
+        }
+        let done = self.store.deliveries(&message.id).map_err(store_failure)?;
+        let mut failures: Vec<(String, DeliveryError)> = Vec::new();
+        for name in sinks.iter().filter(|s| !done.contains(s)) {
+            match self.router.sink(name).deliver(message) {
+                Ok(()) => self
+                    .store
+                    .record_delivery(&message.id, name, self.clock.now())
+                    .map_err(store_failure)?,
+                Err(e) => failures.push((name.clone(), e)),
+            }
+        }
+        if failures.is_empty() {
+            return Ok(());
+        }
+        let permanent = failures.iter().all(|(_, e)| e.permanent);
+        let retry_after = failures.iter().filter_map(|(_, e)| e.retry_after).max();
+        let text = failures
+            .iter()
+            .map(|(name, e)| format!("{name}: {}", e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let names = failures
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        Err((
+            Some(names),
+            DeliveryError {
+                message: text,
+                permanent,
+                retry_after,
+            },
+        ))
+    }
+}
+
+/// A store error while delivering to several sinks fails the attempt, to be retried.
+fn store_failure(e: StoreError) -> (Option<String>, DeliveryError) {
+    (
+        None,
+        DeliveryError::retryable(format!("recording the delivery: {e}")),
+    )
+}
+
+fn log_failure(m: &Message, err: &DeliveryError, next: Option<DateTime<Utc>>) {
+    match next {
+        Some(at) => tracing::warn!(
+            id = %m.id, r#type = %m.event_type, attempt = m.attempts,
+            "delivery failed, retrying at {}: {}", crate::time::format(at), err.message
+        ),
+        None => tracing::error!(
+            id = %m.id, r#type = %m.event_type, attempt = m.attempts,
+            "delivery failed, message is dead: {}", err.message
+        ),
+    }
+}

@@ -1,0 +1,40 @@
+//! Sinks that need no configuration.
+
+use serde::Deserialize;
+
+use super::{DeliveryError, Envelope, Sink};
+use crate::model::Message;
+
+/// The sample handler: logs what it would do. For UserRegistered, the welcome email.
+pub struct LogSink;
+
+#[derive(Deserialize)]
+struct UserRegistered {
+    email: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+impl Sink for LogSink {
+    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+        let envelope = Envelope::of(m)?;
+        if m.event_type == "UserRegistered" {
+            let user: UserRegistered = serde_json::from_value(envelope.content)
+                .map_err(|e| DeliveryError::permanent(format!("malformed UserRegistered content: {e}")))?;
+            let greeting = user.name.as_deref().unwrap_or("there");
+            tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
+        } else {
+            tracing::info!(id = %m.id, r#type = %m.event_type, content = %envelope.content, "event");
+        }
+        Ok(())
+    }
+}
+
+/// Accepts everything; for event types nobody needs, and for benchmarks.
+pub struct NoopSink;
+
+impl Sink for NoopSink {
+    fn deliver(&mut self, _: &Message) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+}

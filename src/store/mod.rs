@@ -1,0 +1,255 @@
+//! The storage contract. One implementation per backend; the relay and the commands only see
+//! this trait. Every method that compares times takes `now` from the caller, so tests can pin it
+//! and relays on several machines agree on what their own clock says.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::StoreError;
+use crate::model::{Message, MessageDetail, NewMessage, Stats};
+
+pub mod sqlite;
+
+/// A value bound to an application statement inside a [`Transaction`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<&str> for SqlValue {
+    fn from(s: &str) -> Self {
+        SqlValue::Text(s.to_owned())
+    }
+}
+impl From<String> for SqlValue {
+    fn from(s: String) -> Self {
+        SqlValue::Text(s)
+    }
+}
+impl From<i64> for SqlValue {
+    fn from(v: i64) -> Self {
+        SqlValue::Int(v)
+    }
+}
+impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(SqlValue::Null, Into::into)
+    }
+}
+
+/// An open write transaction in which an application writes its business rows and its outbox
+/// messages together. Dropping it without `commit` rolls everything back.
+pub trait Transaction {
+    /// Runs an application statement. Parameters are written `$1, $2, …` on every backend.
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError>;
+    /// Inserts outbox messages as part of this transaction.
+    fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError>;
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
+pub struct ClaimParams<'a> {
+    /// The relay instance taking the claim.
+    pub owner: &'a str,
+    pub now: DateTime<Utc>,
+    /// Until when the claim holds; past it another relay may take the message over.
+    pub lease_until: DateTime<Utc>,
+    pub limit: usize,
+}
+
+pub struct FailParams<'a> {
+    pub id: &'a str,
+    pub owner: &'a str,
+    pub now: DateTime<Utc>,
+    pub attempt: i64,
+    pub error: &'a str,
+    pub destination: Option<&'a str>,
+    /// When to try again; `None` makes the message dead.
+    pub next_attempt: Option<DateTime<Utc>>,
+}
+
+/// Which rows `list` shows. Mirrors the original design's monitoring queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListFilter {
+    /// `ProcessedOnUtc IS NULL` (dead ones included), oldest first.
+    Unprocessed,
+    /// `Error IS NOT NULL` (retrying and dead), oldest first.
+    Failed,
+    /// Out of attempts or permanently failed, oldest first.
+    Dead,
+    /// Delivered, most recently processed first.
+    Processed,
+}
+
+pub struct ListParams {
+    pub filter: ListFilter,
+    pub event_type: Option<String>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum RetrySelect {
+    /// Failing messages that are not dead and not claimed.
+    Failed,
+    /// Dead messages; they get a fresh set of attempts.
+    Dead,
+    /// These messages, whatever unprocessed state they are in.
+    Ids(Vec<String>),
+}
+
+/// The storage backend of the relay.
+///
+/// Claims are leases: `claim` marks rows as owned until `lease_until` and counts the attempt;
+/// `mark_processed`, `mark_failed`, `extend` and `release` act only on what the caller still owns
+/// (`mark_processed` is the exception: a delivery that happened is recorded even if the lease ran
+/// out meanwhile). Each method is its own short transaction; none stays open while a handler runs.
+pub trait Store {
+    /// A short name for logs: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Creates or upgrades the schema, adopting a table of the original design. Idempotent.
+    fn init(&mut self) -> Result<(), StoreError>;
+
+    /// Opens a write transaction for an application's business rows and outbox messages.
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
+
+    /// Claims up to `limit` due messages, oldest first, that are neither processed, dead nor
+    /// claimed under a live lease. Never returns more than `limit` rows.
+    fn claim(&mut self, params: &ClaimParams) -> Result<Vec<Message>, StoreError>;
+
+    /// Pushes the lease of messages the owner still holds.
+    fn extend(&mut self, ids: &[String], owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Marks a message processed and clears its error. Returns false if it already was.
+    fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
+
+    /// Records that one destination of several accepted the message.
+    fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Destinations that already accepted the message.
+    fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Records a failed attempt and schedules the next one, or makes the message dead.
+    /// Returns false if the caller no longer owned the claim (its state is then left alone).
+    fn mark_failed(&mut self, params: &FailParams) -> Result<bool, StoreError>;
+
+    /// Gives back claims that were not attempted (shutdown): due again at once, attempt uncounted.
+    fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError>;
+
+    fn list(&mut self, params: &ListParams) -> Result<Vec<Message>, StoreError>;
+
+    /// One message with its failure history. Ids are matched case-insensitively.
+    fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError>;
+
+    fn stats(&mut self, now: DateTime<Utc>) -> Result<Stats, StoreError>;
+
+    /// Ids among `ids` that do not exist.
+    fn missing_ids(&mut self, ids: &[String]) -> Result<Vec<String>, StoreError>;
+
+    /// Makes the selected messages due now. With `dry_run`, only counts them.
+    fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError>;
+
+    /// Counts processed messages processed before `before`.
+    fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    /// Deletes at most `limit` processed messages processed before `before`, in one short
+    /// transaction. Never touches unprocessed rows. Returns how many were deleted.
+    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError>;
+
+    /// Waits until new messages may have arrived, `timeout` passes or `stop` is set.
+    /// Backends with a change signal return early on it; the default just sleeps.
+    fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
+        sleep_unless_stopped(timeout, stop, || Ok(false))
+    }
+}
+
+/// Sleeps in short steps until `timeout`, `stop`, or `changed` says there is new work.
+pub fn sleep_unless_stopped(
+    timeout: Duration,
+    stop: &AtomicBool,
+    mut changed: impl FnMut() -> Result<bool, StoreError>,
+) -> Result<(), StoreError> {
+    const STEP: Duration = Duration::from_millis(50);
+    let deadline = Instant::now() + timeout;
+    while !stop.load(Ordering::Relaxed) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || changed()? {
+            break;
+        }
+        std::thread::sleep(left.min(STEP));
+    }
+    Ok(())
+}
+
+/// Options every backend understands.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Name of the outbox table.
+    pub table: String,
+    /// How long to wait for another writer's lock before giving up.
+    pub busy_timeout: Duration,
+}
+
+/// Opens the store a database argument names: a path (SQLite) or a `postgres://` URL.
+pub fn open(database: &str, options: &StoreOptions) -> Result<Box<dyn Store>, StoreError> {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        return Err(StoreError::Unavailable(
+            "PostgreSQL support is not built into this binary yet".into(),
+        ));
+    }
+    Ok(Box::new(sqlite::SqliteStore::open(database, options)?))
+}
+
+/// Table names go into SQL text, so they are limited to plain identifiers.
+pub fn validate_table_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 63;
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid table name {name:?}: use letters, digits and underscores, starting with a letter"
+        ))
+    }
+}
+
+/// Totals and ages from per-type counts; shared by every backend so they cannot disagree.
+pub fn assemble_stats(
+    by_type: std::collections::BTreeMap<String, crate::model::Counts>,
+    oldest_unprocessed_on: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Stats {
+    use crate::model::{Counts, TypeCounts};
+    let mut total = Counts::default();
+    let by_type: Vec<TypeCounts> = by_type
+        .into_iter()
+        .map(|(event_type, mut c)| {
+            c.total += c.processed;
+            total.total += c.total;
+            total.processed += c.processed;
+            total.failed += c.failed;
+            total.pending += c.pending;
+            total.retrying += c.retrying;
+            total.dead += c.dead;
+            total.in_flight += c.in_flight;
+            TypeCounts {
+                event_type,
+                counts: c,
+            }
+        })
+        .filter(|t| t.counts.total > 0)
+        .collect();
+    Stats {
+        counts: total,
+        oldest_unprocessed_on,
+        oldest_unprocessed_age_seconds: oldest_unprocessed_on
+            .map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0)),
+        by_type,
+    }
+}

@@ -1,0 +1,714 @@
+//! The embedded SQLite store: the default, with nothing to set up.
+//!
+//! SQLite serializes writers, so a claim (`UPDATE … WHERE rowid IN (SELECT … LIMIT n)
+//! RETURNING`) inside an IMMEDIATE transaction can never hand one row to two relays.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{
+    ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
+};
+use crate::error::StoreError;
+use crate::model::{Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats};
+use crate::time;
+
+/// The schema contract, with `OutboxMessage` standing for the configured table name.
+pub const SCHEMA: &str = include_str!("../../schema.sql");
+
+/// Columns outboxctl adds to a table of the original design (name, declaration).
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("Attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("NextAttemptOnUtc", "TEXT NULL"),
+    ("LockedBy", "TEXT NULL"),
+    ("LockedUntilUtc", "TEXT NULL"),
+    ("DeadOnUtc", "TEXT NULL"),
+    ("LastAttemptOnUtc", "TEXT NULL"),
+];
+
+const COLUMNS: &str = "Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts, \
+     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc";
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+    table: String,
+    busy_timeout: Duration,
+    /// `PRAGMA data_version` when last looked at, to notice other connections' commits.
+    data_version: i64,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, with mode 0600) the database file and makes sure the schema is
+    /// there: the first command on a new file works with no setup.
+    pub fn open(path: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        super::validate_table_name(&options.table).map_err(StoreError::Unavailable)?;
+        let p = Path::new(path);
+        if p.is_dir() {
+            return Err(StoreError::Unavailable(format!(
+                "database path {path} is a directory; give a file path with --database"
+            )));
+        }
+        if !p.exists() {
+            create_private_file(p)?;
+        }
+        let mut store = Self::connect(path, options)?;
+        if !store.schema_present()? {
+            store.init()?;
+        }
+        Ok(store)
+    }
+
+    fn connect(path: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(|e| map_err(path, options.busy_timeout, e))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_owned(),
+            table: options.table.clone(),
+            busy_timeout: options.busy_timeout,
+            data_version: 0,
+        };
+        store.configure()?;
+        Ok(store)
+    }
+
+    fn configure(&mut self) -> Result<(), StoreError> {
+        let busy = self.busy_timeout;
+        self.conn.busy_timeout(busy).map_err(|e| self.err(e))?;
+        // WAL lets the application read and write while the relay works. NORMAL durability can
+        // lose the last commits on power loss, never on a crash; a lost mark means a redelivery.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            tracing::debug!(mode, "journal mode is not WAL");
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL;")
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        map_err(&self.path, self.busy_timeout, e)
+    }
+
+    fn t(&self) -> &str {
+        &self.table
+    }
+
+    /// Whether the configured table already has outboxctl's columns and indexes.
+    fn schema_present(&self) -> Result<bool, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = ?1",
+                [format!("tr_{}_processed_delete", self.table)],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    fn columns(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name FROM pragma_table_info(?1)")
+            .map_err(|e| self.err(e))?;
+        let names = stmt
+            .query_map([&self.table], |r| r.get::<_, String>(0))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(names)
+    }
+
+    fn immediate(&mut self) -> Result<rusqlite::Transaction<'_>, StoreError> {
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        self.conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(&path, busy, e))
+    }
+
+    fn query_messages(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Message>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params, message_from_row)
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Resolves an id as typed by a user to the stored one (EF Core writes upper-case GUIDs).
+    fn resolve_id(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let sql = format!(
+            "SELECT Id FROM \"{}\" WHERE Id IN (?1, upper(?1), lower(?1)) LIMIT 1",
+            self.t()
+        );
+        self.conn
+            .query_row(&sql, [id], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+}
+
+fn create_private_file(p: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(p)
+        .map(drop)
+        .or_else(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => Ok(()),
+            _ => Err(StoreError::Unavailable(format!(
+                "cannot create database {}: {e}",
+                p.display()
+            ))),
+        })
+}
+
+/// Turns SQLite's errors into the kinds the CLI explains.
+fn map_err(path: &str, busy: Duration, e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(f, ref msg) = e {
+        let detail = msg.clone().unwrap_or_else(|| f.to_string());
+        return match f.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Busy { waited: busy },
+            ErrorCode::ReadOnly => StoreError::Unavailable(format!(
+                "database {path} is read-only; check the file's permissions and its directory's"
+            )),
+            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => StoreError::Unavailable(format!(
+                "{path} is not a usable SQLite database ({detail}); point --database at an outbox database"
+            )),
+            ErrorCode::CannotOpen | ErrorCode::PermissionDenied => StoreError::Unavailable(format!(
+                "cannot open database {path} ({detail}); check that the file and its directory exist and are writable"
+            )),
+            ErrorCode::DiskFull => {
+                StoreError::Unavailable(format!("the disk holding {path} is full; nothing was written"))
+            }
+            ErrorCode::ConstraintViolation => StoreError::Conflict(detail),
+            _ => StoreError::Other(format!("database {path}: {detail}")),
+        };
+    }
+    StoreError::Other(format!("database {path}: {e}"))
+}
+
+fn ts(row: &Row, idx: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    Ok(row
+        .get::<_, Option<String>>(idx)?
+        .as_deref()
+        .and_then(time::parse))
+}
+
+fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: row.get(0)?,
+        event_type: row.get(1)?,
+        content: row.get(2)?,
+        occurred_on: ts(row, 3)?,
+        processed_on: ts(row, 4)?,
+        error: row.get(5)?,
+        attempts: row.get(6)?,
+        next_attempt_on: ts(row, 7)?,
+        locked_by: row.get(8)?,
+        locked_until: ts(row, 9)?,
+        dead_on: ts(row, 10)?,
+        last_attempt_on: ts(row, 11)?,
+    })
+}
+
+fn ids_json(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("a list of strings serializes")
+}
+
+impl rusqlite::ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+        Ok(match self {
+            SqlValue::Null => ToSqlOutput::Owned(Value::Null),
+            SqlValue::Int(v) => ToSqlOutput::Owned(Value::Integer(*v)),
+            SqlValue::Real(v) => ToSqlOutput::Owned(Value::Real(*v)),
+            SqlValue::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+        })
+    }
+}
+
+struct SqliteTransaction<'c> {
+    tx: rusqlite::Transaction<'c>,
+    path: &'c str,
+    table: &'c str,
+    busy: Duration,
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        self.tx
+            .execute(sql, rusqlite::params_from_iter(params))
+            .map(|n| n as u64)
+            .map_err(|e| map_err(self.path, self.busy, e))
+    }
+
+    fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO \"{}\" (Id, Type, Content, OccuredOnUtc) VALUES (?1, ?2, ?3, ?4)",
+            self.table
+        );
+        let mut stmt = self
+            .tx
+            .prepare_cached(&sql)
+            .map_err(|e| map_err(self.path, self.busy, e))?;
+        for m in messages {
+            stmt.execute(params![
+                m.id,
+                m.event_type,
+                m.content,
+                time::format(m.occurred_on)
+            ])
+            .map_err(|e| map_err(self.path, self.busy, e))?;
+        }
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let (path, busy) = (self.path, self.busy);
+        self.tx.commit().map_err(|e| map_err(path, busy, e))
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn init(&mut self) -> Result<(), StoreError> {
+        let existing = self.columns()?;
+        let table = self.table.clone();
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let run = |sql: &str| tx.execute_batch(sql);
+        let result = (|| {
+            if !existing.is_empty() {
+                // A table of the original design: add what the relay needs, keep every row.
+                for (name, decl) in ADDED_COLUMNS {
+                    if !existing.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+                        run(&format!("ALTER TABLE \"{table}\" ADD COLUMN {name} {decl}"))?;
+                    }
+                }
+            }
+            run(&SCHEMA.replace("OutboxMessage", &table))?;
+            // Processed counts for rows that were there before the triggers existed.
+            if !existing.is_empty() {
+                run(&format!(
+                    "DELETE FROM \"{table}_Processed\";
+                     INSERT INTO \"{table}_Processed\" (Type, Processed)
+                     SELECT Type, count(*) FROM \"{table}\" WHERE ProcessedOnUtc IS NOT NULL GROUP BY Type;"
+                ))?;
+            }
+            Ok(())
+        })();
+        result.map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        let busy = self.busy_timeout;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| map_err(&self.path, busy, e))?;
+        Ok(Box::new(SqliteTransaction {
+            tx,
+            path: &self.path,
+            table: &self.table,
+            busy,
+        }))
+    }
+
+    fn claim(&mut self, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
+        let sql = format!(
+            "UPDATE \"{t}\" SET LockedBy = ?1, LockedUntilUtc = ?2, NextAttemptOnUtc = ?2,
+                 Attempts = Attempts + 1, LastAttemptOnUtc = ?3
+             WHERE rowid IN (
+                 SELECT rowid FROM \"{t}\"
+                 WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL
+                   AND (NextAttemptOnUtc IS NULL OR NextAttemptOnUtc <= ?3)
+                 ORDER BY OccuredOnUtc LIMIT ?4)
+             RETURNING {COLUMNS}",
+            t = self.t()
+        );
+        let (until, now) = (time::format(p.lease_until), time::format(p.now));
+        let (owner, limit) = (p.owner, p.limit as i64);
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let mut rows = {
+            let mut stmt = tx.prepare_cached(&sql).map_err(|e| map_err(&path, busy, e))?;
+            stmt.query_map(params![owner, until, now, limit], message_from_row)
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| map_err(&path, busy, e))?
+        };
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        // RETURNING gives no order; deliver oldest first.
+        rows.sort_by(|a, b| a.occurred_on.cmp(&b.occurred_on).then_with(|| a.id.cmp(&b.id)));
+        Ok(rows)
+    }
+
+    fn extend(&mut self, ids: &[String], owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE \"{}\" SET LockedUntilUtc = ?1, NextAttemptOnUtc = ?1
+             WHERE Id IN (SELECT value FROM json_each(?2)) AND LockedBy = ?3 AND ProcessedOnUtc IS NULL",
+            self.t()
+        );
+        let until = time::format(until);
+        let n = self
+            .conn
+            .execute(&sql, params![until, ids_json(ids), owner])
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        let t = self.table.clone();
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| {
+            let n = tx
+                .prepare_cached(&format!(
+                    "UPDATE \"{t}\" SET ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL,
+                         LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
+                     WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
+                ))?
+                .execute(params![id, time::format(now)])?;
+            // Per-destination state only matters until the message is processed.
+            tx.prepare_cached(&format!("DELETE FROM \"{t}_Delivery\" WHERE MessageId = ?1"))?
+                .execute([id])?;
+            Ok(n)
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n > 0)
+    }
+
+    fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO \"{}_Delivery\" (MessageId, Destination, DeliveredOnUtc) VALUES (?1, ?2, ?3)
+             ON CONFLICT DO NOTHING",
+            self.t()
+        );
+        self.conn
+            .execute(&sql, params![id, destination, time::format(now)])
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT Destination FROM \"{}_Delivery\" WHERE MessageId = ?1",
+            self.t()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let names = stmt
+            .query_map([id], |r| r.get(0))
+            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(names)
+    }
+
+    fn mark_failed(&mut self, p: &FailParams) -> Result<bool, StoreError> {
+        let t = self.table.clone();
+        let now = time::format(p.now);
+        let (next, dead) = match p.next_attempt {
+            Some(at) => (Some(time::format(at)), None),
+            None => (None, Some(now.clone())),
+        };
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| {
+            tx.prepare_cached(&format!(
+                "INSERT INTO \"{t}_Attempt\" (MessageId, Attempt, Destination, FailedOnUtc, Error)
+                 VALUES (?1, ?2, ?3, ?4, ?5)"
+            ))?
+            .execute(params![p.id, p.attempt, p.destination, now, p.error])?;
+            tx.prepare_cached(&format!(
+                "UPDATE \"{t}\" SET Error = ?3, NextAttemptOnUtc = ?4, DeadOnUtc = ?5,
+                     LockedBy = NULL, LockedUntilUtc = NULL
+                 WHERE Id = ?1 AND LockedBy = ?2 AND ProcessedOnUtc IS NULL"
+            ))?
+            .execute(params![p.id, p.owner, p.error, next, dead])
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n > 0)
+    }
+
+    fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE \"{}\" SET LockedBy = NULL, LockedUntilUtc = NULL, NextAttemptOnUtc = NULL,
+                 Attempts = max(Attempts - 1, 0)
+             WHERE Id IN (SELECT value FROM json_each(?1)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL",
+            self.t()
+        );
+        let n = self
+            .conn
+            .execute(&sql, params![ids_json(ids), owner])
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn list(&mut self, p: &ListParams) -> Result<Vec<Message>, StoreError> {
+        let (filter, order) = match p.filter {
+            ListFilter::Unprocessed => ("ProcessedOnUtc IS NULL", "OccuredOnUtc, Id"),
+            ListFilter::Failed => ("Error IS NOT NULL", "OccuredOnUtc, Id"),
+            ListFilter::Dead => (
+                "ProcessedOnUtc IS NULL AND DeadOnUtc IS NOT NULL",
+                "OccuredOnUtc, Id",
+            ),
+            ListFilter::Processed => ("ProcessedOnUtc IS NOT NULL", "ProcessedOnUtc DESC, Id"),
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM \"{}\" WHERE {filter} AND (?1 IS NULL OR Type = ?1)
+             ORDER BY {order} LIMIT ?2",
+            self.t()
+        );
+        self.query_messages(&sql, params![p.event_type, p.limit as i64])
+    }
+
+    fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError> {
+        let Some(id) = self.resolve_id(id)? else {
+            return Ok(None);
+        };
+        let t = self.t().to_owned();
+        let message = self
+            .query_messages(&format!("SELECT {COLUMNS} FROM \"{t}\" WHERE Id = ?1"), [&id])?
+            .pop();
+        let Some(message) = message else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT Attempt, Destination, FailedOnUtc, Error FROM \"{t}_Attempt\"
+                 WHERE MessageId = ?1 ORDER BY rowid"
+            ))
+            .map_err(|e| self.err(e))?;
+        let failures = stmt
+            .query_map([&id], |r| {
+                Ok(FailedAttempt {
+                    attempt: r.get(0)?,
+                    destination: r.get(1)?,
+                    failed_on: ts(r, 2)?,
+                    error: r.get(3)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT Destination, DeliveredOnUtc FROM \"{t}_Delivery\" WHERE MessageId = ?1 ORDER BY Destination"
+            ))
+            .map_err(|e| self.err(e))?;
+        let deliveries = stmt
+            .query_map([&id], |r| {
+                Ok(Delivery {
+                    destination: r.get(0)?,
+                    delivered_on: ts(r, 1)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(Some(MessageDetail {
+            message,
+            failures,
+            deliveries,
+        }))
+    }
+
+    fn stats(&mut self, now: DateTime<Utc>) -> Result<Stats, StoreError> {
+        let t = self.t().to_owned();
+        let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
+        // Processed rows are counted by triggers, never scanned.
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT Type, Processed FROM \"{t}_Processed\" WHERE Processed > 0"
+            ))
+            .map_err(|e| self.err(e))?;
+        let processed = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        for (ty, n) in processed {
+            let c = by_type.entry(ty).or_default();
+            c.processed = n as u64;
+        }
+        // Unprocessed rows are few, and indexed.
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT Type,
+                        count(*),
+                        count(DeadOnUtc),
+                        count(Error),
+                        count(CASE WHEN DeadOnUtc IS NULL AND LockedUntilUtc > ?1 THEN 1 END),
+                        count(CASE WHEN DeadOnUtc IS NULL AND Error IS NOT NULL
+                                    AND NOT coalesce(LockedUntilUtc > ?1, 0) THEN 1 END)
+                 FROM \"{t}\" WHERE ProcessedOnUtc IS NULL GROUP BY Type"
+            ))
+            .map_err(|e| self.err(e))?;
+        let unprocessed = stmt
+            .query_map([time::format(now)], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    [r.get::<_, i64>(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?],
+                ))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        for (ty, [count, dead, failed, in_flight, retrying]) in unprocessed {
+            let c = by_type.entry(ty).or_default();
+            c.dead = dead as u64;
+            c.failed = failed as u64;
+            c.in_flight = in_flight as u64;
+            c.retrying = retrying as u64;
+            c.pending = (count - dead - in_flight - retrying) as u64;
+            c.total = count as u64;
+        }
+        let oldest: Option<String> = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT min(OccuredOnUtc) FROM \"{t}\" WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL"
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(super::assemble_stats(
+            by_type,
+            oldest.as_deref().and_then(time::parse),
+            now,
+        ))
+    }
+
+    fn missing_ids(&mut self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut missing = Vec::new();
+        for id in ids {
+            if self.resolve_id(id)?.is_none() {
+                missing.push(id.clone());
+            }
+        }
+        Ok(missing)
+    }
+
+    fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+        let t = self.t().to_owned();
+        let not_claimed = "(LockedUntilUtc IS NULL OR LockedUntilUtc <= ?1)";
+        let (filter, ids) = match select {
+            RetrySelect::Failed => (
+                format!(
+                    "ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL AND Error IS NOT NULL AND {not_claimed}"
+                ),
+                None,
+            ),
+            RetrySelect::Dead => (
+                format!("ProcessedOnUtc IS NULL AND DeadOnUtc IS NOT NULL AND {not_claimed}"),
+                None,
+            ),
+            RetrySelect::Ids(ids) => {
+                let mut resolved = Vec::with_capacity(ids.len());
+                for id in ids {
+                    resolved.extend(self.resolve_id(id)?);
+                }
+                (
+                    format!(
+                        "ProcessedOnUtc IS NULL AND {not_claimed} AND Id IN (SELECT value FROM json_each(?2))"
+                    ),
+                    Some(ids_json(&resolved)),
+                )
+            }
+        };
+        let now = time::format(now);
+        if dry_run {
+            let sql = format!("SELECT count(*) FROM \"{t}\" WHERE {filter}");
+            let n: i64 = self
+                .conn
+                .query_row(&sql, params![now, ids], |r| r.get(0))
+                .map_err(|e| self.err(e))?;
+            return Ok(n as u64);
+        }
+        // A dead message comes back with a fresh set of attempts; a failing one keeps its count.
+        let sql = format!(
+            "UPDATE \"{t}\" SET NextAttemptOnUtc = NULL, LockedBy = NULL, LockedUntilUtc = NULL,
+                 Attempts = CASE WHEN DeadOnUtc IS NOT NULL THEN 0 ELSE Attempts END,
+                 DeadOnUtc = NULL
+             WHERE {filter}"
+        );
+        let n = self
+            .conn
+            .execute(&sql, params![now, ids])
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM \"{}\" WHERE ProcessedOnUtc IS NOT NULL AND ProcessedOnUtc < ?1",
+            self.t()
+        );
+        let n: i64 = self
+            .conn
+            .query_row(&sql, [time::format(before)], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError> {
+        let t = self.table.clone();
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| {
+            let n = tx
+                .prepare_cached(&format!(
+                    "DELETE FROM \"{t}\" WHERE rowid IN (
+                         SELECT rowid FROM \"{t}\" WHERE ProcessedOnUtc IS NOT NULL AND ProcessedOnUtc < ?1
+                         ORDER BY ProcessedOnUtc LIMIT ?2)"
+                ))?
+                .execute(params![time::format(before), limit as i64])?;
+            if n < limit {
+                // Last chunk: drop the failure history of messages that are gone.
+                tx.execute(
+                    &format!(
+                        "DELETE FROM \"{t}_Attempt\" WHERE NOT EXISTS
+                             (SELECT 1 FROM \"{t}\" m WHERE m.Id = \"{t}_Attempt\".MessageId)"
+                    ),
+                    [],
+                )?;
+            }
+            Ok(n)
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n as u64)
+    }
+
+    fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
+        // Another connection's commit changes data_version: a cheap, local way to wake up early.
+        let conn = &self.conn;
+        let (path, busy) = (&self.path, self.busy_timeout);
+        let last = &mut self.data_version;
+        super::sleep_unless_stopped(timeout, stop, || {
+            let v: i64 = conn
+                .query_row("PRAGMA data_version", [], |r| r.get(0))
+                .map_err(|e| map_err(path, busy, e))?;
+            let changed = *last != 0 && v != *last;
+            *last = v;
+            Ok(changed)
+        })
+    }
+}
