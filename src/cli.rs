@@ -43,7 +43,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, env = "OUTBOX_FORMAT", default_value_t = Format::Table)]
     pub format: Format,
 
-    /// More log output on stderr (-v info, -vv debug, -vvv trace)
+    /// More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
 
@@ -119,7 +119,8 @@ pub struct ProcessOnceArgs {
 /// Process batches in a loop until SIGINT or SIGTERM
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Poll at least this often, e.g. 500ms, 10s, 1m; new messages wake the relay sooner
+    /// Poll at least this often, e.g. 500ms, 10s, 1m [default: 60s, or every in the config];
+    /// new messages and due retries wake the relay sooner
     #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "cron")]
     pub every: Option<Duration>,
     /// Process on a cron schedule instead (UTC), e.g. "* * * * *"

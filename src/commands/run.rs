@@ -62,7 +62,14 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
             }
         }
         let waited = match &schedule {
-            Schedule::Every(every) => store.wait_for_work(*every, &stop),
+            Schedule::Every(every) => {
+                let now = ctx.now();
+                let wait = match store.next_due(now) {
+                    Ok(Some(at)) => (at - now).to_std().unwrap_or_default().min(*every),
+                    _ => *every,
+                };
+                store.wait_for_work(wait, &stop)
+            }
             Schedule::Cron(cron) => {
                 let now = chrono::Utc::now();
                 let wait = cron

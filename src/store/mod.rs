@@ -160,6 +160,12 @@ pub trait Store {
     /// transaction. Never touches unprocessed rows. Returns how many were deleted.
     fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError>;
 
+    /// When the next message that is waiting (on a retry backoff or a lease) becomes due, if
+    /// any: `run` wakes up then rather than at its next tick.
+    fn next_due(&mut self, _now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        Ok(None)
+    }
+
     /// Waits until new messages may have arrived, `timeout` passes or `stop` is set.
     /// Backends with a change signal return early on it; the default just sleeps.
     fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {

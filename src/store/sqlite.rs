@@ -697,6 +697,19 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
+    fn next_due(&mut self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let sql = format!(
+            "SELECT min(NextAttemptOnUtc) FROM \"{}\"
+             WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL AND NextAttemptOnUtc > ?1",
+            self.t()
+        );
+        let next: Option<String> = self
+            .conn
+            .query_row(&sql, [time::format(now)], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(next.as_deref().and_then(time::parse))
+    }
+
     fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
         // Another connection's commit changes data_version: a cheap, local way to wake up early.
         let conn = &self.conn;
