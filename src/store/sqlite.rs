@@ -167,6 +167,10 @@ fn create_private_file(p: &Path) -> Result<(), StoreError> {
         .map(drop)
         .or_else(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => Ok(()),
+            std::io::ErrorKind::NotFound => Err(StoreError::Unavailable(format!(
+                "cannot create database {}: its directory does not exist",
+                p.display()
+            ))),
             _ => Err(StoreError::Unavailable(format!(
                 "cannot create database {}: {e}",
                 p.display()
