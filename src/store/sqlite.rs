@@ -612,31 +612,22 @@ impl Store for SqliteStore {
 
     fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
         let t = self.t().to_owned();
-        let not_claimed = "(LockedUntilUtc IS NULL OR LockedUntilUtc <= ?1)";
-        let (filter, ids) = match select {
-            RetrySelect::Failed => (
-                format!(
-                    "ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL AND Error IS NOT NULL AND {not_claimed}"
-                ),
-                None,
-            ),
-            RetrySelect::Dead => (
-                format!("ProcessedOnUtc IS NULL AND DeadOnUtc IS NOT NULL AND {not_claimed}"),
-                None,
-            ),
+        // Every form binds ?1 (now) and ?2 (the ids, or NULL for "any id").
+        let (state, ids) = match select {
+            RetrySelect::Failed => ("DeadOnUtc IS NULL AND Error IS NOT NULL", None),
+            RetrySelect::Dead => ("DeadOnUtc IS NOT NULL", None),
             RetrySelect::Ids(ids) => {
                 let mut resolved = Vec::with_capacity(ids.len());
                 for id in ids {
                     resolved.extend(self.resolve_id(id)?);
                 }
-                (
-                    format!(
-                        "ProcessedOnUtc IS NULL AND {not_claimed} AND Id IN (SELECT value FROM json_each(?2))"
-                    ),
-                    Some(ids_json(&resolved)),
-                )
+                ("1", Some(ids_json(&resolved)))
             }
         };
+        let filter = format!(
+            "ProcessedOnUtc IS NULL AND {state} AND (LockedUntilUtc IS NULL OR LockedUntilUtc <= ?1)
+             AND (?2 IS NULL OR Id IN (SELECT value FROM json_each(?2)))"
+        );
         let now = time::format(now);
         if dry_run {
             let sql = format!("SELECT count(*) FROM \"{t}\" WHERE {filter}");
