@@ -133,7 +133,8 @@ pub struct RunArgs {
 
 /// List messages (default: unprocessed, oldest first)
 #[derive(Debug, Args)]
-#[group(id = "which", multiple = false)]
+// A struct-level #[group] would take in every field (--type, --limit too); name the members instead.
+#[command(group(clap::ArgGroup::new("which").multiple(false)))]
 pub struct ListArgs {
     /// Not processed yet, dead ones included (ProcessedOnUtc IS NULL), oldest first
     #[arg(long, group = "which")]
@@ -168,7 +169,7 @@ pub struct StatsArgs {}
 
 /// Make failed or dead messages due now
 #[derive(Debug, Args)]
-#[group(id = "select", required = true, multiple = false)]
+#[command(group(clap::ArgGroup::new("select").required(true).multiple(false)))]
 pub struct RetryArgs {
     /// Every failing message that is not dead
     #[arg(long, group = "select")]
