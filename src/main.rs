@@ -43,8 +43,14 @@ fn usage_error(e: clap::Error) -> ExitCode {
         });
     }
     let rendered = e.render().to_string();
-    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
-    let first = lines.next().unwrap_or("error: invalid arguments");
+    let mut lines = rendered.lines().map(str::trim);
+    let mut first = lines.next().unwrap_or("error: invalid arguments").to_owned();
+    // "…not provided:" and "…cannot be used with:" list the arguments on the lines below.
+    if first.ends_with(':') {
+        let listed: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
+        first = format!("{first} {}", listed.join(", "));
+    }
+    let mut lines = lines.filter(|l| !l.is_empty());
     let tip = lines.find(|l| l.starts_with("tip:"));
     match tip {
         Some(tip) => outboxctl::output::notice(&format!("{first} ({tip}; see --help)")),
