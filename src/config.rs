@@ -52,7 +52,7 @@ struct FileRetry {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a sink name or a list of sink names")]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
@@ -210,12 +210,29 @@ fn read_file_config(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathB
     let parsed = toml::from_str::<FileConfig>(&text).map_err(|e| {
         let line = e
             .span()
-            .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            .map(|s| {
+                let start = text[..s.start.min(text.len())].lines().count().max(1);
+                unknown_key_line(&text, e.message(), start).unwrap_or(start)
+            })
             .map_or(String::new(), |l| format!(", line {l}"));
         let msg = e.message().trim().replace('\n', " ");
         Error::usage(format!("config file {}{line}: {msg}", path.display()))
     })?;
     Ok((parsed, Some(path)))
+}
+
+/// toml points an unknown key at the table holding it; find the key's own line from there.
+fn unknown_key_line(text: &str, message: &str, from: usize) -> Option<usize> {
+    let key = message.strip_prefix("unknown field `")?.split('`').next()?;
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find(|(_, l)| {
+            l.trim_start()
+                .strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with(['=', '.']))
+        })
+        .map(|(i, _)| i + 1)
 }
 
 /// The log filter: `OUTBOX_LOG` (tracing's env-filter syntax) wins over -v and -q.
