@@ -1,0 +1,317 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[outboxctl] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'outboxctl'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'outboxctl'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create or upgrade the outbox schema; adopts a table of the original design. Idempotent'
+            cand emit 'Write events into the outbox, each in one transaction with its business rows'
+            cand process-once 'Claim one batch of due messages, deliver them, record the outcomes, exit (for cron)'
+            cand run 'Process batches in a loop until SIGINT or SIGTERM'
+            cand list 'List messages (default: unprocessed, oldest first)'
+            cand show 'Show every field of one message, its full content and its error history'
+            cand stats 'Print counts by state and type, and the age of the oldest unprocessed message'
+            cand retry 'Make failed or dead messages due now'
+            cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'outboxctl;init'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;emit'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand user-registered 'Register sample users: a Users row and a UserRegistered message, in one transaction each'
+            cand event 'Emit one event of any type with JSON content'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'outboxctl;emit;user-registered'= {
+            cand --email 'Email of the user (unique); generated when omitted'
+            cand --name 'Display name of the user'
+            cand --count 'How many users to register (emails are generated)'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;emit;event'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;emit;help'= {
+            cand user-registered 'Register sample users: a Users row and a UserRegistered message, in one transaction each'
+            cand event 'Emit one event of any type with JSON content'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'outboxctl;emit;help;user-registered'= {
+        }
+        &'outboxctl;emit;help;event'= {
+        }
+        &'outboxctl;emit;help;help'= {
+        }
+        &'outboxctl;process-once'= {
+            cand --batch-size 'Messages to claim [default: 20, or batch_size in the config]'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;run'= {
+            cand --every 'Poll at least this often, e.g. 500ms, 10s, 1m [default: 60s, or every in the config]; new messages and due retries wake the relay sooner'
+            cand --cron 'Process on a cron schedule instead (UTC), e.g. "* * * * *"'
+            cand --batch-size 'Messages to claim per batch [default: 20, or batch_size in the config]'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;list'= {
+            cand --type 'Only this event type'
+            cand --limit 'At most this many rows'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand --unprocessed 'Not processed yet, dead ones included (ProcessedOnUtc IS NULL), oldest first'
+            cand --failed 'Currently failing, retrying or dead (Error IS NOT NULL), oldest first'
+            cand --dead 'Out of attempts or permanently failed, oldest first'
+            cand --processed 'Delivered, most recently processed first'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;show'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;stats'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;retry'= {
+            cand --id 'These messages'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand --failed 'Every failing message that is not dead'
+            cand --dead 'Every dead message (they get a fresh set of attempts)'
+            cand --dry-run 'Only count what would be retried'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;purge'= {
+            cand --older-than 'Age of processing past which a processed message is deleted, e.g. 7d, 12h'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand --dry-run 'Only count what would be deleted'
+            cand -y 'Do not ask for confirmation (needed when stdin is not a terminal)'
+            cand --yes 'Do not ask for confirmation (needed when stdin is not a terminal)'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;completions'= {
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;help'= {
+            cand init 'Create or upgrade the outbox schema; adopts a table of the original design. Idempotent'
+            cand emit 'Write events into the outbox, each in one transaction with its business rows'
+            cand process-once 'Claim one batch of due messages, deliver them, record the outcomes, exit (for cron)'
+            cand run 'Process batches in a loop until SIGINT or SIGTERM'
+            cand list 'List messages (default: unprocessed, oldest first)'
+            cand show 'Show every field of one message, its full content and its error history'
+            cand stats 'Print counts by state and type, and the age of the oldest unprocessed message'
+            cand retry 'Make failed or dead messages due now'
+            cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'outboxctl;help;init'= {
+        }
+        &'outboxctl;help;emit'= {
+            cand user-registered 'Register sample users: a Users row and a UserRegistered message, in one transaction each'
+            cand event 'Emit one event of any type with JSON content'
+        }
+        &'outboxctl;help;emit;user-registered'= {
+        }
+        &'outboxctl;help;emit;event'= {
+        }
+        &'outboxctl;help;process-once'= {
+        }
+        &'outboxctl;help;run'= {
+        }
+        &'outboxctl;help;list'= {
+        }
+        &'outboxctl;help;show'= {
+        }
+        &'outboxctl;help;stats'= {
+        }
+        &'outboxctl;help;retry'= {
+        }
+        &'outboxctl;help;purge'= {
+        }
+        &'outboxctl;help;completions'= {
+        }
+        &'outboxctl;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

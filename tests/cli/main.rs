@@ -1,0 +1,9 @@
+//! Integration tests of the `outboxctl` binary: each test runs it on its own temporary database.
+
+mod admin;
+mod common;
+mod emit;
+mod faults;
+mod output;
+mod relay;
+mod schema;

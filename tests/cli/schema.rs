@@ -1,0 +1,212 @@
+//! schema.sql as a public contract: the original design's queries, adopting the original table,
+//! and applications in other languages writing rows.
+
+use rusqlite::Connection;
+
+use crate::common::*;
+
+/// The three monitoring queries of the original design, verbatim.
+const UNPROCESSED: &str = "SELECT * FROM OutboxMessage WHERE ProcessedOnUtc IS NULL;";
+const FAILED: &str = "SELECT * FROM OutboxMessage WHERE Error IS NOT NULL;";
+const STATISTICS: &str = "SELECT
+    COUNT(*) as Total,
+    COUNT(ProcessedOnUtc) as Processed,
+    COUNT(Error) as Failed
+FROM OutboxMessage;";
+
+fn rows(db: &Connection, sql: &str) -> usize {
+    let mut st = db.prepare(sql).unwrap();
+    let mut rows = st.query([]).unwrap();
+    let mut n = 0;
+    while rows.next().unwrap().is_some() {
+        n += 1;
+    }
+    n
+}
+
+fn original_statistics(db: &Connection) -> (u64, u64, u64) {
+    let (t, p, f): (i64, i64, i64) = db
+        .query_row(STATISTICS, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap();
+    (t as u64, p as u64, f as u64)
+}
+
+/// The original queries and `stats` agree, and say what really happened.
+fn assert_queries_match_stats(env: &TestEnv, db: &Connection) {
+    let st = env.stats();
+    let (total, processed, failed) = original_statistics(db);
+    assert_eq!(st["total"], total);
+    assert_eq!(st["processed"], processed);
+    assert_eq!(st["failed"], failed);
+    assert_eq!(rows(db, FAILED) as u64, failed);
+    let unprocessed = st["pending"].as_u64().unwrap()
+        + st["retrying"].as_u64().unwrap()
+        + st["dead"].as_u64().unwrap()
+        + st["in_flight"].as_u64().unwrap();
+    assert_eq!(rows(db, UNPROCESSED) as u64, unprocessed);
+    assert_eq!(total, processed + unprocessed);
+}
+
+#[test]
+fn the_original_queries_run_verbatim_and_tell_the_truth() {
+    let env = TestEnv::new();
+    env.config("[retry]\nmax_attempts = 1\n\n[routes]\nOk = \"noop\"\n");
+    env.emit("Ok", 4);
+    env.emit("Nobody", 2);
+    let db = env.db();
+    assert_eq!(original_statistics(&db), (6, 0, 0));
+    assert_eq!(rows(&db, UNPROCESSED), 6);
+    env.ok(&["process-once"]);
+    // 4 delivered; the 2 without a handler are dead after their one attempt.
+    assert_eq!(original_statistics(&db), (6, 4, 2));
+    assert_eq!(rows(&db, UNPROCESSED), 2);
+    assert_eq!(rows(&db, FAILED), 2);
+    assert_queries_match_stats(&env, &db);
+    // Success clears Error: "Failed" means "currently failing".
+    env.config("[routes]\nOk = \"noop\"\nNobody = \"noop\"\n");
+    env.ok(&["retry", "--dead"]);
+    env.ok(&["process-once"]);
+    assert_eq!(original_statistics(&db), (6, 6, 0));
+    assert_eq!(rows(&db, FAILED), 0);
+    assert_queries_match_stats(&env, &db);
+    // The sqlite3 shell sees the same (it is the tool the original's queries were written for).
+    if let Ok(out) = std::process::Command::new("sqlite3")
+        .arg(env.db_path())
+        .arg(STATISTICS)
+        .output()
+    {
+        if out.status.success() {
+            assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "6|6|0");
+        }
+    }
+}
+
+/// The table as the original .NET app created it, with rows of every kind in it.
+fn create_original_table(db: &Connection, table: &str) {
+    db.execute_batch(&format!(
+        r#"CREATE TABLE "{table}" (
+            "Id" TEXT NOT NULL CONSTRAINT "PK_{table}" PRIMARY KEY,
+            "Type" TEXT NOT NULL,
+            "Content" TEXT NOT NULL,
+            "OccuredOnUtc" TEXT NOT NULL,
+            "ProcessedOnUtc" TEXT NULL,
+            "Error" TEXT NULL
+        );
+        INSERT INTO "{table}" VALUES
+          ('0F8FAD5B-D9CB-469F-A165-70867728950E', 'UserRegistered',
+           '{{"user_id":"1","email":"one@example.com"}}', '2024-01-15 10:30:00.1234567', '2024-01-15 10:31:00.7654321', NULL),
+          ('7C9E6679-7425-40DE-944B-E07FC1F90AE7', 'UserRegistered',
+           '{{"user_id":"2","email":"two@example.com"}}', '2024-01-15 10:32:00.0000001', '2024-01-15 10:33:00.5', NULL),
+          ('3F2504E0-4F89-11D3-9A0C-0305E82C3301', 'UserRegistered',
+           '{{"user_id":"3","email":"three@example.com"}}', '2024-01-16 08:00:00.2500000', NULL, NULL),
+          ('9A0C0305-4F89-11D3-9A0C-3F2504E082C3', 'UserRegistered',
+           '{{"user_id":"4","email":"four@example.com"}}', '2024-01-16 09:00:00.5000000', NULL,
+           'System.Exception: SMTP server unavailable');
+        "#
+    ))
+    .unwrap();
+}
+
+type Row = (String, String, String, String, Option<String>, Option<String>);
+
+fn original_rows(db: &Connection, table: &str) -> Vec<Row> {
+    let mut st = db
+        .prepare(&format!(
+            "SELECT Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error FROM \"{table}\" ORDER BY Id"
+        ))
+        .unwrap();
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+#[test]
+fn init_adopts_a_table_of_the_original_design() {
+    let env = TestEnv::new();
+    let db = env.db();
+    create_original_table(&db, "OutboxMessage");
+    let before = original_rows(&db, "OutboxMessage");
+
+    let v = env.json(&["init"]);
+    assert_eq!(v["table"], "OutboxMessage");
+    assert_eq!(original_rows(&db, "OutboxMessage"), before, "init changed a row");
+    let st = env.stats();
+    assert_eq!((st["total"].as_u64(), st["processed"].as_u64(), st["failed"].as_u64()), (Some(4), Some(2), Some(1)));
+    assert_eq!(st["oldest_unprocessed_on"], "2024-01-16T08:00:00.250Z");
+    assert_queries_match_stats(&env, &db);
+
+    // Idempotent.
+    env.ok(&["init"]);
+    env.ok(&["init"]);
+    assert_eq!(original_rows(&db, "OutboxMessage"), before);
+    assert_eq!(env.stats()["processed"], 2);
+
+    // Upper-case GUIDs are found however they are typed.
+    let m = env.show("3f2504e0-4f89-11d3-9a0c-0305e82c3301");
+    assert_eq!(m["id"], "3F2504E0-4F89-11D3-9A0C-0305E82C3301");
+    assert_eq!(m["state"], "pending");
+    assert_eq!(env.show("0F8FAD5B-D9CB-469F-A165-70867728950E")["state"], "processed");
+
+    // The unprocessed rows get delivered, the processed ones are left alone.
+    let o = env.ok(&["process-once", "--format", "json"]);
+    assert_eq!(o.json()["delivered"], 2, "{o:#?}");
+    assert!(o.stderr.contains("three@example.com") && o.stderr.contains("four@example.com"));
+    assert!(!o.stderr.contains("one@example.com"));
+    let after = original_rows(&db, "OutboxMessage");
+    let processed_before: Vec<&Row> = before.iter().filter(|r| r.4.is_some()).collect();
+    assert_eq!(processed_before.len(), 2);
+    for row in processed_before {
+        assert!(after.contains(row), "an already processed row changed: {row:?}");
+    }
+    let st = env.stats();
+    assert_eq!((st["total"].as_u64(), st["processed"].as_u64(), st["failed"].as_u64()), (Some(4), Some(4), Some(0)));
+    assert_queries_match_stats(&env, &db);
+    // Old processed rows age like any other.
+    assert_eq!(env.json(&["purge", "--older-than", "30d", "--dry-run"])["deleted"], 2);
+}
+
+#[test]
+fn a_differently_named_table_is_adopted_with_table_flag_or_config() {
+    let env = TestEnv::new();
+    let db = env.db();
+    create_original_table(&db, "OutboxMessages");
+    let before = original_rows(&db, "OutboxMessages");
+    let v = env.json(&["init", "--table", "OutboxMessages"]);
+    assert_eq!(v["table"], "OutboxMessages");
+    assert_eq!(original_rows(&db, "OutboxMessages"), before);
+    assert_eq!(env.json(&["--table", "OutboxMessages", "stats"])["total"], 4);
+    let no_default: i64 = db
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'OutboxMessage'", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(no_default, 0, "the default table was created beside the configured one");
+
+    env.config("table = \"OutboxMessages\"\n");
+    assert_eq!(env.json(&["process-once"])["delivered"], 2);
+    assert_eq!(env.stats()["processed"], 4);
+    env.fails(&["--table", "Outbox Messages; DROP", "stats"], 2);
+}
+
+#[test]
+fn an_app_in_another_language_inserting_four_columns_gets_delivered() {
+    let env = TestEnv::new();
+    env.ok(&["init"]);
+    let db = env.db();
+    db.execute_batch(
+        r#"BEGIN;
+        INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc)
+        VALUES ('6f1c3e5a-0000-4000-8000-000000000001', 'UserRegistered',
+                '{"email":"py@example.com"}', strftime('%Y-%m-%d %H:%M:%f', 'now'));
+        INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc)
+        VALUES ('6f1c3e5a-0000-4000-8000-000000000002', 'UserRegistered',
+                '{"email":"go@example.com"}', '2024-03-01T12:00:00Z');
+        COMMIT;"#,
+    )
+    .unwrap();
+    assert_eq!(env.stats()["pending"], 2);
+    let o = env.ok(&["process-once", "--format", "json"]);
+    assert_eq!(o.json()["delivered"], 2, "{o:#?}");
+    assert!(o.stderr.contains("py@example.com") && o.stderr.contains("go@example.com"));
+    assert_eq!(env.stats()["processed"], 2);
+    assert_queries_match_stats(&env, &db);
+}
