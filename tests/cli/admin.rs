@@ -51,14 +51,20 @@ fn list_filters_and_orders() {
         ids(&s.env.json(&a))
     };
     // Unprocessed (the default) includes dead ones, oldest first.
-    assert_eq!(list(&[]), [s.x1.clone(), s.x2.clone(), s.a3.clone(), s.b1.clone()]);
+    assert_eq!(
+        list(&[]),
+        [s.x1.clone(), s.x2.clone(), s.a3.clone(), s.b1.clone()]
+    );
     assert_eq!(list(&["--unprocessed"]), list(&[]));
     assert_eq!(list(&["--failed"]), [s.x1.clone(), s.x2.clone()]);
     assert_eq!(list(&["--dead"]), [s.x1.clone()]);
     // Processed: most recently processed first.
     assert_eq!(list(&["--processed"]), [s.a2.clone(), s.a1.clone()]);
     assert_eq!(list(&["--type", "A"]), [s.a3.clone()]);
-    assert_eq!(list(&["--processed", "--type", "A", "--limit", "1"]), [s.a2.clone()]);
+    assert_eq!(
+        list(&["--processed", "--type", "A", "--limit", "1"]),
+        [s.a2.clone()]
+    );
     assert_eq!(list(&["--type", "Nope"]), Vec::<String>::new());
     assert_eq!(list(&["--limit", "2"]), [s.x1.clone(), s.x2.clone()]);
     s.env.fails(&["list", "--failed", "--dead"], 2);
@@ -102,13 +108,23 @@ fn stats_counts_every_state_and_type() {
         .map(|t| (t["type"].as_str().unwrap(), t))
         .collect();
     assert_eq!(by.keys().copied().collect::<Vec<_>>(), ["A", "B", "X"]);
-    assert_eq!((by["A"]["total"].as_u64(), by["A"]["processed"].as_u64()), (Some(3), Some(2)));
+    assert_eq!(
+        (by["A"]["total"].as_u64(), by["A"]["processed"].as_u64()),
+        (Some(3), Some(2))
+    );
     assert_eq!(by["A"]["pending"], 1);
-    assert_eq!((by["X"]["dead"].as_u64(), by["X"]["retrying"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (by["X"]["dead"].as_u64(), by["X"]["retrying"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(by["B"]["pending"], 1);
 
     let o = s.env.ok(&["stats"]);
-    assert!(o.stdout.contains("(all)") && o.stdout.contains("oldest unprocessed"), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("(all)") && o.stdout.contains("oldest unprocessed"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -153,7 +169,16 @@ fn show_prints_every_field_content_and_error_history() {
     let o = s.env.ok(&["show", &id]);
     assert!(o.stdout.contains(&format!("{}END", "x".repeat(5000))));
     let o = s.env.ok(&["show", &s.x1]);
-    for label in ["Id:", "Type:", "State:", "OccuredOnUtc:", "ProcessedOnUtc:", "Attempts:", "Error:", "Failures:"] {
+    for label in [
+        "Id:",
+        "Type:",
+        "State:",
+        "OccuredOnUtc:",
+        "ProcessedOnUtc:",
+        "Attempts:",
+        "Error:",
+        "Failures:",
+    ] {
         assert!(o.stdout.contains(label), "show lacks {label}:\n{}", o.stdout);
     }
     assert!(o.stdout.contains("no handler for type X"));
@@ -180,9 +205,15 @@ fn retry_selects_failed_dead_or_ids() {
             .collect()
     };
     let before = snapshot();
-    assert_eq!(env.json_at(now, &["retry", "--failed", "--dry-run"]), serde_json::json!({"dry_run": true, "retried": 1}));
+    assert_eq!(
+        env.json_at(now, &["retry", "--failed", "--dry-run"]),
+        serde_json::json!({"dry_run": true, "retried": 1})
+    );
     assert_eq!(env.json_at(now, &["retry", "--dead", "--dry-run"])["retried"], 1);
-    assert_eq!(env.json_at(now, &["retry", "--id", &s.x1, &s.x2, "--dry-run"])["retried"], 2);
+    assert_eq!(
+        env.json_at(now, &["retry", "--id", &s.x1, &s.x2, "--dry-run"])["retried"],
+        2
+    );
     assert_eq!(snapshot(), before, "--dry-run changed something");
 
     // An unknown id: exit 4, nothing changed, even for the known ids beside it.
@@ -196,7 +227,10 @@ fn retry_selects_failed_dead_or_ids() {
     assert_eq!(env.json_at(now, &["retry", "--failed"])["retried"], 1);
     let m = env.show(&s.x2);
     assert!(m["next_attempt_on"].is_null());
-    assert_eq!((m["attempts"].as_u64(), m["state"].as_str()), (Some(1), Some("retrying")));
+    assert_eq!(
+        (m["attempts"].as_u64(), m["state"].as_str()),
+        (Some(1), Some("retrying"))
+    );
     // --dead brings x1 back with a fresh set of attempts.
     assert_eq!(env.json_at(now, &["retry", "--dead"])["retried"], 1);
     let m = env.show(&s.x1);
@@ -237,7 +271,10 @@ fn purge_deletes_only_old_processed_messages() {
     assert_eq!(count(), 8);
 
     let dry = env.json(&["purge", "--older-than", "7d", "--dry-run"]);
-    assert_eq!((dry["dry_run"].as_bool(), dry["deleted"].as_u64()), (Some(true), Some(3)));
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["deleted"].as_u64()),
+        (Some(true), Some(3))
+    );
     assert_eq!(count(), 8);
 
     // No --yes and stdin is not a terminal: refuse, delete nothing.
@@ -246,7 +283,10 @@ fn purge_deletes_only_old_processed_messages() {
     assert_eq!(count(), 8);
 
     let done = env.json(&["purge", "--older-than", "7d", "--yes"]);
-    assert_eq!((done["dry_run"].as_bool(), done["deleted"].as_u64()), (Some(false), Some(3)));
+    assert_eq!(
+        (done["dry_run"].as_bool(), done["deleted"].as_u64()),
+        (Some(false), Some(3))
+    );
     for id in &old {
         env.fails(&["show", id], 4);
     }
@@ -255,14 +295,62 @@ fn purge_deletes_only_old_processed_messages() {
     }
     assert_eq!(env.show(&failing)["failures"].as_array().unwrap().len(), 2);
     let st = env.stats();
-    assert_eq!((st["total"].as_u64(), st["processed"].as_u64()), (Some(5), Some(2)));
-    assert_eq!((st["dead"].as_u64(), st["retrying"].as_u64(), st["pending"].as_u64()), (Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (st["total"].as_u64(), st["processed"].as_u64()),
+        (Some(5), Some(2))
+    );
+    assert_eq!(
+        (
+            st["dead"].as_u64(),
+            st["retrying"].as_u64(),
+            st["pending"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
 
     // Everything older than 1ms: still only processed rows go.
     let o = env.ok(&["purge", "--older-than", "1ms", "-y"]);
-    assert!(o.stdout.starts_with("deleted 2 processed messages"), "{}", o.stdout);
+    assert!(
+        o.stdout.starts_with("deleted 2 processed messages"),
+        "{}",
+        o.stdout
+    );
     assert_eq!(count(), 3);
     assert_eq!(env.json(&["purge", "--older-than", "1ms"])["deleted"], 0);
     env.fails(&["purge", "--older-than", "seven days", "--yes"], 2);
     env.fails(&["purge", "--yes"], 2);
+}
+
+#[test]
+fn purge_works_in_chunks_and_keeps_counts_right() {
+    let env = TestEnv::new();
+    env.ok(&["init"]);
+    env.db()
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000)
+             INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc, ProcessedOnUtc)
+             SELECT printf('old-%05d', i), 'Old', '{}', '2020-01-01 00:00:00', '2020-01-01 00:00:01' FROM n;
+             INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc)
+             VALUES ('waiting', 'Old', '{}', '2019-01-01 00:00:00');",
+        )
+        .unwrap();
+    let st = env.stats();
+    assert_eq!(
+        (st["total"].as_u64(), st["processed"].as_u64()),
+        (Some(12_001), Some(12_000))
+    );
+    assert_eq!(
+        env.json(&["purge", "--older-than", "1d", "--yes"])["deleted"],
+        12_000
+    );
+    let st = env.stats();
+    assert_eq!(
+        (
+            st["total"].as_u64(),
+            st["processed"].as_u64(),
+            st["pending"].as_u64()
+        ),
+        (Some(1), Some(0), Some(1))
+    );
+    assert_eq!(env.show("waiting")["state"], "pending");
 }

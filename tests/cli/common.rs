@@ -22,8 +22,12 @@ pub struct Output {
 
 impl Output {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -76,7 +80,13 @@ impl TestEnv {
                 c.env_remove(&k);
             }
         }
-        for k in ["NO_COLOR", "RUST_BACKTRACE", "RUST_LIB_BACKTRACE", "CLICOLOR_FORCE", "COLUMNS"] {
+        for k in [
+            "NO_COLOR",
+            "RUST_BACKTRACE",
+            "RUST_LIB_BACKTRACE",
+            "CLICOLOR_FORCE",
+            "COLUMNS",
+        ] {
             c.env_remove(k);
         }
         // Set on purpose: a failure must still print one line, never a backtrace.
@@ -258,9 +268,16 @@ pub fn assert_no_panic(o: &Output) {
 pub fn assert_fails(o: &Output, code: i32, what: &str) -> String {
     assert_eq!(o.code, code, "outboxctl {what}: expected exit {code}: {o:#?}");
     let lines: Vec<&str> = o.stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "outboxctl {what}: expected one stderr line: {o:#?}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "outboxctl {what}: expected one stderr line: {o:#?}"
+    );
     assert!(lines[0].starts_with("error:"), "outboxctl {what}: {o:#?}");
-    assert!(lines[0].len() > "error: ".len() + 10, "a useless error line: {o:#?}");
+    assert!(
+        lines[0].len() > "error: ".len() + 10,
+        "a useless error line: {o:#?}"
+    );
     lines[0].to_owned()
 }
 

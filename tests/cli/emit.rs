@@ -5,10 +5,20 @@ use crate::common::*;
 #[test]
 fn first_run_emits_processes_and_reports() {
     let env = TestEnv::new();
-    let emitted = env.json(&["emit", "user-registered", "--email", "ada@example.com", "--name", "Ada"]);
+    let emitted = env.json(&[
+        "emit",
+        "user-registered",
+        "--email",
+        "ada@example.com",
+        "--name",
+        "Ada",
+    ]);
     let id = emitted["emitted"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(emitted["emitted"][0]["type"], "UserRegistered");
-    assert!(env.db_path().is_file(), "the default database outbox.db is created in the cwd");
+    assert!(
+        env.db_path().is_file(),
+        "the default database outbox.db is created in the cwd"
+    );
 
     let o = env.ok(&["process-once", "--format", "json"]);
     let report = o.json();
@@ -40,7 +50,10 @@ fn new_database_file_is_private_and_in_wal_mode() {
     env.ok(&["init"]);
     let mode = std::fs::metadata(env.db_path()).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
-    let journal: String = env.db().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let journal: String = env
+        .db()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(journal.to_lowercase(), "wal");
 }
 
@@ -53,7 +66,10 @@ fn duplicate_email_writes_neither_row() {
     assert_eq!((users(), messages()), (1, 1));
 
     let line = env.fails(&["emit", "user-registered", "--email", "dup@example.com"], 5);
-    assert!(line.contains("dup@example.com") && line.contains("already exists"), "{line}");
+    assert!(
+        line.contains("dup@example.com") && line.contains("already exists"),
+        "{line}"
+    );
     assert_eq!((users(), messages()), (1, 1), "a failed emit left a row behind");
 }
 
@@ -79,7 +95,10 @@ fn count_writes_one_user_and_one_message_each() {
     // Table output on a pipe: a plain summary line, no progress bar.
     let o = env.ok(&["emit", "user-registered", "--count", "3"]);
     assert_eq!(o.stdout.trim(), "emitted 3 messages");
-    assert!(o.stderr.is_empty(), "no progress bar when stderr is not a terminal: {o:#?}");
+    assert!(
+        o.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal: {o:#?}"
+    );
 }
 
 #[test]
@@ -87,7 +106,10 @@ fn emit_user_rejects_bad_input_without_writing() {
     let env = TestEnv::new();
     env.ok(&["init"]);
     env.fails(&["emit", "user-registered", "--email", "not-an-email"], 2);
-    env.fails(&["emit", "user-registered", "--email", "a@b.c", "--count", "2"], 2);
+    env.fails(
+        &["emit", "user-registered", "--email", "a@b.c", "--count", "2"],
+        2,
+    );
     env.fails(&["emit", "user-registered", "--count", "0"], 2);
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage"), 0);
 }
@@ -109,18 +131,29 @@ fn emit_event_takes_content_inline_from_a_file_and_from_stdin() {
         let id = v["emitted"][0]["id"].as_str().unwrap();
         let (ty, c): (String, String) = env
             .db()
-            .query_row("SELECT Type, Content FROM OutboxMessage WHERE Id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT Type, Content FROM OutboxMessage WHERE Id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .unwrap();
         (ty, serde_json::from_str(&c).unwrap())
     };
-    assert_eq!(content(&inline), ("OrderPlaced".into(), serde_json::json!({"order": 1})));
+    assert_eq!(
+        content(&inline),
+        ("OrderPlaced".into(), serde_json::json!({"order": 1}))
+    );
     assert_eq!(
         content(&file),
-        ("OrderPlaced".into(), serde_json::json!({"order": 2, "lines": [1, 2]}))
+        (
+            "OrderPlaced".into(),
+            serde_json::json!({"order": 2, "lines": [1, 2]})
+        )
     );
-    assert_eq!(content(&stdin), ("OrderShipped".into(), serde_json::json!({"order": 3})));
+    assert_eq!(
+        content(&stdin),
+        ("OrderShipped".into(), serde_json::json!({"order": 3}))
+    );
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage"), 3);
 }
 

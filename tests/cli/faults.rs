@@ -38,7 +38,10 @@ fn bad_durations_are_refused() {
     env.fails(&["run", "--every", "fast"], 2);
     env.config("lease = \"5 parsecs\"\n");
     let line = env.fails(&["stats"], 2);
-    assert!(line.contains("outboxctl.toml") && line.contains("line 1"), "{line}");
+    assert!(
+        line.contains("outboxctl.toml") && line.contains("line 1"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -54,7 +57,9 @@ fn a_database_path_that_is_a_directory() {
 #[test]
 fn a_corrupt_database_file_is_left_alone() {
     let env = TestEnv::new();
-    let garbage: Vec<u8> = (0..16_384u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..16_384u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(env.path("junk.db"), &garbage).unwrap();
     for args in [
         vec!["-d", "junk.db", "stats"],
@@ -65,7 +70,11 @@ fn a_corrupt_database_file_is_left_alone() {
         let line = env.fails(&args, 3);
         assert!(line.contains("junk.db"), "{line}");
     }
-    assert_eq!(std::fs::read(env.path("junk.db")).unwrap(), garbage, "the file was changed");
+    assert_eq!(
+        std::fs::read(env.path("junk.db")).unwrap(),
+        garbage,
+        "the file was changed"
+    );
     // A text file is no database either.
     env.write("notes.txt", "just some notes\n");
     env.fails(&["-d", "notes.txt", "list"], 3);
@@ -80,7 +89,9 @@ fn a_database_locked_by_another_writer() {
     env.ok(&["process-once"]);
     env.ok(&["emit", "user-registered", "--email", "pending@example.com"]);
     let holder = env.db();
-    holder.execute_batch("BEGIN IMMEDIATE; CREATE TABLE Hold (x);").unwrap();
+    holder
+        .execute_batch("BEGIN IMMEDIATE; CREATE TABLE Hold (x);")
+        .unwrap();
     for args in [
         vec!["emit", "user-registered", "--email", "second@example.com"],
         vec!["emit", "event", "A", "{}"],
@@ -96,7 +107,10 @@ fn a_database_locked_by_another_writer() {
     holder.execute_batch("ROLLBACK").unwrap();
     assert_eq!(env.count("SELECT count(*) FROM Users"), 2);
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage"), 2);
-    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NULL"), 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NULL"),
+        1
+    );
     // And once the lock is gone, everything works.
     env.ok(&["emit", "user-registered", "--email", "second@example.com"]);
     assert_eq!(env.json(&["process-once"])["delivered"], 2);
@@ -109,7 +123,10 @@ fn config_file_errors_name_the_line() {
         ("batch_size = 10\nlease = \"1m\"\nbusy_timeout = 5\n", "line 3"),
         ("batch_size = 10\n\n[retry]\nmax_attempts = \"ten\"\n", "line 4"),
         ("batch_size = 10\ncolour = true\n", "line 2"),
-        ("[sinks.a]\nkind = \"exec\"\ncommand = [\"true\"]\ntimout = \"1s\"\n", "line 4"),
+        (
+            "[sinks.a]\nkind = \"exec\"\ncommand = [\"true\"]\ntimout = \"1s\"\n",
+            "line 4",
+        ),
         ("[sinks.a]\nkind = \"carrier-pigeon\"\n", "line 2"),
         ("this is not toml\n", "line 1"),
         ("lease = \"1m\"\n[routes]\nA = 5\n", "line 3"),
@@ -117,7 +134,10 @@ fn config_file_errors_name_the_line() {
     for (text, line_no) in cases {
         env.config(text);
         let line = env.fails(&["stats"], 2);
-        assert!(line.contains("outboxctl.toml") && line.contains(line_no), "{text:?}: {line}");
+        assert!(
+            line.contains("outboxctl.toml") && line.contains(line_no),
+            "{text:?}: {line}"
+        );
     }
     // Errors found after parsing say which key.
     for (text, key) in [
@@ -125,7 +145,10 @@ fn config_file_errors_name_the_line() {
         ("batch_size = 0\n", "batch_size"),
         ("[retry]\nmax_attempts = 0\n", "max_attempts"),
         ("lease = \"100ms\"\n", "lease"),
-        ("lease = \"10s\"\n[sinks.a]\nkind = \"exec\"\ncommand = [\"true\"]\ntimeout = \"1m\"\n", "timeout"),
+        (
+            "lease = \"10s\"\n[sinks.a]\nkind = \"exec\"\ncommand = [\"true\"]\ntimeout = \"1m\"\n",
+            "timeout",
+        ),
     ] {
         env.config(text);
         let line = env.fails(&["stats"], 2);

@@ -17,7 +17,9 @@ fn global_flags_work_before_or_after_the_subcommand() {
 
     let stats = |args: &[&str]| {
         let mut v = env.ok(args).json();
-        v.as_object_mut().unwrap().remove("oldest_unprocessed_age_seconds");
+        v.as_object_mut()
+            .unwrap()
+            .remove("oldest_unprocessed_age_seconds");
         v
     };
     let before = stats(&["--format", "json", "--database", "sub/a.db", "stats"]);
@@ -26,9 +28,28 @@ fn global_flags_work_before_or_after_the_subcommand() {
     assert_eq!(before["total"], 3);
 
     // --config before and after; -v and -q anywhere.
-    let r = env.ok(&["--config", "sub/my.toml", "-d", "sub/a.db", "process-once", "--batch-size", "1", "--format", "json"]);
+    let r = env.ok(&[
+        "--config",
+        "sub/my.toml",
+        "-d",
+        "sub/a.db",
+        "process-once",
+        "--batch-size",
+        "1",
+        "--format",
+        "json",
+    ]);
     assert_eq!(r.json()["delivered"], 1);
-    let r = env.ok(&["-d", "sub/a.db", "process-once", "--config", "sub/my.toml", "--batch-size", "1", "-v"]);
+    let r = env.ok(&[
+        "-d",
+        "sub/a.db",
+        "process-once",
+        "--config",
+        "sub/my.toml",
+        "--batch-size",
+        "1",
+        "-v",
+    ]);
     assert!(r.stdout.contains("delivered 1"), "{r:#?}");
     let r = env.ok(&["-q", "-d", "sub/a.db", "process-once", "-c", "sub/my.toml"]);
     assert_eq!(r.stdout, "");
@@ -49,7 +70,10 @@ fn global_flags_work_before_or_after_the_subcommand() {
 fn every_command_that_prints_data_speaks_json() {
     let env = TestEnv::new();
     let v = env.json(&["init"]);
-    assert_eq!((v["backend"].as_str(), v["table"].as_str()), (Some("sqlite"), Some("OutboxMessage")));
+    assert_eq!(
+        (v["backend"].as_str(), v["table"].as_str()),
+        (Some("sqlite"), Some("OutboxMessage"))
+    );
     let v = env.json(&["emit", "user-registered"]);
     let id = v["emitted"][0]["id"].as_str().unwrap().to_owned();
     env.json(&["emit", "event", "Job", "{}"]);
@@ -82,7 +106,11 @@ fn no_escape_codes_or_box_drawing_on_a_pipe() {
         env.ok(&["list", "--processed"]),
     ];
     for o in outputs {
-        assert!(!o.stdout.contains('│') && !o.stdout.contains('─'), "box drawing on a pipe: {}", o.stdout);
+        assert!(
+            !o.stdout.contains('│') && !o.stdout.contains('─'),
+            "box drawing on a pipe: {}",
+            o.stdout
+        );
     }
     let o = env.run(&["--help"]);
     assert_eq!(o.code, 0);
@@ -107,7 +135,10 @@ fn completions_are_generated_and_checked_in() {
     for (shell, file) in SHELLS {
         let o = env.ok(&["completions", shell]);
         assert!(o.stdout.contains("outboxctl"), "{shell}: {o:#?}");
-        assert!(o.stdout.contains("process-once") && o.stdout.contains("older-than"), "{shell}");
+        assert!(
+            o.stdout.contains("process-once") && o.stdout.contains("older-than"),
+            "{shell}"
+        );
         let path = dir.join(file);
         if update {
             std::fs::create_dir_all(&dir).unwrap();
@@ -130,7 +161,62 @@ fn bash_completion_script_is_valid_bash() {
     let env = TestEnv::new();
     let o = env.ok(&["completions", "bash"]);
     env.write("c.bash", &o.stdout);
-    if let Ok(st) = std::process::Command::new("bash").args(["-n"]).arg(env.path("c.bash")).status() {
+    if let Ok(st) = std::process::Command::new("bash")
+        .args(["-n"])
+        .arg(env.path("c.bash"))
+        .status()
+    {
         assert!(st.success(), "bash -n rejects the completion script");
     }
+}
+
+#[test]
+fn log_levels_follow_v_q_and_outbox_log() {
+    let env = TestEnv::new();
+    env.ok(&["emit", "user-registered", "--count", "3"]);
+    env.ok(&["emit", "event", "Nobody", "{}"]);
+    let o = env.ok(&["process-once", "--batch-size", "1"]);
+    assert!(o.stderr.contains("welcome email"), "info logs by default: {o:#?}");
+    assert!(!o.stderr.contains("DEBUG"), "{o:#?}");
+    let o = env.ok(&["process-once", "--batch-size", "1", "-v"]);
+    assert!(o.stderr.contains("DEBUG"), "-v shows debug logs: {o:#?}");
+    let o = env.ok(&["-q", "process-once", "--batch-size", "1"]);
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("", ""));
+    let mut c = env.cmd();
+    c.args(["process-once"]).env("OUTBOX_LOG", "error");
+    let o = env.output(c);
+    assert_eq!(o.code, 0);
+    assert!(
+        !o.stderr.contains("WARN"),
+        "OUTBOX_LOG=error hides warnings: {o:#?}"
+    );
+    assert!(o.stdout.contains("failed 1"), "{o:#?}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let env = TestEnv::new();
+    env.ok(&["init"]);
+    env.db()
+        .execute_batch(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)
+             INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc)
+             SELECT printf('m-%05d', i), 'Job', '{\"padding\":\"' || hex(randomblob(40)) || '\"}', '2024-01-01' FROM n;",
+        )
+        .unwrap();
+    let mut c = std::process::Command::new("bash");
+    c.current_dir(env.path("."))
+        .arg("-c")
+        .arg(format!(
+            "'{BIN}' list --limit 2000 --format json | head -c 100 >/dev/null; exit ${{PIPESTATUS[0]}}"
+        ))
+        .env("RUST_BACKTRACE", "1");
+    let out = c.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "outboxctl failed on a closed pipe: {stderr}"
+    );
+    assert!(stderr.is_empty(), "a broken pipe printed: {stderr}");
 }

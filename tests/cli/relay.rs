@@ -25,7 +25,10 @@ echo "some output on stdout"
     );
     let ids = env.emit("OrderPlaced", 3);
     let r = env.json(&["process-once"]);
-    assert_eq!((r["claimed"].as_u64(), r["delivered"].as_u64()), (Some(3), Some(3)));
+    assert_eq!(
+        (r["claimed"].as_u64(), r["delivered"].as_u64()),
+        (Some(3), Some(3))
+    );
     for (i, id) in ids.iter().enumerate() {
         let body: Value = serde_json::from_str(&env.read(&format!("got/{id}.json"))).unwrap();
         assert_eq!(body["id"], id.as_str());
@@ -34,7 +37,10 @@ echo "some output on stdout"
         assert_eq!(body["content"], serde_json::json!({ "n": i }));
         assert!(body["occurred_on"].is_string());
         let vars = env.read(&format!("got/{id}.env"));
-        assert_eq!(vars.lines().collect::<Vec<_>>(), [id.as_str(), "OrderPlaced", "1"]);
+        assert_eq!(
+            vars.lines().collect::<Vec<_>>(),
+            [id.as_str(), "OrderPlaced", "1"]
+        );
         let m = env.show(id);
         assert_eq!(m["state"], "processed");
         assert!(m["error"].is_null());
@@ -56,18 +62,27 @@ exit 3
     );
     let id = env.emit("OrderPlaced", 1).remove(0);
     let r = env.json(&["process-once"]);
-    assert_eq!((r["delivered"].as_u64(), r["failed"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (r["delivered"].as_u64(), r["failed"].as_u64()),
+        (Some(0), Some(1))
+    );
     let m = env.show(&id);
     let error = m["error"].as_str().unwrap();
     assert!(error.contains("exited with status 3"), "{error}");
     assert!(error.ends_with("the real reason: upstream said no"), "{error}");
     assert!(error.len() < 3000, "Error is not bounded: {} bytes", error.len());
-    assert!(!error.contains("noise line 0 "), "the head of stderr should be cut");
+    assert!(
+        !error.contains("noise line 0 "),
+        "the head of stderr should be cut"
+    );
     assert_eq!(m["state"], "retrying");
     assert_eq!(m["attempts"], 1);
     assert!(m["processed_on"].is_null());
     assert_eq!(m["failures"].as_array().unwrap().len(), 1);
-    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL"), 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL"),
+        0
+    );
 }
 
 #[test]
@@ -87,11 +102,17 @@ Slow = "slow"
     );
     let id = env.emit("Slow", 1).remove(0);
     let r = env.json(&["process-once"]);
-    assert_eq!((r["delivered"].as_u64(), r["failed"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(
+        (r["delivered"].as_u64(), r["failed"].as_u64()),
+        (Some(0), Some(1))
+    );
     let m = env.show(&id);
     let error = m["error"].as_str().unwrap();
     assert!(error.contains("timed out"), "{error}");
-    assert!(error.contains("started"), "the stderr tail is kept on a timeout too: {error}");
+    assert!(
+        error.contains("started"),
+        "the stderr tail is kept on a timeout too: {error}"
+    );
     assert!(m["processed_on"].is_null());
 }
 
@@ -105,7 +126,10 @@ fn a_type_without_handler_is_retried_then_dead() {
         .unwrap()
         .to_owned();
     let r = env.json(&["process-once"]);
-    assert_eq!((r["delivered"].as_u64(), r["failed"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (r["delivered"].as_u64(), r["failed"].as_u64()),
+        (Some(1), Some(1))
+    );
     let m = env.show(&id);
     assert_eq!(m["error"], "no handler for type NobodyListens");
     assert_eq!(m["state"], "retrying");
@@ -180,16 +204,31 @@ fn failing_handler_reaches_dead_after_max_attempts_with_growing_delays() {
             assert_eq!(r["dead"], 1);
         }
     }
-    assert!(delays.windows(2).all(|w| w[1] >= w[0]), "delays must grow: {delays:?}");
-    assert!(delays[0] >= 5_000 && delays[0] <= 10_000, "first delay within backoff: {delays:?}");
-    assert!(delays[2] >= 20_000, "third delay is at least 4x base/2: {delays:?}");
+    assert!(
+        delays.windows(2).all(|w| w[1] >= w[0]),
+        "delays must grow: {delays:?}"
+    );
+    assert!(
+        delays[0] >= 5_000 && delays[0] <= 10_000,
+        "first delay within backoff: {delays:?}"
+    );
+    assert!(
+        delays[2] >= 20_000,
+        "third delay is at least 4x base/2: {delays:?}"
+    );
     // Every failure is kept, not just the last.
     let m = env.show(&id);
     let failures = m["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 4);
     for (i, f) in failures.iter().enumerate() {
         assert_eq!(f["attempt"], i as u64 + 1);
-        assert!(f["error"].as_str().unwrap().contains(&format!("attempt {} failed", i + 1)), "{f}");
+        assert!(
+            f["error"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("attempt {} failed", i + 1)),
+            "{f}"
+        );
     }
     assert!(m["error"].as_str().unwrap().contains("attempt 4 failed"));
 }
@@ -232,7 +271,10 @@ fn overlapping_process_once_runs_never_deliver_twice() {
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "delivered more than once: {twice:?}");
     assert_eq!(seen.len(), 80);
-    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL"), 80);
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL"),
+        80
+    );
     assert_eq!(env.stats()["processed"], 80);
 }
 
@@ -256,7 +298,9 @@ Job = "h"
     let ids: BTreeSet<String> = env.emit("Job", 25).into_iter().collect();
     let mut relay = env.spawn("run", &["run", "--every", "100ms", "--batch-size", "10"]);
     let log = env.path("deliveries.log");
-    wait_until("some deliveries happened", Duration::from_secs(60), || lines(&log).len() >= 4);
+    wait_until("some deliveries happened", Duration::from_secs(60), || {
+        lines(&log).len() >= 4
+    });
     relay.kill().unwrap(); // SIGKILL
     relay.wait().unwrap();
 
@@ -267,7 +311,10 @@ Job = "h"
         let mut st = db
             .prepare("SELECT Id FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL")
             .unwrap();
-        st.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     };
     assert!(processed.len() < 25, "the relay was killed mid-batch");
     for id in &processed {
@@ -280,8 +327,14 @@ Job = "h"
     env.drain(Some(&now), &[]);
     let delivered: BTreeSet<String> = lines(&log).into_iter().collect();
     assert_eq!(delivered, ids, "every message is delivered at least once");
-    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NULL"), 0);
-    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage WHERE LockedBy IS NOT NULL"), 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NULL"),
+        0
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE LockedBy IS NOT NULL"),
+        0
+    );
 }
 
 fn stop_run_with(sig: &str) {
@@ -296,7 +349,17 @@ fn stop_run_with(sig: &str) {
         .stderr(std::fs::File::create(env.path("run.err")).unwrap());
     let mut relay = relay.spawn().unwrap();
     let log = env.path("deliveries.log");
-    wait_until("a delivery started", Duration::from_secs(60), || !lines(&log).is_empty());
+    wait_until("a delivery started", Duration::from_secs(60), || {
+        !lines(&log).is_empty()
+    });
+    // The batch is claimed: stats and list see it in flight, owned by this relay.
+    assert!(env.stats()["in_flight"].as_u64().unwrap() >= 1);
+    let listed = env.json(&["list"]);
+    let owner = listed["messages"][0]["locked_by"].as_str().unwrap().to_owned();
+    assert!(
+        owner.contains(&relay.id().to_string()),
+        "the owner names the relay's pid: {owner}"
+    );
     signal(&relay, sig);
     let status = wait_exit(&mut relay, Duration::from_secs(60));
     assert_eq!(status.code(), Some(0), "stderr: {}", env.read("run.err"));
@@ -307,9 +370,15 @@ fn stop_run_with(sig: &str) {
     let delivered = lines(&log);
     let processed = env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL");
     assert!(processed >= 1 && processed < 12, "processed {processed}");
-    assert_eq!(processed as usize, delivered.len(), "each delivery is marked, none is half done");
     assert_eq!(
-        env.count("SELECT count(*) FROM OutboxMessage WHERE LockedBy IS NOT NULL OR LockedUntilUtc IS NOT NULL"),
+        processed as usize,
+        delivered.len(),
+        "each delivery is marked, none is half done"
+    );
+    assert_eq!(
+        env.count(
+            "SELECT count(*) FROM OutboxMessage WHERE LockedBy IS NOT NULL OR LockedUntilUtc IS NOT NULL"
+        ),
         0,
         "no message stays locked by a stopped relay"
     );
@@ -321,7 +390,10 @@ fn stop_run_with(sig: &str) {
         ),
         12 - processed
     );
-    assert_eq!(env.json(&["process-once"])["delivered"].as_i64(), Some(12 - processed));
+    assert_eq!(
+        env.json(&["process-once"])["delivered"].as_i64(),
+        Some(12 - processed)
+    );
 }
 
 #[test]
@@ -381,4 +453,124 @@ fn process_once_on_an_empty_outbox_exits_0() {
     // -q: no summary.
     let o = env.ok(&["process-once", "-q"]);
     assert_eq!(o.stdout, "");
+}
+
+#[test]
+fn an_expired_claim_is_taken_over_and_a_live_one_is_not() {
+    let env = TestEnv::new();
+    env.config("[routes]\nJob = \"noop\"\n");
+    env.ok(&["init"]);
+    env.db()
+        .execute_batch(
+            "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc, Attempts, LockedBy, LockedUntilUtc, NextAttemptOnUtc)
+             VALUES ('expired', 'Job', '{}', '2024-01-01 00:00:00', 1, 'crashed-relay', '2024-01-01 00:05:00', '2024-01-01 00:05:00'),
+                    ('live', 'Job', '{}', '2024-01-01 00:00:01', 1, 'busy-relay', '2099-01-01 00:00:00', '2099-01-01 00:00:00');",
+        )
+        .unwrap();
+    let st = env.stats();
+    assert_eq!(
+        (st["in_flight"].as_u64(), st["pending"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(env.show("live")["state"], "in_flight");
+    let r = env.json(&["process-once"]);
+    assert_eq!(
+        (r["claimed"].as_u64(), r["delivered"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let m = env.show("expired");
+    assert_eq!(m["state"], "processed");
+    assert_eq!(m["attempts"], 2);
+    assert!(m["locked_by"].is_null());
+    let m = env.show("live");
+    assert_eq!(
+        (m["state"].as_str(), m["locked_by"].as_str()),
+        (Some("in_flight"), Some("busy-relay"))
+    );
+}
+
+#[test]
+fn a_batch_longer_than_the_lease_keeps_its_claims() {
+    let env = TestEnv::new();
+    env.write("handler.sh", RECORDING_HANDLER);
+    env.config(
+        r#"lease = "2s"
+
+[sinks.h]
+kind = "exec"
+command = ["/bin/sh", "handler.sh"]
+timeout = "1s"
+env = { HANDLER_SLEEP = "0.4" }
+
+[routes]
+Job = "h"
+"#,
+    );
+    let ids: BTreeSet<String> = env.emit("Job", 8).into_iter().collect();
+    let mut slow = env.spawn("slow", &["process-once", "--batch-size", "8"]);
+    let log = env.path("deliveries.log");
+    wait_until("the slow batch started", Duration::from_secs(60), || {
+        !lines(&log).is_empty()
+    });
+    // While the slow relay works through 3+ seconds of batch, others keep trying to claim.
+    while slow.try_wait().unwrap().is_none() {
+        let r = env.json(&["process-once"]);
+        assert_eq!(r["claimed"], 0, "a claim of a live relay was taken over: {r}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(slow.wait().unwrap().success());
+    let delivered = lines(&log);
+    assert_eq!(delivered.len(), 8, "{delivered:?}");
+    assert_eq!(delivered.into_iter().collect::<BTreeSet<_>>(), ids);
+}
+
+#[test]
+fn several_destinations_are_each_delivered_once() {
+    let env = TestEnv::new();
+    env.write("one.sh", "#!/bin/sh\necho \"$OUTBOX_MESSAGE_ID\" >> one.log\n");
+    env.write("two.sh", "#!/bin/sh\n[ -e two.ok ] || { echo 'two is down' >&2; exit 1; }\necho \"$OUTBOX_MESSAGE_ID\" >> two.log\n");
+    env.config(
+        r#"[retry]
+backoff = "1s"
+
+[sinks.one]
+kind = "exec"
+command = ["/bin/sh", "one.sh"]
+
+[sinks.two]
+kind = "exec"
+command = ["/bin/sh", "two.sh"]
+
+[routes]
+Fanout = ["one", "two"]
+"#,
+    );
+    let id = env.emit("Fanout", 1).remove(0);
+    let r = env.json(&["process-once"]);
+    assert_eq!(r["failed"], 1);
+    let m = env.show(&id);
+    assert!(m["error"].as_str().unwrap().contains("two is down"), "{m}");
+    assert_eq!(m["deliveries"][0]["destination"], "one");
+    assert_eq!(m["failures"][0]["destination"], "two");
+    std::fs::write(env.path("two.ok"), "").unwrap();
+    assert_eq!(env.json_at(LATER, &["process-once"])["delivered"], 1);
+    assert_eq!(
+        lines(&env.path("one.log")),
+        [id.clone()],
+        "a destination that accepted got it again"
+    );
+    assert_eq!(lines(&env.path("two.log")), [id.clone()]);
+    let m = env.show(&id);
+    assert_eq!(m["state"], "processed");
+    assert!(m["error"].is_null());
+}
+
+#[test]
+fn a_handler_that_cannot_start_is_a_failure() {
+    let env = TestEnv::new();
+    env.config("[sinks.x]\nkind = \"exec\"\ncommand = [\"/nonexistent/handler\"]\n\n[routes]\nJob = \"x\"\n");
+    let id = env.emit("Job", 1).remove(0);
+    assert_eq!(env.json(&["process-once"])["failed"], 1);
+    let error = env.show(&id)["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("/nonexistent/handler"), "{error}");
 }
