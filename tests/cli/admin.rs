@@ -53,20 +53,20 @@ fn list_filters_and_orders() {
     // Unprocessed (the default) includes dead ones, oldest first.
     assert_eq!(
         list(&[]),
-        [s.x1.clone(), s.x2.clone(), s.a3.clone(), s.b1.clone()]
+        [s.x1.as_str(), s.x2.as_str(), s.a3.as_str(), s.b1.as_str()]
     );
     assert_eq!(list(&["--unprocessed"]), list(&[]));
-    assert_eq!(list(&["--failed"]), [s.x1.clone(), s.x2.clone()]);
-    assert_eq!(list(&["--dead"]), [s.x1.clone()]);
+    assert_eq!(list(&["--failed"]), [s.x1.as_str(), s.x2.as_str()]);
+    assert_eq!(list(&["--dead"]), [s.x1.as_str()]);
     // Processed: most recently processed first.
-    assert_eq!(list(&["--processed"]), [s.a2.clone(), s.a1.clone()]);
-    assert_eq!(list(&["--type", "A"]), [s.a3.clone()]);
+    assert_eq!(list(&["--processed"]), [s.a2.as_str(), s.a1.as_str()]);
+    assert_eq!(list(&["--type", "A"]), [s.a3.as_str()]);
     assert_eq!(
         list(&["--processed", "--type", "A", "--limit", "1"]),
-        [s.a2.clone()]
+        [s.a2.as_str()]
     );
     assert_eq!(list(&["--type", "Nope"]), Vec::<String>::new());
-    assert_eq!(list(&["--limit", "2"]), [s.x1.clone(), s.x2.clone()]);
+    assert_eq!(list(&["--limit", "2"]), [s.x1.as_str(), s.x2.as_str()]);
     s.env.fails(&["list", "--failed", "--dead"], 2);
 
     let all = s.env.json(&["list", "--limit", "10"]);

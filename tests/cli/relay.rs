@@ -369,7 +369,7 @@ fn stop_run_with(sig: &str) {
     // The message in flight finished and was marked; the rest of the batch was given back.
     let delivered = lines(&log);
     let processed = env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL");
-    assert!(processed >= 1 && processed < 12, "processed {processed}");
+    assert!((1..12).contains(&processed), "processed {processed}");
     assert_eq!(
         processed as usize,
         delivered.len(),
@@ -556,10 +556,10 @@ Fanout = ["one", "two"]
     assert_eq!(env.json_at(LATER, &["process-once"])["delivered"], 1);
     assert_eq!(
         lines(&env.path("one.log")),
-        [id.clone()],
+        [id.as_str()],
         "a destination that accepted got it again"
     );
-    assert_eq!(lines(&env.path("two.log")), [id.clone()]);
+    assert_eq!(lines(&env.path("two.log")), [id.as_str()]);
     let m = env.show(&id);
     assert_eq!(m["state"], "processed");
     assert!(m["error"].is_null());
