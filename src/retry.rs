@@ -112,8 +112,13 @@ mod tests {
             max_attempts: u32::MAX,
             ..policy()
         };
+        // Capped at 60s, then equal jitter: half fixed, half scaled by the random unit.
         assert_eq!(
             p.next(1_000, 0.5, None),
+            Next::RetryAfter(Duration::from_secs(45))
+        );
+        assert_eq!(
+            p.next(1_000, 1.0, None),
             Next::RetryAfter(Duration::from_secs(60))
         );
     }
