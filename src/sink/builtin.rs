@@ -30,11 +30,14 @@ impl Sink for LogSink {
     }
 }
 
-/// Accepts everything; for event types nobody needs, and for benchmarks.
+/// Accepts every well-formed message; for event types nobody needs, and for benchmarks.
 pub struct NoopSink;
 
 impl Sink for NoopSink {
-    fn deliver(&mut self, _: &Message) -> Result<(), DeliveryError> {
-        Ok(())
+    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+        // Malformed content fails here as with every other sink, so `noop` never hides a bad row.
+        serde_json::from_str::<serde::de::IgnoredAny>(&m.content)
+            .map(drop)
+            .map_err(|e| DeliveryError::permanent(format!("malformed content: not valid JSON ({e})")))
     }
 }
