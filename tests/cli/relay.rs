@@ -574,3 +574,23 @@ fn a_handler_that_cannot_start_is_a_failure() {
     let error = env.show(&id)["error"].as_str().unwrap().to_owned();
     assert!(error.contains("/nonexistent/handler"), "{error}");
 }
+
+#[test]
+fn malformed_content_fails_even_on_the_noop_sink() {
+    let env = TestEnv::new();
+    env.config("[routes]\n\"*\" = \"noop\"\n");
+    env.ok(&["init"]);
+    env.db()
+        .execute(
+            "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc)
+             VALUES ('bad-1', 'Anything', '{\"unterminated\": ', '2000-01-01 00:00:00')",
+            [],
+        )
+        .unwrap();
+    env.emit("Anything", 1);
+    let r = env.json(&["process-once"]);
+    assert_eq!((r["delivered"].as_u64(), r["dead"].as_u64()), (Some(1), Some(1)));
+    let m = env.show("bad-1");
+    assert_eq!(m["state"], "dead");
+    assert!(m["error"].as_str().unwrap().contains("malformed content"), "{m}");
+}
