@@ -1,0 +1,145 @@
+-- outboxctl PostgreSQL schema: the same contract as schema.sql, in PostgreSQL's types.
+--
+-- `outboxctl init` runs this file inside one transaction with `SET LOCAL search_path` set to the
+-- chosen schema namespace (default: the connection's current schema, normally `public`), so the
+-- names below are created there. "OutboxMessage" stands for the configured table name.
+--
+-- Names are quoted and keep the original entity's spelling ("OutboxMessage", "ProcessedOnUtc", ...),
+-- as EF Core with Npgsql creates them, so a table made by the .NET application can be adopted.
+-- `init` also creates a lower-case view (outboxmessage, with columns id, type, ...) so the original
+-- design's monitoring queries, which use unquoted names that PostgreSQL folds to lower case, run
+-- verbatim in psql; the quoted forms work on the table itself.
+--
+-- Times are timestamptz (UTC instants). Applications insert only "Id", "Type", "Content" and
+-- "OccuredOnUtc"; every other column has a default.
+
+CREATE TABLE IF NOT EXISTS "OutboxMessage" (
+    "Id"               text        NOT NULL PRIMARY KEY,
+    "Type"             text        NOT NULL,
+    "Content"          text        NOT NULL,
+    "OccuredOnUtc"     timestamptz NOT NULL,
+    -- Set exactly when every destination accepted the message. NULL = not processed.
+    "ProcessedOnUtc"   timestamptz NULL,
+    -- The last failure; cleared on success, so "Error" IS NOT NULL means "currently failing".
+    "Error"            text        NULL,
+    -- Deliveries started so far (counted at claim time, so a crash mid-delivery counts too).
+    "Attempts"         integer     NOT NULL DEFAULT 0,
+    -- Not tried again before this time. NULL = due now. While claimed, the lease expiry.
+    "NextAttemptOnUtc" timestamptz NULL,
+    -- The relay instance holding the claim, and until when. A claim past its expiry is taken over.
+    "LockedBy"         text        NULL,
+    "LockedUntilUtc"   timestamptz NULL,
+    -- Set when the attempts ran out or the failure was permanent: the message no longer competes.
+    "DeadOnUtc"        timestamptz NULL,
+    "LastAttemptOnUtc" timestamptz NULL
+);
+
+-- Claiming the next due batch walks only unprocessed, live rows in arrival order; processed rows
+-- never enter this index however many pile up.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_due"
+    ON "OutboxMessage" ("OccuredOnUtc", "NextAttemptOnUtc")
+    WHERE "ProcessedOnUtc" IS NULL AND "DeadOnUtc" IS NULL;
+
+-- stats, and list --unprocessed / --dead, over unprocessed rows only.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_unprocessed"
+    ON "OutboxMessage" ("OccuredOnUtc", "Type")
+    WHERE "ProcessedOnUtc" IS NULL;
+
+-- list --failed (the original's "Error IS NOT NULL" query).
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_failed"
+    ON "OutboxMessage" ("OccuredOnUtc")
+    WHERE "Error" IS NOT NULL;
+
+-- purge and list --processed walk processed rows by processing time.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_processed"
+    ON "OutboxMessage" ("ProcessedOnUtc")
+    WHERE "ProcessedOnUtc" IS NOT NULL;
+
+-- Every failed attempt, so the history of errors is kept.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Attempt" (
+    "MessageId"   text        NOT NULL,
+    "Attempt"     integer     NOT NULL,
+    "Destination" text        NULL,
+    "FailedOnUtc" timestamptz NOT NULL,
+    "Error"       text        NOT NULL,
+    "Seq"         bigint      GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Attempt_message"
+    ON "OutboxMessage_Attempt" ("MessageId", "Seq");
+
+-- Destinations that already accepted a message routed to several, so a retry skips them.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
+    "MessageId"      text        NOT NULL,
+    "Destination"    text        NOT NULL,
+    "DeliveredOnUtc" timestamptz NOT NULL,
+    PRIMARY KEY ("MessageId", "Destination")
+);
+
+-- Processed counts per type, kept by triggers so stats never scans processed rows. Each server
+-- backend counts into its own shard (pg_backend_pid() % 16), so relays marking messages processed
+-- side by side do not queue on one hot counter row; stats adds the shards up.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Processed" (
+    "Type"      text    NOT NULL,
+    "Shard"     integer NOT NULL,
+    "Processed" bigint  NOT NULL,
+    PRIMARY KEY ("Type", "Shard")
+);
+
+CREATE OR REPLACE FUNCTION "OutboxMessage_count_processed"() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+    shard integer := pg_backend_pid() % 16;
+BEGIN
+    IF TG_OP = 'UPDATE' AND OLD."ProcessedOnUtc" IS NOT NULL THEN
+        INSERT INTO "OutboxMessage_Processed" AS p ("Type", "Shard", "Processed")
+        VALUES (OLD."Type", shard, -1)
+        ON CONFLICT ("Type", "Shard") DO UPDATE SET "Processed" = p."Processed" - 1;
+    END IF;
+    IF NEW."ProcessedOnUtc" IS NOT NULL THEN
+        INSERT INTO "OutboxMessage_Processed" AS p ("Type", "Shard", "Processed")
+        VALUES (NEW."Type", shard, 1)
+        ON CONFLICT ("Type", "Shard") DO UPDATE SET "Processed" = p."Processed" + 1;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION "OutboxMessage_uncount_deleted"() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    INSERT INTO "OutboxMessage_Processed" AS p ("Type", "Shard", "Processed")
+    SELECT "Type", pg_backend_pid() % 16, -count(*) FROM gone
+    WHERE "ProcessedOnUtc" IS NOT NULL GROUP BY "Type"
+    ON CONFLICT ("Type", "Shard") DO UPDATE SET "Processed" = p."Processed" + EXCLUDED."Processed";
+    RETURN NULL;
+END $$;
+
+-- A wake-up hint for relays waiting in `run` (LISTEN "<schema>.<table>"): one notification per
+-- inserting statement, and PostgreSQL folds duplicates within a transaction.
+CREATE OR REPLACE FUNCTION "OutboxMessage_notify"() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify(left(TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, 63), '');
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS "tr_OutboxMessage_processed_insert" ON "OutboxMessage";
+CREATE TRIGGER "tr_OutboxMessage_processed_insert"
+    AFTER INSERT ON "OutboxMessage" FOR EACH ROW
+    WHEN (NEW."ProcessedOnUtc" IS NOT NULL)
+    EXECUTE FUNCTION "OutboxMessage_count_processed"();
+
+DROP TRIGGER IF EXISTS "tr_OutboxMessage_processed_update" ON "OutboxMessage";
+CREATE TRIGGER "tr_OutboxMessage_processed_update"
+    AFTER UPDATE OF "ProcessedOnUtc", "Type" ON "OutboxMessage" FOR EACH ROW
+    WHEN ((OLD."ProcessedOnUtc" IS NULL) <> (NEW."ProcessedOnUtc" IS NULL) OR OLD."Type" <> NEW."Type")
+    EXECUTE FUNCTION "OutboxMessage_count_processed"();
+
+DROP TRIGGER IF EXISTS "tr_OutboxMessage_processed_delete" ON "OutboxMessage";
+CREATE TRIGGER "tr_OutboxMessage_processed_delete"
+    AFTER DELETE ON "OutboxMessage" REFERENCING OLD TABLE AS gone FOR EACH STATEMENT
+    EXECUTE FUNCTION "OutboxMessage_uncount_deleted"();
+
+DROP TRIGGER IF EXISTS "tr_OutboxMessage_notify" ON "OutboxMessage";
+CREATE TRIGGER "tr_OutboxMessage_notify"
+    AFTER INSERT ON "OutboxMessage" FOR EACH STATEMENT
+    EXECUTE FUNCTION "OutboxMessage_notify"();

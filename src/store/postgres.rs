@@ -1,0 +1,1154 @@
+//! The PostgreSQL store, for several relays side by side on one database.
+//!
+//! Claims lock the chosen rows with `FOR UPDATE SKIP LOCKED` inside a MATERIALIZED CTE that is
+//! evaluated once, so concurrent relays never wait on each other, never take the same row, and a
+//! claim never takes more than its batch size. The lease columns are the same as on SQLite.
+//! An insert trigger sends a NOTIFY that `wait_for_work` LISTENs for. A lost connection is
+//! reopened by the next call, so `run`'s retry loop resumes by itself after a server restart.
+
+use std::collections::{BTreeMap, HashMap};
+use std::error::Error as _;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use postgres::{Client, Row, Statement};
+use tokio_postgres_rustls::MakeRustlsConnect;
+
+use super::{
+    ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
+};
+use crate::error::StoreError;
+use crate::model::{Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats};
+
+/// The schema contract, with `OutboxMessage` standing for the configured table name.
+pub const SCHEMA: &str = include_str!("../../schema.postgres.sql");
+
+/// Columns outboxctl adds to a table of the original design (name, declaration).
+const ADDED_COLUMNS: &[(&str, &str)] = &[
+    ("ProcessedOnUtc", "timestamptz NULL"),
+    ("Error", "text NULL"),
+    ("Attempts", "integer NOT NULL DEFAULT 0"),
+    ("NextAttemptOnUtc", "timestamptz NULL"),
+    ("LockedBy", "text NULL"),
+    ("LockedUntilUtc", "timestamptz NULL"),
+    ("DeadOnUtc", "timestamptz NULL"),
+    ("LastAttemptOnUtc", "timestamptz NULL"),
+];
+
+/// Every column of the outbox table, in the order `message_from_row` reads them.
+const COLUMN_NAMES: &[&str] = &[
+    "Id",
+    "Type",
+    "Content",
+    "OccuredOnUtc",
+    "ProcessedOnUtc",
+    "Error",
+    "Attempts",
+    "NextAttemptOnUtc",
+    "LockedBy",
+    "LockedUntilUtc",
+    "DeadOnUtc",
+    "LastAttemptOnUtc",
+];
+
+const TIME_COLUMNS: &[&str] = &[
+    "OccuredOnUtc",
+    "ProcessedOnUtc",
+    "NextAttemptOnUtc",
+    "LockedUntilUtc",
+    "DeadOnUtc",
+    "LastAttemptOnUtc",
+];
+
+/// How often `wait_for_work` looks at the stop flag while it waits for a notification.
+const WAIT_STEP: Duration = Duration::from_millis(100);
+
+/// A `postgres://` URL taken apart: what the driver gets, and the parts outboxctl handles itself.
+struct Target {
+    config: postgres::Config,
+    /// `?schema=` if given; otherwise the connection's current schema is used.
+    schema: Option<String>,
+    /// Verify the server certificate (`sslmode=verify-full`/`verify-ca`, or a `sslrootcert`).
+    verify: bool,
+    root_cert: Option<String>,
+    /// The URL with its password masked, for every message a user may see.
+    shown: String,
+}
+
+fn parse_url(url: &str) -> Result<Target, StoreError> {
+    let shown = super::redact_url(url);
+    let bad = |what: String| StoreError::Unavailable(format!("invalid PostgreSQL URL {shown}: {what}"));
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut kept = Vec::new();
+    let (mut schema, mut verify, mut root_cert) = (None, false, None);
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = percent_decode(v);
+        match k {
+            "schema" => {
+                super::validate_table_name(&value)
+                    .map_err(|_| bad(format!("schema={value:?} is not a plain identifier")))?;
+                schema = Some(value);
+            }
+            "sslrootcert" => root_cert = Some(value),
+            "sslmode" => {
+                let mode = match value.as_str() {
+                    "disable" => "disable",
+                    "allow" | "prefer" => "prefer",
+                    "require" => "require",
+                    "verify-ca" | "verify-full" => {
+                        verify = true;
+                        "require"
+                    }
+                    other => {
+                        return Err(bad(format!(
+                            "sslmode={other:?}; use disable, prefer, require, verify-ca or verify-full"
+                        )));
+                    }
+                };
+                kept.push(format!("sslmode={mode}"));
+            }
+            _ => kept.push(pair.to_owned()),
+        }
+    }
+    // Like libpq: a root certificate given means the server's certificate is checked against it.
+    verify |= root_cert.is_some();
+    let rebuilt = if kept.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    let mut config: postgres::Config = rebuilt.parse().map_err(|e: postgres::Error| bad(e.to_string()))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("outboxctl");
+    }
+    Ok(Target {
+        config,
+        schema,
+        verify,
+        root_cert,
+        shown,
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("x"), 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// TLS through rustls with the ring provider. Like libpq, `prefer` and `require` encrypt without
+/// checking the certificate; `verify-ca`/`verify-full` check it against the Mozilla roots plus
+/// `sslrootcert`, and the host name.
+fn tls(target: &Target) -> Result<MakeRustlsConnect, StoreError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| StoreError::Unavailable(format!("TLS setup failed: {e}")))?;
+    let config = if target.verify {
+        let mut roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        if let Some(path) = &target.root_cert {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject;
+            let bad = |e: String| StoreError::Unavailable(format!("sslrootcert {path}: {e}"));
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| bad(e.to_string()))? {
+                roots
+                    .add(cert.map_err(|e| bad(e.to_string()))?)
+                    .map_err(|e| bad(e.to_string()))?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+            .with_no_client_auth()
+    };
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// `sslmode=require` as libpq does it: the channel is encrypted and the handshake signatures are
+/// checked, but the certificate chain is not (use verify-full for that).
+#[derive(Debug)]
+struct EncryptOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _: &rustls::pki_types::CertificateDer<'_>,
+        _: &[rustls::pki_types::CertificateDer<'_>],
+        _: &rustls::pki_types::ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Quotes an identifier that was validated as plain (letters, digits, underscores).
+fn q(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+/// SQL text that depends on the table's names and the id column's type, built once.
+struct Sql {
+    /// `"schema"."Table"`, and its side tables.
+    t: String,
+    attempt: String,
+    delivery: String,
+    processed: String,
+    /// Cast turning a text parameter into the id column's type (`` or `::uuid`).
+    id_cast: &'static str,
+    /// The same for the content column (`` for text, `::jsonb` for a jsonb column, …).
+    content_cast: String,
+}
+
+impl Sql {
+    fn new(schema: &str, table: &str, id_uuid: bool, content_type: &str) -> Self {
+        let name = |suffix: &str| format!("{}.{}", q(schema), q(&format!("{table}{suffix}")));
+        Sql {
+            t: name(""),
+            attempt: name("_Attempt"),
+            delivery: name("_Delivery"),
+            processed: name("_Processed"),
+            id_cast: if id_uuid { "::uuid" } else { "" },
+            content_cast: match content_type {
+                "text" | "character varying" | "character" => String::new(),
+                other => format!("::{other}"),
+            },
+        }
+    }
+
+    /// The select list of a message, optionally prefixed with a table alias.
+    fn columns(prefix: &str) -> String {
+        COLUMN_NAMES
+            .iter()
+            .map(|c| match *c {
+                "Id" | "Content" => format!("{prefix}\"{c}\"::text"),
+                "Attempts" => format!("{prefix}\"{c}\"::int8"),
+                _ => format!("{prefix}\"{c}\""),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// A text parameter compared with the id column.
+    fn id(&self, param: &str) -> String {
+        format!("{param}::text{}", self.id_cast)
+    }
+
+    /// A text-array parameter compared with the id column.
+    fn ids(&self, param: &str) -> String {
+        format!("{param}::text[]{}", if self.id_cast.is_empty() { "" } else { "::uuid[]" })
+    }
+}
+
+pub struct PostgresStore {
+    target: Target,
+    connector: MakeRustlsConnect,
+    /// `None` after the connection was lost; the next call reconnects.
+    client: Option<Client>,
+    /// Prepared statements of the current connection, by SQL text.
+    statements: HashMap<String, Statement>,
+    schema: String,
+    table: String,
+    sql: Sql,
+    busy_timeout: Duration,
+    /// Whether the schema was found; commands other than `init` refuse to work without it.
+    ready: bool,
+    /// Whether this connection LISTENs for the insert notification.
+    listening: bool,
+}
+
+impl PostgresStore {
+    /// Connects and looks for the schema. It never creates anything: that is `init`'s job.
+    pub fn open(url: &str, options: &StoreOptions) -> Result<Self, StoreError> {
+        super::validate_table_name(&options.table).map_err(StoreError::Unavailable)?;
+        let target = parse_url(url)?;
+        let connector = tls(&target)?;
+        let mut store = PostgresStore {
+            connector,
+            client: None,
+            statements: HashMap::new(),
+            schema: target.schema.clone().unwrap_or_default(),
+            table: options.table.clone(),
+            sql: Sql::new("public", &options.table, false, "text"),
+            busy_timeout: options.busy_timeout,
+            ready: false,
+            listening: false,
+            target,
+        };
+        store.client()?;
+        if store.schema.is_empty() {
+            let row = store.raw_query_one("SELECT current_schema()::text", &[])?;
+            store.schema = row.get::<_, Option<String>>(0).ok_or_else(|| {
+                StoreError::Unavailable(format!(
+                    "{}: the connection's search_path names no existing schema; add ?schema=NAME to the URL",
+                    store.target.shown
+                ))
+            })?;
+            super::validate_table_name(&store.schema).map_err(|_| {
+                StoreError::Unavailable(format!(
+                    "current schema {:?} is not a plain identifier; add ?schema=NAME to the URL",
+                    store.schema
+                ))
+            })?;
+        }
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    /// The schema namespace the outbox lives in.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The NOTIFY channel of this outbox, as the insert trigger computes it.
+    fn channel(&self) -> String {
+        let mut c = format!("{}.{}", self.schema, self.table);
+        c.truncate(63);
+        c
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
+        let mut client = self.target.config.connect(self.connector.clone()).map_err(|e| {
+            let detail = match e.as_db_error() {
+                Some(db) => db.message().to_owned(),
+                None => e.source().map_or_else(|| e.to_string(), ToString::to_string),
+            };
+            StoreError::Unavailable(format!(
+                "cannot connect to PostgreSQL at {} ({detail}); check that the server runs and the URL is right",
+                self.target.shown
+            ))
+        })?;
+        // Statements that wait for a row lock give up like SQLite's busy timeout; the schema
+        // namespace comes first for the application's unqualified names.
+        let setup = format!(
+            "SET lock_timeout = {}; {}",
+            self.busy_timeout.as_millis().max(1),
+            match &self.target.schema {
+                Some(s) => format!("SET search_path TO {}, public;", q(s)),
+                None => String::new(),
+            }
+        );
+        client
+            .batch_execute(&setup)
+            .map_err(|e| map_err(&self.target.shown, self.busy_timeout, &e))?;
+        Ok(client)
+    }
+
+    /// The live connection, reconnecting if it was lost.
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if self.client.as_ref().is_none_or(Client::is_closed) {
+            self.client = None;
+            self.statements.clear();
+            self.listening = false;
+            let client = self.connect()?;
+            tracing::debug!(database = %self.target.shown, "connected to PostgreSQL");
+            self.client = Some(client);
+        }
+        Ok(self.client.as_mut().expect("connected above"))
+    }
+
+    /// Maps a driver error, dropping the connection when it is the connection that failed.
+    fn fail(&mut self, e: postgres::Error) -> StoreError {
+        let lost = e.is_closed()
+            || e.as_db_error().is_none() && e.source().is_some_and(|s| s.is::<std::io::Error>())
+            || e.code().is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
+        if lost {
+            self.client = None;
+            self.statements.clear();
+            self.listening = false;
+        }
+        map_err(&self.target.shown, self.busy_timeout, &e)
+    }
+
+    fn prepare(&mut self, sql: &str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.client()?.prepare(sql);
+        let stmt = prepared.map_err(|e| self.fail(e))?;
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    fn raw_query_one(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Row, StoreError> {
+        let r = self.client()?.query_one(sql, params);
+        r.map_err(|e| self.fail(e))
+    }
+
+    fn query(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, StoreError> {
+        self.ensure_ready()?;
+        let stmt = self.prepare(sql)?;
+        let r = self.client()?.query(&stmt, params);
+        r.map_err(|e| self.fail(e))
+    }
+
+    fn execute(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        self.ensure_ready()?;
+        let stmt = self.prepare(sql)?;
+        let r = self.client()?.execute(&stmt, params);
+        r.map_err(|e| self.fail(e))
+    }
+
+    fn count(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, StoreError> {
+        let rows = self.query(sql, params)?;
+        Ok(rows.first().map_or(0, |r| r.get::<_, i64>(0)) as u64)
+    }
+
+    fn messages(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Message>, StoreError> {
+        Ok(self.query(sql, params)?.iter().map(message_from_row).collect())
+    }
+
+    /// Looks up whether the schema is there and the types of the adopted columns.
+    fn check_schema(&mut self) -> Result<(), StoreError> {
+        let (schema, table) = (self.schema.clone(), self.table.clone());
+        let trigger = format!("tr_{table}_notify");
+        let row = self.raw_query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger tg
+                     JOIN pg_class c ON c.oid = tg.tgrelid
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $3),
+                    (SELECT data_type::text FROM information_schema.columns
+                     WHERE table_schema = $1 AND table_name = $2 AND column_name = 'Id'),
+                    (SELECT data_type::text FROM information_schema.columns
+                     WHERE table_schema = $1 AND table_name = $2 AND column_name = 'Content')",
+            &[&schema, &table, &trigger],
+        )?;
+        self.ready = row.get(0);
+        let id_type: Option<String> = row.get(1);
+        let content_type: Option<String> = row.get(2);
+        self.sql = Sql::new(
+            &schema,
+            &table,
+            id_type.as_deref() == Some("uuid"),
+            content_type.as_deref().unwrap_or("text"),
+        );
+        Ok(())
+    }
+
+    fn ensure_ready(&mut self) -> Result<(), StoreError> {
+        if !self.ready {
+            // `init` may have run since this store was opened (a relay started first).
+            self.check_schema()?;
+        }
+        if self.ready {
+            return Ok(());
+        }
+        Err(StoreError::Unavailable(format!(
+            "no outbox schema for table {}.{} in {}; run `outboxctl init` first (with the same --database{})",
+            self.schema,
+            self.table,
+            self.target.shown,
+            if self.table == crate::config::DEFAULT_TABLE {
+                ""
+            } else {
+                " and --table"
+            }
+        )))
+    }
+
+    /// Resolves an id as typed by a user to the stored one (any case; EF Core writes upper case).
+    fn resolve_id(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        let t = self.sql.t.clone();
+        let rows = if self.sql.id_cast.is_empty() {
+            self.query(
+                &format!("SELECT \"Id\" FROM {t} WHERE \"Id\" IN ($1, upper($1), lower($1)) LIMIT 1"),
+                &[&id],
+            )?
+        } else {
+            if uuid::Uuid::parse_str(id).is_err() {
+                return Ok(None);
+            }
+            self.query(
+                &format!("SELECT \"Id\"::text FROM {t} WHERE \"Id\" = $1::text::uuid"),
+                &[&id],
+            )?
+        };
+        Ok(rows.first().map(|r| r.get(0)))
+    }
+
+}
+
+/// Creates or upgrades the schema in `schema`, adopting a table of the original design.
+fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) -> Result<(), postgres::Error> {
+    {
+        // One init at a time per table, whatever else runs.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext($1))",
+            &[&format!("outboxctl.init.{schema}.{table}")],
+        )?;
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {s}; SET LOCAL search_path TO {s};",
+            s = q(&schema)
+        ))?;
+        let columns: Vec<(String, String)> = tx
+            .query(
+                "SELECT column_name::text, data_type::text FROM information_schema.columns
+                 WHERE table_schema = $1 AND table_name = $2",
+                &[&schema, &table],
+            )?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let had_triggers: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $3)",
+                &[&schema, &table, &format!("tr_{table}_processed_update")],
+            )?
+            .get(0);
+        let adopting = !columns.is_empty();
+        if adopting {
+            // A table of the original design: add what the relay needs, keep every row.
+            for (name, decl) in ADDED_COLUMNS {
+                if !columns.iter().any(|(c, _)| c == name) {
+                    tx.batch_execute(&format!("ALTER TABLE {} ADD COLUMN {} {decl}", q(&table), q(name)))?;
+                }
+            }
+            // Times without a zone are taken as UTC, which is what the original wrote.
+            for (name, ty) in &columns {
+                if TIME_COLUMNS.contains(&name.as_str()) && ty == "timestamp without time zone" {
+                    tx.batch_execute(&format!(
+                        "ALTER TABLE {t} ALTER COLUMN {c} TYPE timestamptz USING {c} AT TIME ZONE 'UTC'",
+                        t = q(&table),
+                        c = q(name)
+                    ))?;
+                }
+            }
+        }
+        tx.batch_execute(&SCHEMA.replace("OutboxMessage", table))?;
+        if adopting && !had_triggers {
+            // Processed counts for rows that were there before the triggers existed.
+            tx.batch_execute(&format!(
+                "DELETE FROM {p};
+                 INSERT INTO {p} (\"Type\", \"Shard\", \"Processed\")
+                 SELECT \"Type\", 0, count(*) FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL GROUP BY \"Type\";",
+                p = q(&format!("{table}_Processed")),
+                t = q(&table)
+            ))?;
+        }
+        // The original monitoring queries use unquoted names, which PostgreSQL folds to lower
+        // case: a view with the folded names lets them run verbatim in psql.
+        let lower = table.to_lowercase();
+        if lower != table {
+            let kind: Option<String> = tx
+                .query_opt(
+                    "SELECT c.relkind::text FROM pg_class c
+                     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                    &[&schema, &lower],
+                )?
+                .map(|r| r.get(0));
+            if kind.is_none_or(|k| k == "v") {
+                let cols = COLUMN_NAMES
+                    .iter()
+                    .map(|c| format!("\"{c}\" AS {}", c.to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                tx.batch_execute(&format!(
+                    "CREATE OR REPLACE VIEW {} AS SELECT {cols} FROM {}",
+                    q(&lower),
+                    q(&table)
+                ))?;
+            } else {
+                tracing::warn!(
+                    "{schema}.{lower} exists and is not outboxctl's view; the original monitoring queries \
+                     need quoted names here"
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Turns the driver's errors into the kinds the CLI explains. Never includes a password: the
+/// driver's messages don't carry it, and `shown` is redacted.
+fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
+    if let Some(db) = e.as_db_error() {
+        let msg = match db.detail() {
+            Some(d) => format!("{} ({d})", db.message()),
+            None => db.message().to_owned(),
+        };
+        let code = db.code().code();
+        return match code {
+            "23505" => StoreError::Conflict(msg),
+            "55P03" | "40P01" | "40001" => StoreError::Busy { waited: busy },
+            "42P01" | "3F000" | "42703" => StoreError::Unavailable(format!(
+                "{msg} in {shown}; run `outboxctl init` to create or upgrade the schema"
+            )),
+            "28P01" | "28000" => StoreError::Unavailable(format!(
+                "PostgreSQL refused the login for {shown}: {msg}; check the user and password"
+            )),
+            "3D000" => StoreError::Unavailable(format!("{msg} ({shown}); create it or fix the URL")),
+            "42501" => StoreError::Unavailable(format!(
+                "{msg} ({shown}); grant the user the rights on the outbox schema"
+            )),
+            "25006" => StoreError::Unavailable(format!(
+                "PostgreSQL at {shown} is read-only (a standby?): {msg}"
+            )),
+            c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => StoreError::Unavailable(
+                format!("PostgreSQL at {shown} is unavailable ({msg}); try again"),
+            ),
+            _ => StoreError::Other(format!("PostgreSQL at {shown}: {msg}")),
+        };
+    }
+    if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+        return StoreError::Unavailable(format!(
+            "lost the connection to PostgreSQL at {shown} ({e}); try again"
+        ));
+    }
+    StoreError::Other(format!("PostgreSQL at {shown}: {e}"))
+}
+
+fn message_from_row(row: &Row) -> Message {
+    Message {
+        id: row.get(0),
+        event_type: row.get(1),
+        content: row.get(2),
+        occurred_on: row.get(3),
+        processed_on: row.get(4),
+        error: row.get(5),
+        attempts: row.get(6),
+        next_attempt_on: row.get(7),
+        locked_by: row.get(8),
+        locked_until: row.get(9),
+        dead_on: row.get(10),
+        last_attempt_on: row.get(11),
+    }
+}
+
+/// Application parameters bind to whatever the column is: text forms convert to the column's
+/// type (uuid, timestamps, json) so `$1` works the same as on SQLite.
+impl ToSql for SqlValue {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::Null => Ok(IsNull::Yes),
+            SqlValue::Int(v) => match *ty {
+                Type::INT2 => i16::try_from(*v)?.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+                Type::FLOAT8 => (*v as f64).to_sql(ty, out),
+                Type::BOOL => (*v != 0).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => v.to_string().to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            SqlValue::Real(v) => match *ty {
+                Type::FLOAT4 => (*v as f32).to_sql(ty, out),
+                Type::TEXT | Type::VARCHAR => v.to_string().to_sql(ty, out),
+                _ => v.to_sql(ty, out),
+            },
+            SqlValue::Text(s) => match *ty {
+                Type::UUID => {
+                    out.extend_from_slice(uuid::Uuid::parse_str(s)?.as_bytes());
+                    Ok(IsNull::No)
+                }
+                Type::TIMESTAMPTZ | Type::TIMESTAMP => {
+                    let t = crate::time::parse(s).ok_or_else(|| format!("{s:?} is not a time"))?;
+                    if *ty == Type::TIMESTAMP {
+                        t.naive_utc().to_sql(ty, out)
+                    } else {
+                        t.to_sql(ty, out)
+                    }
+                }
+                Type::JSONB => {
+                    out.extend_from_slice(&[1]);
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
+                Type::JSON => {
+                    out.extend_from_slice(s.as_bytes());
+                    Ok(IsNull::No)
+                }
+                _ => s.as_str().to_sql(ty, out),
+            },
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+struct PgTransaction<'c> {
+    tx: postgres::Transaction<'c>,
+    insert: Statement,
+    shown: &'c str,
+    busy: Duration,
+}
+
+impl Transaction for PgTransaction<'_> {
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        self.tx
+            .execute(sql, &params)
+            .map_err(|e| map_err(self.shown, self.busy, &e))
+    }
+
+    fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = messages.iter().map(|m| m.id.as_str()).collect();
+        let types: Vec<&str> = messages.iter().map(|m| m.event_type.as_str()).collect();
+        let contents: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
+        let times: Vec<DateTime<Utc>> = messages.iter().map(|m| m.occurred_on).collect();
+        self.tx
+            .execute(&self.insert, &[&ids, &types, &contents, &times])
+            .map(drop)
+            .map_err(|e| map_err(self.shown, self.busy, &e))
+    }
+
+    fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        let (shown, busy) = (self.shown, self.busy);
+        self.tx.commit().map_err(|e| map_err(shown, busy, &e))
+    }
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn init(&mut self) -> Result<(), StoreError> {
+        let (schema, table) = (self.schema.clone(), self.table.clone());
+        let client = self.client()?;
+        let done = client
+            .transaction()
+            .and_then(|mut tx| init_schema(&mut tx, &schema, &table).and_then(|()| tx.commit()));
+        if let Err(e) = done {
+            return Err(self.fail(e));
+        }
+        // The table may have changed shape: plans prepared before are stale.
+        self.statements.clear();
+        self.check_schema()?;
+        self.ensure_ready()
+    }
+
+    fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        self.ensure_ready()?;
+        let insert = self.prepare(&format!(
+            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
+             SELECT i{}, ty, c{}, o FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(i, ty, c, o)",
+            self.sql.t,
+            if self.sql.id_cast.is_empty() { "" } else { "::uuid" },
+            self.sql.content_cast,
+        ))?;
+        let (shown, busy) = (self.target.shown.as_str(), self.busy_timeout);
+        let client = self.client.as_mut().expect("connected by prepare");
+        let tx = client.transaction().map_err(|e| map_err(shown, busy, &e))?;
+        Ok(Box::new(PgTransaction {
+            tx,
+            insert,
+            shown,
+            busy,
+        }))
+    }
+
+    fn claim(&mut self, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
+        // The CTE is evaluated exactly once (MATERIALIZED), so its LIMIT bounds the claim; rows
+        // another relay holds locked are skipped, not waited for, and a row claimed and committed
+        // by another relay meanwhile is re-checked against the WHERE clause and dropped.
+        let sql = format!(
+            "WITH due AS MATERIALIZED (
+                 SELECT \"Id\" FROM {t}
+                 WHERE \"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL
+                   AND (\"NextAttemptOnUtc\" IS NULL OR \"NextAttemptOnUtc\" <= $3)
+                 ORDER BY \"OccuredOnUtc\"
+                 LIMIT $4
+                 FOR UPDATE SKIP LOCKED)
+             UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
+                 \"Attempts\" = m.\"Attempts\" + 1, \"LastAttemptOnUtc\" = $3
+             FROM due WHERE m.\"Id\" = due.\"Id\"
+             RETURNING {cols}",
+            t = self.sql.t,
+            cols = Sql::columns("m.")
+        );
+        let limit = p.limit as i64;
+        let mut rows = self.messages(&sql, &[&p.owner, &p.lease_until, &p.now, &limit])?;
+        // RETURNING gives no order; deliver oldest first.
+        rows.sort_by(|a, b| a.occurred_on.cmp(&b.occurred_on).then_with(|| a.id.cmp(&b.id)));
+        Ok(rows)
+    }
+
+    fn extend(&mut self, ids: &[String], owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET \"LockedUntilUtc\" = $1, \"NextAttemptOnUtc\" = $1
+             WHERE \"Id\" = ANY({}) AND \"LockedBy\" = $3 AND \"ProcessedOnUtc\" IS NULL",
+            self.sql.t,
+            self.sql.ids("$2")
+        );
+        self.execute(&sql, &[&until, &ids, &owner])
+    }
+
+    fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        // One statement, so one round trip and one commit.
+        let sql = format!(
+            "WITH done AS (
+                 UPDATE {t} SET \"ProcessedOnUtc\" = $2, \"Error\" = NULL, \"LockedBy\" = NULL,
+                     \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL
+                 WHERE \"Id\" = {id} AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
+             gone AS (DELETE FROM {d} WHERE \"MessageId\" = $1::text)
+             SELECT count(*) FROM done",
+            t = self.sql.t,
+            d = self.sql.delivery,
+            id = self.sql.id("$1")
+        );
+        Ok(self.count(&sql, &[&id, &now])? > 0)
+    }
+
+    fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {} (\"MessageId\", \"Destination\", \"DeliveredOnUtc\") VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            self.sql.delivery
+        );
+        self.execute(&sql, &[&id, &destination, &now]).map(drop)
+    }
+
+    fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT \"Destination\" FROM {} WHERE \"MessageId\" = $1",
+            self.sql.delivery
+        );
+        Ok(self.query(&sql, &[&id])?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn mark_failed(&mut self, p: &FailParams) -> Result<bool, StoreError> {
+        let (next, dead) = match p.next_attempt {
+            Some(at) => (Some(at), None),
+            None => (None, Some(p.now)),
+        };
+        let attempt = p.attempt as i32;
+        // The history row and the state change in one statement: one atomic round trip.
+        let sql = format!(
+            "WITH failed AS (
+                 UPDATE {t} SET \"Error\" = $5, \"NextAttemptOnUtc\" = $6, \"DeadOnUtc\" = $7,
+                     \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                 WHERE \"Id\" = {id} AND \"LockedBy\" = $2 AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
+             history AS (
+                 INSERT INTO {a} (\"MessageId\", \"Attempt\", \"Destination\", \"FailedOnUtc\", \"Error\")
+                 VALUES ($1, $3, $4, $8, $5))
+             SELECT count(*) FROM failed",
+            t = self.sql.t,
+            a = self.sql.attempt,
+            id = self.sql.id("$1")
+        );
+        let n = self.count(
+            &sql,
+            &[&p.id, &p.owner, &attempt, &p.destination, &p.error, &next, &dead, &p.now],
+        )?;
+        Ok(n > 0)
+    }
+
+    fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL,
+                 \"Attempts\" = greatest(\"Attempts\" - 1, 0)
+             WHERE \"Id\" = ANY({}) AND \"LockedBy\" = $2 AND \"ProcessedOnUtc\" IS NULL",
+            self.sql.t,
+            self.sql.ids("$1")
+        );
+        self.execute(&sql, &[&ids, &owner])
+    }
+
+    fn list(&mut self, p: &ListParams) -> Result<Vec<Message>, StoreError> {
+        let (filter, order) = match p.filter {
+            ListFilter::Unprocessed => ("\"ProcessedOnUtc\" IS NULL", "\"OccuredOnUtc\", \"Id\""),
+            ListFilter::Failed => ("\"Error\" IS NOT NULL", "\"OccuredOnUtc\", \"Id\""),
+            ListFilter::Dead => (
+                "\"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NOT NULL",
+                "\"OccuredOnUtc\", \"Id\"",
+            ),
+            ListFilter::Processed => ("\"ProcessedOnUtc\" IS NOT NULL", "\"ProcessedOnUtc\" DESC, \"Id\""),
+        };
+        let sql = format!(
+            "SELECT {cols} FROM {t} WHERE {filter} AND ($1::text IS NULL OR \"Type\" = $1)
+             ORDER BY {order} LIMIT $2",
+            cols = Sql::columns(""),
+            t = self.sql.t
+        );
+        let limit = p.limit as i64;
+        self.messages(&sql, &[&p.event_type, &limit])
+    }
+
+    fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError> {
+        let Some(id) = self.resolve_id(id)? else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT {} FROM {} WHERE \"Id\" = {}",
+            Sql::columns(""),
+            self.sql.t,
+            self.sql.id("$1")
+        );
+        let Some(message) = self.messages(&sql, &[&id])?.pop() else {
+            return Ok(None);
+        };
+        let sql = format!(
+            "SELECT \"Attempt\"::int8, \"Destination\", \"FailedOnUtc\", \"Error\" FROM {}
+             WHERE \"MessageId\" = $1 ORDER BY \"Seq\"",
+            self.sql.attempt
+        );
+        let failures = self
+            .query(&sql, &[&id])?
+            .iter()
+            .map(|r| FailedAttempt {
+                attempt: r.get(0),
+                destination: r.get(1),
+                failed_on: r.get(2),
+                error: r.get(3),
+            })
+            .collect();
+        let sql = format!(
+            "SELECT \"Destination\", \"DeliveredOnUtc\" FROM {} WHERE \"MessageId\" = $1 ORDER BY \"Destination\"",
+            self.sql.delivery
+        );
+        let deliveries = self
+            .query(&sql, &[&id])?
+            .iter()
+            .map(|r| Delivery {
+                destination: r.get(0),
+                delivered_on: r.get(1),
+            })
+            .collect();
+        Ok(Some(MessageDetail {
+            message,
+            failures,
+            deliveries,
+        }))
+    }
+
+    fn stats(&mut self, now: DateTime<Utc>) -> Result<Stats, StoreError> {
+        let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
+        // Processed rows are counted by triggers, never scanned.
+        let sql = format!(
+            "SELECT \"Type\", sum(\"Processed\")::int8 FROM {} GROUP BY \"Type\" HAVING sum(\"Processed\") > 0",
+            self.sql.processed
+        );
+        for r in self.query(&sql, &[])? {
+            by_type.entry(r.get(0)).or_default().processed = r.get::<_, i64>(1) as u64;
+        }
+        // Unprocessed rows only, through the partial index.
+        let sql = format!(
+            "SELECT \"Type\",
+                    count(*),
+                    count(\"DeadOnUtc\"),
+                    count(\"Error\"),
+                    count(*) FILTER (WHERE \"DeadOnUtc\" IS NULL AND \"LockedUntilUtc\" > $1),
+                    count(*) FILTER (WHERE \"DeadOnUtc\" IS NULL AND \"Error\" IS NOT NULL
+                                     AND NOT coalesce(\"LockedUntilUtc\" > $1, false)),
+                    min(\"OccuredOnUtc\") FILTER (WHERE \"DeadOnUtc\" IS NULL)
+             FROM {} WHERE \"ProcessedOnUtc\" IS NULL GROUP BY \"Type\"",
+            self.sql.t
+        );
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for r in self.query(&sql, &[&now])? {
+            let [count, dead, failed, in_flight, retrying]: [i64; 5] =
+                [r.get(1), r.get(2), r.get(3), r.get(4), r.get(5)];
+            let c = by_type.entry(r.get(0)).or_default();
+            c.dead = dead as u64;
+            c.failed = failed as u64;
+            c.in_flight = in_flight as u64;
+            c.retrying = retrying as u64;
+            c.pending = (count - dead - in_flight - retrying) as u64;
+            c.total = count as u64;
+            let first: Option<DateTime<Utc>> = r.get(6);
+            oldest = match (oldest, first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(super::assemble_stats(by_type, oldest, now))
+    }
+
+    fn missing_ids(&mut self, ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut missing = Vec::new();
+        for id in ids {
+            if self.resolve_id(id)?.is_none() {
+                missing.push(id.clone());
+            }
+        }
+        Ok(missing)
+    }
+
+    fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+        let not_claimed = "(\"LockedUntilUtc\" IS NULL OR \"LockedUntilUtc\" <= $1)";
+        let mut resolved = Vec::new();
+        let filter = match select {
+            RetrySelect::Failed => format!(
+                "\"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL AND \"Error\" IS NOT NULL AND {not_claimed}"
+            ),
+            RetrySelect::Dead => {
+                format!("\"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NOT NULL AND {not_claimed}")
+            }
+            RetrySelect::Ids(ids) => {
+                for id in ids {
+                    resolved.extend(self.resolve_id(id)?);
+                }
+                format!(
+                    "\"ProcessedOnUtc\" IS NULL AND {not_claimed} AND \"Id\" = ANY({})",
+                    self.sql.ids("$2")
+                )
+            }
+        };
+        let t = self.sql.t.clone();
+        let with_ids = matches!(select, RetrySelect::Ids(_));
+        if dry_run {
+            let sql = format!("SELECT count(*) FROM {t} WHERE {filter}");
+            return if with_ids {
+                self.count(&sql, &[&now, &resolved])
+            } else {
+                self.count(&sql, &[&now])
+            };
+        }
+        // A dead message comes back with a fresh set of attempts; a failing one keeps its count.
+        // The notification wakes waiting relays, as an insert does.
+        let sql = format!(
+            "WITH again AS (
+                 UPDATE {t} SET \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
+                     \"Attempts\" = CASE WHEN \"DeadOnUtc\" IS NOT NULL THEN 0 ELSE \"Attempts\" END,
+                     \"DeadOnUtc\" = NULL
+                 WHERE {filter} RETURNING 1)
+             SELECT count(*), pg_notify('{}', '')::text FROM again",
+            self.channel()
+        );
+        if with_ids {
+            self.count(&sql, &[&now, &resolved])
+        } else {
+            self.count(&sql, &[&now])
+        }
+    }
+
+    fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE \"ProcessedOnUtc\" IS NOT NULL AND \"ProcessedOnUtc\" < $1",
+            self.sql.t
+        );
+        self.count(&sql, &[&before])
+    }
+
+    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError> {
+        // One statement: the chunk's rows and their failure history go together.
+        let sql = format!(
+            "WITH chunk AS MATERIALIZED (
+                 SELECT \"Id\" FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL AND \"ProcessedOnUtc\" < $1
+                 ORDER BY \"ProcessedOnUtc\" LIMIT $2 FOR UPDATE SKIP LOCKED),
+             gone AS (DELETE FROM {t} m USING chunk WHERE m.\"Id\" = chunk.\"Id\"
+                      AND m.\"ProcessedOnUtc\" IS NOT NULL RETURNING m.\"Id\"::text AS id),
+             history AS (DELETE FROM {a} WHERE \"MessageId\" IN (SELECT id FROM gone))
+             SELECT count(*) FROM gone",
+            t = self.sql.t,
+            a = self.sql.attempt
+        );
+        let limit = limit as i64;
+        self.count(&sql, &[&before, &limit])
+    }
+
+    fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
+        self.ensure_ready()?;
+        if !self.listening {
+            let listen = format!("LISTEN {}", q(&self.channel()));
+            let r = self.client()?.batch_execute(&listen);
+            r.map_err(|e| self.fail(e))?;
+            self.listening = true;
+            // Messages may have arrived before we listened: look once more at once.
+            return Ok(());
+        }
+        let deadline = Instant::now() + timeout;
+        while !stop.load(Ordering::Relaxed) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            let client = self.client()?;
+            let got = {
+                let mut notifications = client.notifications();
+                let first = notifications.timeout_iter(left.min(WAIT_STEP)).next();
+                // Several inserts may have notified; one more pass sees them all.
+                first.and_then(|n| notifications.iter().count().map(|_| n.is_some()))
+            };
+            match got {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => return Err(self.fail(e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_parts_outboxctl_handles_are_taken_out() {
+        let t = parse_url("postgres://u:secret@db.example.com:6432/app?schema=outbox&sslmode=verify-full&connect_timeout=3")
+            .unwrap();
+        assert_eq!(t.schema.as_deref(), Some("outbox"));
+        assert!(t.verify);
+        assert_eq!(t.config.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        assert_eq!(t.config.get_ssl_mode(), postgres::config::SslMode::Require);
+        assert!(!t.shown.contains("secret"));
+    }
+
+    #[test]
+    fn bad_url_errors_do_not_show_the_password() {
+        let e = parse_url("postgres://u:secret@host/db?sslmode=maybe").err().unwrap();
+        assert!(e.to_string().contains("sslmode"), "{e}");
+        assert!(!e.to_string().contains("secret"), "{e}");
+        let e = parse_url("postgres://u:secret@host/db?schema=a-b").err().unwrap();
+        assert!(!e.to_string().contains("secret"), "{e}");
+    }
+}

@@ -1,0 +1,219 @@
+//! One story of what a store must do, run through the `Store` trait against every backend, so
+//! SQLite and PostgreSQL cannot drift apart.
+
+mod common;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use outboxctl::model::{NewMessage, State};
+use outboxctl::store::{self, ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, Store};
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2024, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn secs(n: i64) -> DateTime<Utc> {
+    t0() + Duration::seconds(n)
+}
+
+fn msg(id: &str, ty: &str, at: i64) -> NewMessage {
+    NewMessage {
+        id: id.into(),
+        event_type: ty.into(),
+        content: format!(r#"{{"id":"{id}"}}"#),
+        occurred_on: secs(at),
+    }
+}
+
+fn claim(s: &mut dyn Store, owner: &str, now: i64, lease: i64, limit: usize) -> Vec<String> {
+    s.claim(&ClaimParams {
+        owner,
+        now: secs(now),
+        lease_until: secs(now + lease),
+        limit,
+    })
+    .unwrap()
+    .into_iter()
+    .map(|m| m.id)
+    .collect()
+}
+
+fn fail(s: &mut dyn Store, id: &str, owner: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> bool {
+    s.mark_failed(&FailParams {
+        id,
+        owner,
+        now: secs(now),
+        attempt,
+        error: &format!("boom {attempt}"),
+        destination: Some("hook"),
+        next_attempt: retry_at.map(secs),
+    })
+    .unwrap()
+}
+
+fn list(s: &mut dyn Store, filter: ListFilter, ty: Option<&str>) -> Vec<String> {
+    s.list(&ListParams {
+        filter,
+        event_type: ty.map(Into::into),
+        limit: 50,
+    })
+    .unwrap()
+    .into_iter()
+    .map(|m| m.id)
+    .collect()
+}
+
+const A: &str = "0190a000-0000-7000-8000-00000000000a";
+const B: &str = "0190a000-0000-7000-8000-00000000000b";
+const C: &str = "0190a000-0000-7000-8000-00000000000c";
+const D: &str = "0190a000-0000-7000-8000-00000000000d";
+const E: &str = "0190a000-0000-7000-8000-00000000000e";
+
+fn story(s: &mut dyn Store) {
+    // Empty.
+    assert_eq!(s.stats(secs(0)).unwrap().counts.total, 0);
+    assert!(claim(s, "r1", 0, 60, 10).is_empty());
+
+    // Insert through a transaction; a transaction dropped without commit leaves nothing.
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[msg(A, "Alpha", 0), msg(B, "Beta", 1), msg(C, "Alpha", 2)])
+        .unwrap();
+    tx.commit().unwrap();
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[msg(D, "Alpha", 3)]).unwrap();
+    drop(tx);
+    assert_eq!(s.missing_ids(&[A.into(), D.into()]).unwrap(), vec![D.to_string()]);
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[msg(E, "Beta", 4)]).unwrap();
+    tx.commit().unwrap();
+
+    // A claim takes at most its limit, oldest first, and counts the attempt.
+    assert_eq!(claim(s, "r1", 10, 60, 2), vec![A, B]);
+    let a = s.get(A).unwrap().unwrap().message;
+    assert_eq!(a.attempts, 1);
+    assert_eq!(a.locked_by.as_deref(), Some("r1"));
+    assert_eq!(a.locked_until, Some(secs(70)));
+    assert_eq!(a.next_attempt_on, Some(secs(70)), "a claimed row is not due until its lease ends");
+    assert_eq!(a.state(secs(10)), State::InFlight);
+    // Another relay gets only what is not claimed.
+    assert_eq!(claim(s, "r2", 11, 60, 10), vec![C, E]);
+    assert!(claim(s, "r3", 12, 60, 10).is_empty());
+    let st = s.stats(secs(12)).unwrap();
+    assert_eq!((st.counts.total, st.counts.in_flight, st.counts.pending), (4, 4, 0));
+
+    // Success: once.
+    assert!(s.mark_processed(A, secs(20)).unwrap());
+    assert!(!s.mark_processed(A, secs(21)).unwrap());
+
+    // Failure by someone who does not hold the claim changes nothing.
+    assert!(!fail(s, B, "r2", 20, 1, Some(40)));
+    assert!(fail(s, B, "r1", 20, 1, Some(40)));
+    let b = s.get(B).unwrap().unwrap();
+    assert_eq!(b.message.error.as_deref(), Some("boom 1"));
+    assert_eq!(b.message.state(secs(21)), State::Retrying);
+    // The history keeps every reported failure, even one from a relay that lost its claim.
+    assert_eq!(b.failures.len(), 2);
+    assert_eq!(b.failures[1].destination.as_deref(), Some("hook"));
+    assert_eq!(list(s, ListFilter::Failed, None), vec![B]);
+    // Not due before its next attempt; due after.
+    assert!(claim(s, "r1", 30, 60, 10).is_empty());
+    assert_eq!(claim(s, "r1", 41, 60, 10), vec![B]);
+    assert_eq!(s.get(B).unwrap().unwrap().message.attempts, 2);
+
+    // Out of attempts: dead, no longer competing, listed as dead and failed.
+    assert!(fail(s, B, "r1", 42, 2, None));
+    assert!(claim(s, "r1", 500, 60, 10).iter().all(|id| id != B));
+    assert_eq!(list(s, ListFilter::Dead, None), vec![B]);
+    let st = s.stats(secs(43)).unwrap();
+    assert_eq!((st.counts.dead, st.counts.failed), (1, 1));
+
+    // retry --dead: counted by a dry run, then due again with a fresh set of attempts.
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(600), true).unwrap(), 1);
+    assert_eq!(list(s, ListFilter::Dead, None), vec![B], "a dry run changes nothing");
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(600), false).unwrap(), 1);
+    let b = s.get(B).unwrap().unwrap().message;
+    assert_eq!((b.attempts, b.dead_on, b.next_attempt_on), (0, None, None));
+
+    // Lease expiry: C and E were claimed by r2 at 11 until 71 (and again at 500 by r1 until 560).
+    // Past the lease, another relay takes them over and the old owner can no longer fail them.
+    let taken = claim(s, "r3", 601, 60, 10);
+    assert_eq!(taken, vec![B, C, E]);
+    assert!(!fail(s, C, "r1", 602, 1, Some(700)), "r1 lost its claim");
+    assert_eq!(s.release(&[C.into()], "r1").unwrap(), 0);
+    // Extending pushes only the owner's lease.
+    assert_eq!(s.extend(&[C.into(), E.into()], "r3", secs(900)).unwrap(), 2);
+    assert_eq!(s.extend(&[C.into()], "r1", secs(999)).unwrap(), 0);
+    assert_eq!(s.get(C).unwrap().unwrap().message.locked_until, Some(secs(900)));
+    // Release gives claims back unattempted.
+    let before = s.get(E).unwrap().unwrap().message.attempts;
+    assert_eq!(s.release(&[E.into()], "r3").unwrap(), 1);
+    let e = s.get(E).unwrap().unwrap().message;
+    assert_eq!((e.attempts, e.locked_by, e.next_attempt_on), (before - 1, None, None));
+    assert_eq!(claim(s, "r1", 602, 60, 10), vec![E]);
+
+    // retry --id on a message someone holds does nothing; on a free failing one it works.
+    assert_eq!(s.retry(&RetrySelect::Ids(vec![C.into()]), secs(603), false).unwrap(), 0);
+
+    // Several destinations: accepted ones are remembered until the message is processed.
+    s.record_delivery(C, "a", secs(604)).unwrap();
+    s.record_delivery(C, "a", secs(605)).unwrap();
+    assert_eq!(s.deliveries(C).unwrap(), vec!["a".to_string()]);
+    assert_eq!(s.get(C).unwrap().unwrap().deliveries.len(), 1);
+    for id in [B, C, E] {
+        assert!(s.mark_processed(id, secs(610)).unwrap());
+    }
+    assert!(s.deliveries(C).unwrap().is_empty());
+
+    // list: processed newest first, by type; get is case-insensitive.
+    assert_eq!(list(s, ListFilter::Processed, Some("Beta")), vec![B, E]);
+    assert_eq!(list(s, ListFilter::Processed, None).last().map(String::as_str), Some(A));
+    assert!(list(s, ListFilter::Unprocessed, None).is_empty());
+    assert_eq!(s.get(&A.to_uppercase()).unwrap().unwrap().message.id, A);
+    assert!(s.get("0190a000-0000-7000-8000-0000000000ff").unwrap().is_none());
+    assert!(s.get("not-an-id").unwrap().is_none());
+    assert!(s.missing_ids(&[A.to_uppercase()]).unwrap().is_empty());
+
+    // A new message that keeps failing, to check purge spares it.
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[msg(D, "Alpha", 5)]).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(claim(s, "r1", 700, 60, 10), vec![D]);
+    assert!(fail(s, D, "r1", 700, 1, Some(800)));
+
+    // Stats from counters, per type.
+    let st = s.stats(secs(700)).unwrap();
+    assert_eq!(
+        (st.counts.total, st.counts.processed, st.counts.failed, st.counts.retrying),
+        (5, 4, 1, 1)
+    );
+    let alpha = st.by_type.iter().find(|t| t.event_type == "Alpha").unwrap();
+    assert_eq!((alpha.counts.total, alpha.counts.processed), (3, 2));
+    assert_eq!(st.oldest_unprocessed_on, Some(secs(5)));
+
+    // Purge: processed rows before the cutoff only, in chunks; never unprocessed ones.
+    assert_eq!(s.count_purgeable(secs(615)).unwrap(), 4);
+    assert_eq!(s.count_purgeable(secs(15)).unwrap(), 0);
+    assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 3);
+    assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 1);
+    assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 0);
+    let st = s.stats(secs(701)).unwrap();
+    assert_eq!((st.counts.total, st.counts.processed, st.counts.failed), (1, 0, 1));
+    assert_eq!(s.get(D).unwrap().unwrap().failures.len(), 1);
+    assert!(s.get(B).unwrap().is_none());
+}
+
+#[test]
+fn sqlite_store_keeps_the_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.db");
+    let mut s = store::open(path.to_str().unwrap(), &common::store_options()).unwrap();
+    story(s.as_mut());
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_keeps_the_contract() {
+    let db = common::PgSchema::new("contract");
+    let mut s = store::open(&db.url, &common::store_options()).unwrap();
+    s.init().unwrap();
+    story(s.as_mut());
+}
