@@ -629,16 +629,12 @@ impl Store for SqliteStore {
              AND (?2 IS NULL OR Id IN (SELECT value FROM json_each(?2)))"
         );
         let now = time::format(now);
-        // Only the id form has a second parameter; SQLite refuses extra ones.
-        let args: Vec<&dyn rusqlite::ToSql> = match &ids {
-            Some(json) => vec![&now, json],
-            None => vec![&now],
-        };
+        let args = params![now, ids];
         if dry_run {
             let sql = format!("SELECT count(*) FROM \"{t}\" WHERE {filter}");
             let n: i64 = self
                 .conn
-                .query_row(&sql, args.as_slice(), |r| r.get(0))
+                .query_row(&sql, args, |r| r.get(0))
                 .map_err(|e| self.err(e))?;
             return Ok(n as u64);
         }
@@ -651,7 +647,7 @@ impl Store for SqliteStore {
         );
         let n = self
             .conn
-            .execute(&sql, args.as_slice())
+            .execute(&sql, args)
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
