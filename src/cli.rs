@@ -211,5 +211,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     if d.is_zero() {
         return Err("must be longer than zero".into());
     }
+    if d > crate::config::MAX_DURATION {
+        return Err("too long (at most 100 years)".into());
+    }
     Ok(d)
 }

@@ -60,10 +60,18 @@ enum OneOrMany {
 
 pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let s = String::deserialize(d)?;
-    humantime::parse_duration(&s)
-        .map(Some)
-        .map_err(|e| serde::de::Error::custom(format!("{e} (write durations like 500ms, 30s, 5m)")))
+    let d = humantime::parse_duration(&s)
+        .map_err(|e| serde::de::Error::custom(format!("{e} (write durations like 500ms, 30s, 5m)")))?;
+    if d > MAX_DURATION {
+        return Err(serde::de::Error::custom(format!("{s:?} is too long (at most 100 years)")));
+    }
+    Ok(Some(d))
 }
+
+/// Longer durations overflow time arithmetic; nobody means them.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
+/// SQLite takes its busy timeout in milliseconds as a 32-bit number.
+const MAX_BUSY_TIMEOUT: Duration = Duration::from_secs(86_400);
 
 /// Everything a command needs to know, validated.
 #[derive(Debug, Clone)]
@@ -123,6 +131,10 @@ impl Config {
                 in_file("retry.max_attempts")
             )));
         }
+        let busy_timeout = file.busy_timeout.unwrap_or(Duration::from_secs(5));
+        if busy_timeout > MAX_BUSY_TIMEOUT {
+            return Err(Error::usage(format!("{}: must be at most 24h", in_file("busy_timeout"))));
+        }
         let lease = file.lease.unwrap_or(Duration::from_secs(300));
         if lease < Duration::from_secs(1) {
             return Err(Error::usage(format!("{}: must be at least 1s", in_file("lease"))));
@@ -180,7 +192,7 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_DATABASE.into()),
             store: StoreOptions {
                 table,
-                busy_timeout: file.busy_timeout.unwrap_or(Duration::from_secs(5)),
+                busy_timeout,
             },
             batch_size,
             lease,
