@@ -102,6 +102,10 @@ fn a_database_locked_by_another_writer() {
         let line = env.fails(&args, 3);
         assert!(line.contains("locked"), "{line}");
     }
+    // It waited for the busy timeout before giving up (a lower bound only: never flaky).
+    let started = std::time::Instant::now();
+    env.fails(&["emit", "event", "A", "{}"], 3);
+    assert!(started.elapsed() >= Duration::from_millis(200));
     // Readers are not blocked by a writer.
     assert_eq!(env.stats()["pending"], 1);
     holder.execute_batch("ROLLBACK").unwrap();
@@ -186,4 +190,25 @@ fn run_reports_a_bad_database_at_start() {
     };
     assert_no_panic(&o);
     assert_fails(&o, 3, "run on a directory");
+}
+
+#[test]
+fn absurd_durations_are_refused_not_panicked_on() {
+    let env = TestEnv::new();
+    env.ok(&["emit", "event", "A", "{}"]);
+    env.fails(&["purge", "--older-than", "5000y", "--yes"], 2);
+    env.fails(&["run", "--every", "100000000y"], 2);
+    for text in [
+        "lease = \"1000000y\"\n",
+        "busy_timeout = \"30d\"\n",
+        "[retry]\nbackoff = \"1000000y\"\n",
+        "every = \"1000000y\"\n",
+    ] {
+        env.config(text);
+        env.fails(&["process-once"], 2);
+    }
+    // Long but sane values work.
+    env.config("lease = \"30d\"\nbusy_timeout = \"1h\"\n[retry]\nbackoff = \"50y\"\nmax_backoff = \"99y\"\n");
+    assert_eq!(env.json(&["process-once"])["failed"], 1);
+    assert_eq!(env.stats()["retrying"], 1);
 }
