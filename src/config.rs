@@ -63,7 +63,9 @@ pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Dura
     let d = humantime::parse_duration(&s)
         .map_err(|e| serde::de::Error::custom(format!("{e} (write durations like 500ms, 30s, 5m)")))?;
     if d > MAX_DURATION {
-        return Err(serde::de::Error::custom(format!("{s:?} is too long (at most 100 years)")));
+        return Err(serde::de::Error::custom(format!(
+            "{s:?} is too long (at most 100 years)"
+        )));
     }
     Ok(Some(d))
 }
@@ -133,7 +135,10 @@ impl Config {
         }
         let busy_timeout = file.busy_timeout.unwrap_or(Duration::from_secs(5));
         if busy_timeout > MAX_BUSY_TIMEOUT {
-            return Err(Error::usage(format!("{}: must be at most 24h", in_file("busy_timeout"))));
+            return Err(Error::usage(format!(
+                "{}: must be at most 24h",
+                in_file("busy_timeout")
+            )));
         }
         let lease = file.lease.unwrap_or(Duration::from_secs(300));
         if lease < Duration::from_secs(1) {
@@ -190,10 +195,7 @@ impl Config {
                 .clone()
                 .or(file.database)
                 .unwrap_or_else(|| DEFAULT_DATABASE.into()),
-            store: StoreOptions {
-                table,
-                busy_timeout,
-            },
+            store: StoreOptions { table, busy_timeout },
             batch_size,
             lease,
             every: file.every.unwrap_or(Duration::from_secs(60)),
