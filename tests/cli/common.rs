@@ -73,7 +73,25 @@ impl TestEnv {
 
     /// The binary with the temp dir as cwd and none of the caller's settings leaking in.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(BIN);
+        self.clean(Command::new(BIN))
+    }
+
+    /// The binary run under `script(1)`, so stdin, stdout and stderr are a terminal. None when
+    /// `script` is not installed. Output arrives merged, with CRLF line ends.
+    pub fn in_terminal(&self, args: &[&str], vars: &[(&str, &str)]) -> Option<String> {
+        let line = std::iter::once(BIN)
+            .chain(args.iter().copied())
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut c = self.clean(Command::new("script"));
+        c.args(["-qec", &line, "/dev/null"]).envs(vars.iter().copied());
+        let out = c.output().ok()?;
+        assert!(out.status.success(), "outboxctl {args:?} on a terminal: {out:?}");
+        Some(String::from_utf8(out.stdout).unwrap().replace("\r\n", "\n"))
+    }
+
+    fn clean(&self, mut c: Command) -> Command {
         c.current_dir(self.dir.path());
         for (k, _) in std::env::vars_os() {
             if k.to_string_lossy().starts_with("OUTBOX_") {

@@ -220,3 +220,38 @@ fn a_closed_pipe_is_not_an_error() {
     );
     assert!(stderr.is_empty(), "a broken pipe printed: {stderr}");
 }
+
+#[test]
+fn on_a_terminal_tables_are_drawn_and_progress_shown_but_never_in_json() {
+    let env = TestEnv::new();
+    let Some(out) = env.in_terminal(&["emit", "user-registered", "--count", "3"], &[]) else {
+        return; // no script(1) here
+    };
+    assert!(
+        out.contains("registering users"),
+        "a progress bar on a terminal: {out:?}"
+    );
+    // JSON stays pure on a terminal: no progress bar, no colour.
+    let out = env
+        .in_terminal(
+            &["emit", "user-registered", "--count", "3", "--format", "json"],
+            &[],
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(v["emitted"].as_array().unwrap().len(), 3);
+    let out = env.in_terminal(&["stats"], &[]).unwrap();
+    assert!(
+        out.contains('│') || out.contains('┆'),
+        "box drawing on a terminal: {out}"
+    );
+    // Logs are coloured on a terminal, unless NO_COLOR is set.
+    let out = env
+        .in_terminal(&["process-once", "--batch-size", "1"], &[])
+        .unwrap();
+    assert!(out.contains('\x1b'), "{out:?}");
+    let out = env
+        .in_terminal(&["process-once", "--batch-size", "1"], &[("NO_COLOR", "1")])
+        .unwrap();
+    assert!(out.contains("welcome email") && !out.contains('\x1b'), "{out:?}");
+}

@@ -594,3 +594,51 @@ fn malformed_content_fails_even_on_the_noop_sink() {
     assert_eq!(m["state"], "dead");
     assert!(m["error"].as_str().unwrap().contains("malformed content"), "{m}");
 }
+
+#[test]
+fn a_slow_handler_never_blocks_the_applications_writes() {
+    let env = TestEnv::new();
+    env.write("handler.sh", RECORDING_HANDLER);
+    env.config(
+        "busy_timeout = \"200ms\"\n\n[sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\nenv = { HANDLER_SLEEP = \"3\" }\n\n[routes]\nJob = \"h\"\n",
+    );
+    env.emit("Job", 1);
+    let mut relay = env.spawn("slow", &["process-once"]);
+    let log = env.path("deliveries.log");
+    wait_until("the handler started", Duration::from_secs(60), || {
+        !lines(&log).is_empty()
+    });
+    // While the handler sleeps, the application writes with a 200ms busy timeout.
+    for i in 0..3 {
+        env.ok(&["emit", "user-registered", "--email", &format!("u{i}@example.com")]);
+    }
+    assert!(
+        relay.try_wait().unwrap().is_none(),
+        "the handler should still be running"
+    );
+    assert!(wait_exit(&mut relay, Duration::from_secs(60)).success());
+    assert_eq!(env.stats()["processed"], 1);
+}
+
+#[test]
+fn a_second_sigint_exits_at_once_with_130() {
+    let env = TestEnv::new();
+    env.write("handler.sh", RECORDING_HANDLER);
+    env.config(
+        "[sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\nenv = { HANDLER_SLEEP = \"5\" }\n\n[routes]\nJob = \"h\"\n",
+    );
+    env.emit("Job", 2);
+    let mut relay = env.spawn("run", &["run", "--every", "1h"]);
+    let log = env.path("deliveries.log");
+    wait_until("the handler started", Duration::from_secs(60), || {
+        !lines(&log).is_empty()
+    });
+    signal(&relay, "INT");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&relay, "INT");
+    assert_eq!(wait_exit(&mut relay, Duration::from_secs(15)).code(), Some(130));
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NOT NULL"),
+        0
+    );
+}
