@@ -344,7 +344,7 @@ fn stop_run_with(sig: &str) {
     let mut relay = env.cmd();
     relay
         .args(["run", "--every", "1h", "--batch-size", "12"])
-        .env("HANDLER_SLEEP", "0.3")
+        .env("HANDLER_SLEEP", "0.5")
         .stdout(std::fs::File::create(env.path("run.out")).unwrap())
         .stderr(std::fs::File::create(env.path("run.err")).unwrap());
     let mut relay = relay.spawn().unwrap();
@@ -494,25 +494,25 @@ fn a_batch_longer_than_the_lease_keeps_its_claims() {
     let env = TestEnv::new();
     env.write("handler.sh", RECORDING_HANDLER);
     env.config(
-        r#"lease = "2s"
+        r#"lease = "5s"
 
 [sinks.h]
 kind = "exec"
 command = ["/bin/sh", "handler.sh"]
-timeout = "1s"
-env = { HANDLER_SLEEP = "0.4" }
+timeout = "3s"
+env = { HANDLER_SLEEP = "0.5" }
 
 [routes]
 Job = "h"
 "#,
     );
-    let ids: BTreeSet<String> = env.emit("Job", 8).into_iter().collect();
-    let mut slow = env.spawn("slow", &["process-once", "--batch-size", "8"]);
+    let ids: BTreeSet<String> = env.emit("Job", 12).into_iter().collect();
+    let mut slow = env.spawn("slow", &["process-once", "--batch-size", "12"]);
     let log = env.path("deliveries.log");
     wait_until("the slow batch started", Duration::from_secs(60), || {
         !lines(&log).is_empty()
     });
-    // While the slow relay works through 3+ seconds of batch, others keep trying to claim.
+    // While the slow relay works through 6+ seconds of batch (longer than its lease), others keep trying to claim.
     while slow.try_wait().unwrap().is_none() {
         let r = env.json(&["process-once"]);
         assert_eq!(r["claimed"], 0, "a claim of a live relay was taken over: {r}");
@@ -520,7 +520,7 @@ Job = "h"
     }
     assert!(slow.wait().unwrap().success());
     let delivered = lines(&log);
-    assert_eq!(delivered.len(), 8, "{delivered:?}");
+    assert_eq!(delivered.len(), 12, "{delivered:?}");
     assert_eq!(delivered.into_iter().collect::<BTreeSet<_>>(), ids);
 }
 
@@ -600,7 +600,7 @@ fn a_slow_handler_never_blocks_the_applications_writes() {
     let env = TestEnv::new();
     env.write("handler.sh", RECORDING_HANDLER);
     env.config(
-        "busy_timeout = \"200ms\"\n\n[sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\nenv = { HANDLER_SLEEP = \"3\" }\n\n[routes]\nJob = \"h\"\n",
+        "busy_timeout = \"200ms\"\n\n[sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\nenv = { HANDLER_SLEEP = \"5\" }\n\n[routes]\nJob = \"h\"\n",
     );
     env.emit("Job", 1);
     let mut relay = env.spawn("slow", &["process-once"]);
