@@ -1,0 +1,903 @@
+//! `cargo bench --bench outbox`: the figures of issue 2 section 9, printed, never asserted.
+//!
+//! Everything runs on temporary databases (under `OUTBOX_BENCH_DIR`, default the system temp
+//! dir). `OUTBOX_BENCH_SCALE=small` runs every section on small sizes in well under a minute;
+//! the default (`full`) runs the sizes of the issue in a few minutes. `OUTBOX_BENCH_ONLY=emit,
+//! drain,spawn,memory,scale` picks sections. Sizes can be set one by one, see [`Sizes::from_env`].
+//!
+//! The bare-rusqlite baselines use the same schema file (tables, indexes and triggers) and the
+//! same pragmas as outboxctl, so the ratios measure what the library and relay add on top of
+//! the SQL an application would write by hand.
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use outboxctl::relay::{Relay, RelaySettings};
+use outboxctl::retry::RetryPolicy;
+use outboxctl::sample::{USERS_DDL, User, save_new_user};
+use outboxctl::sink::Router;
+use outboxctl::store::{self, ClaimParams, Store, StoreOptions};
+use outboxctl::time::{self, SystemClock};
+use rusqlite::{Connection, TransactionBehavior, named_params, params};
+
+const TABLE: &str = "OutboxMessage";
+const BIN: &str = env!("CARGO_BIN_EXE_outboxctl");
+
+/// How much work each section does.
+#[derive(Debug, Clone)]
+struct Sizes {
+    /// Events emitted per round, by each of outboxctl and bare rusqlite.
+    emit: u64,
+    /// Backlog drained per round at each batch size.
+    drain: u64,
+    /// Rounds of emit and drain; the best round of each side counts (the machine is shared).
+    rounds: u32,
+    /// Runs of `process-once` on an empty outbox.
+    spawns: u32,
+    /// Backlogs drained by `run` while its peak memory is watched.
+    memory: [u64; 2],
+    /// Rows of the big table of the scale section, and how many of them are purged.
+    big_rows: u64,
+    purge_rows: u64,
+    /// Rows of the small table the big one is compared with.
+    small_rows: u64,
+    /// Pending rows on top of processed ones in both tables (plus failing and dead ones).
+    backlog: u64,
+    /// Pause between two emits of the loop that runs beside the purge.
+    emit_every: Duration,
+}
+
+impl Sizes {
+    fn from_env() -> Self {
+        let small = std::env::var("OUTBOX_BENCH_SCALE").is_ok_and(|s| s == "small");
+        let mut s = if small {
+            Sizes {
+                emit: 2_000,
+                drain: 10_000,
+                rounds: 1,
+                spawns: 30,
+                memory: [1_000, 50_000],
+                big_rows: 300_000,
+                purge_rows: 240_000,
+                small_rows: 10_000,
+                backlog: 5_000,
+                emit_every: Duration::from_millis(5),
+            }
+        } else {
+            Sizes {
+                emit: 20_000,
+                drain: 100_000,
+                rounds: 2,
+                spawns: 200,
+                memory: [10_000, 1_000_000],
+                big_rows: 10_000_000,
+                purge_rows: 8_000_000,
+                small_rows: 10_000,
+                backlog: 5_000,
+                emit_every: Duration::from_millis(5),
+            }
+        };
+        let num = |name: &str, v: &mut u64| {
+            if let Some(n) = std::env::var(name)
+                .ok()
+                .and_then(|x| x.replace('_', "").parse().ok())
+            {
+                *v = n;
+            }
+        };
+        num("OUTBOX_BENCH_EMIT", &mut s.emit);
+        num("OUTBOX_BENCH_DRAIN", &mut s.drain);
+        num("OUTBOX_BENCH_MEMORY_SMALL", &mut s.memory[0]);
+        num("OUTBOX_BENCH_MEMORY_LARGE", &mut s.memory[1]);
+        num("OUTBOX_BENCH_BIG_ROWS", &mut s.big_rows);
+        num("OUTBOX_BENCH_PURGE_ROWS", &mut s.purge_rows);
+        let mut rounds = u64::from(s.rounds);
+        num("OUTBOX_BENCH_ROUNDS", &mut rounds);
+        s.rounds = rounds.max(1) as u32;
+        let mut spawns = u64::from(s.spawns);
+        num("OUTBOX_BENCH_SPAWNS", &mut spawns);
+        s.spawns = spawns.max(1) as u32;
+        let mut every = s.emit_every.as_millis() as u64;
+        num("OUTBOX_BENCH_EMIT_EVERY_MS", &mut every);
+        s.emit_every = Duration::from_millis(every);
+        s.purge_rows = s.purge_rows.min(s.big_rows.saturating_sub(s.backlog + 2_000));
+        s
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument is not supported, sections are picked by env.
+    let sizes = Sizes::from_env();
+    let only = std::env::var("OUTBOX_BENCH_ONLY").unwrap_or_default();
+    let wanted = |s: &str| only.is_empty() || only.split(',').any(|o| o.trim() == s);
+    let base = std::env::var_os("OUTBOX_BENCH_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+    let dir = tempfile::Builder::new()
+        .prefix("outbox-bench-")
+        .tempdir_in(base)
+        .expect("create a temporary directory");
+    println!("outboxctl benchmark, {}", machine());
+    println!("sizes: {sizes:?}");
+    println!("databases under {}", dir.path().display());
+    let started = Instant::now();
+    let mut summary = Vec::new();
+    if wanted("emit") {
+        summary.extend(bench_emit(dir.path(), &sizes));
+    }
+    if wanted("drain") {
+        summary.extend(bench_drain(dir.path(), &sizes));
+    }
+    if wanted("spawn") {
+        summary.extend(bench_spawn(dir.path(), &sizes));
+    }
+    if wanted("memory") {
+        summary.extend(bench_memory(dir.path(), &sizes));
+    }
+    if wanted("scale") {
+        summary.extend(bench_scale(dir.path(), &sizes));
+    }
+    println!("\n== summary ({:.0} s)", started.elapsed().as_secs_f64());
+    for line in summary {
+        println!("{line}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// emit
+
+fn bench_emit(dir: &Path, sizes: &Sizes) -> Vec<String> {
+    println!("\n== emit: one transaction per event (Users row + UserRegistered message)");
+    let n = sizes.emit;
+    let (mut lib_best, mut bare_best) = (0f64, 0f64);
+    for round in 0..sizes.rounds {
+        let path = dir.join(format!("emit-lib-{round}.db"));
+        let mut store = open_store(&path);
+        let t = Instant::now();
+        for i in 0..n {
+            let mut user = User::register(format!("user-{i}@example.com"), None).expect("valid email");
+            save_new_user(store.as_mut(), &mut user).expect("emit");
+        }
+        let lib = rate(n, t.elapsed());
+        drop(store);
+
+        let path = dir.join(format!("emit-bare-{round}.db"));
+        let mut conn = bare_conn(&path);
+        conn.execute_batch(USERS_DDL).expect("create Users");
+        let t = Instant::now();
+        for i in 0..n {
+            bare_emit(&mut conn, i);
+        }
+        let bare = rate(n, t.elapsed());
+        println!(
+            "round {round}: outboxctl {lib:.0} events/s, bare rusqlite {bare:.0} events/s ({:.0}%)",
+            100.0 * lib / bare
+        );
+        lib_best = lib_best.max(lib);
+        bare_best = bare_best.max(bare);
+    }
+    let ratio = 100.0 * lib_best / bare_best;
+    vec![format!(
+        "emit: {lib_best:.0} events/s vs bare {bare_best:.0} events/s = {ratio:.0}% (target >= 80%) {}",
+        verdict(ratio >= 80.0)
+    )]
+}
+
+/// What an application writing its outbox by hand does: both rows in one transaction.
+fn bare_emit(conn: &mut Connection, i: u64) {
+    #[derive(serde::Serialize)]
+    struct Registered<'a> {
+        user_id: &'a str,
+        email: &'a str,
+        name: Option<&'a str>,
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    let email = format!("user-{i}@example.com");
+    let now = time::format(Utc::now());
+    let content = serde_json::to_string(&Registered {
+        user_id: &id,
+        email: &email,
+        name: None,
+    })
+    .expect("serialize");
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .expect("begin");
+    tx.prepare_cached("INSERT INTO Users (Id, Email, Name, CreatedOnUtc) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut s| s.execute(params![id, email, None::<String>, now]))
+        .expect("insert user");
+    tx.prepare_cached(&format!(
+        "INSERT INTO \"{TABLE}\" (Id, Type, Content, OccuredOnUtc) VALUES (?1, ?2, ?3, ?4)"
+    ))
+    .and_then(|mut s| {
+        s.execute(params![
+            uuid::Uuid::now_v7().to_string(),
+            "UserRegistered",
+            content,
+            now
+        ])
+    })
+    .expect("insert message");
+    tx.commit().expect("commit");
+}
+
+// ---------------------------------------------------------------------------------------------
+// drain
+
+fn bench_drain(dir: &Path, sizes: &Sizes) -> Vec<String> {
+    let n = sizes.drain;
+    println!("\n== drain: a backlog of {n} messages, noop sink routed with \"*\"");
+    let mut summary = Vec::new();
+    for batch in [20usize, 1000] {
+        let (mut lib_best, mut bare_best) = (0f64, 0f64);
+        for round in 0..sizes.rounds {
+            let path = dir.join(format!("drain-lib-{batch}-{round}.db"));
+            generate(&path, &Layout::backlog(n));
+            let mut store = open_store(&path);
+            let t = Instant::now();
+            let drained = relay_drain(store.as_mut(), batch);
+            let lib = rate(drained, t.elapsed());
+            assert_eq!(drained, n, "the relay drained the whole backlog");
+            drop(store);
+            remove_db(&path);
+
+            let path = dir.join(format!("drain-bare-{batch}-{round}.db"));
+            generate(&path, &Layout::backlog(n));
+            let mut conn = bare_conn(&path);
+            let t = Instant::now();
+            let drained = bare_drain(&mut conn, batch);
+            let bare = rate(drained, t.elapsed());
+            assert_eq!(drained, n, "the bare loop drained the whole backlog");
+            drop(conn);
+            remove_db(&path);
+            println!(
+                "batch {batch}, round {round}: outboxctl {lib:.0} msg/s, bare rusqlite {bare:.0} msg/s ({:.0}%)",
+                100.0 * lib / bare
+            );
+            lib_best = lib_best.max(lib);
+            bare_best = bare_best.max(bare);
+        }
+        let ratio = 100.0 * lib_best / bare_best;
+        summary.push(format!(
+            "drain batch {batch}: {lib_best:.0} msg/s vs bare {bare_best:.0} msg/s = {ratio:.0}% (target >= 50%) {}",
+            verdict(ratio >= 50.0)
+        ));
+    }
+    summary
+}
+
+fn noop_router() -> Router {
+    let routes = BTreeMap::from([("*".to_owned(), vec!["noop".to_owned()])]);
+    Router::new(&BTreeMap::new(), &routes)
+}
+
+/// `Relay::run_once` until a pass claims nothing, as `run` does with a backlog.
+fn relay_drain(store: &mut dyn Store, batch: usize) -> u64 {
+    let mut router = noop_router();
+    let settings = RelaySettings {
+        owner: "bench".into(),
+        batch_size: batch,
+        lease: Duration::from_secs(300),
+        retry: RetryPolicy::default(),
+    };
+    let stop = AtomicBool::new(false);
+    let mut delivered = 0;
+    loop {
+        let report = Relay {
+            store: &mut *store,
+            router: &mut router,
+            clock: &SystemClock,
+            settings: &settings,
+        }
+        .run_once(&stop)
+        .expect("relay pass");
+        delivered += report.delivered;
+        if report.claimed == 0 {
+            return delivered;
+        }
+    }
+}
+
+/// Claim a batch under a lease, then mark each message processed in its own transaction.
+fn bare_drain(conn: &mut Connection, batch: usize) -> u64 {
+    let claim = format!(
+        "UPDATE \"{TABLE}\" SET LockedBy = ?1, LockedUntilUtc = ?2, NextAttemptOnUtc = ?2,
+             Attempts = Attempts + 1, LastAttemptOnUtc = ?3
+         WHERE rowid IN (
+             SELECT rowid FROM \"{TABLE}\"
+             WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL
+               AND (NextAttemptOnUtc IS NULL OR NextAttemptOnUtc <= ?3)
+             ORDER BY OccuredOnUtc LIMIT ?4)
+         RETURNING Id, Type, Content, Attempts"
+    );
+    let mark = format!(
+        "UPDATE \"{TABLE}\" SET ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL,
+             LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
+         WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
+    );
+    let mut delivered = 0;
+    loop {
+        let now = Utc::now();
+        let until = time::format(now + Duration::from_secs(300));
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .expect("begin");
+        let claimed: Vec<(String, String, String, i64)> = tx
+            .prepare_cached(&claim)
+            .and_then(|mut s| {
+                s.query_map(params!["bench", until, time::format(now), batch as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect()
+            })
+            .expect("claim");
+        tx.commit().expect("commit claim");
+        if claimed.is_empty() {
+            return delivered;
+        }
+        for (id, _ty, _content, _attempts) in &claimed {
+            conn.prepare_cached(&mark)
+                .and_then(|mut s| s.execute(params![id, time::format(Utc::now())]))
+                .expect("mark");
+            delivered += 1;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// process-once on an empty outbox, as cron runs it
+
+fn bench_spawn(dir: &Path, sizes: &Sizes) -> Vec<String> {
+    println!(
+        "\n== process-once on an empty outbox, whole process, {} runs",
+        sizes.spawns
+    );
+    let path = dir.join("empty.db");
+    let once = || {
+        let t = Instant::now();
+        let status = outboxctl(dir)
+            .arg("--database")
+            .arg(&path)
+            .arg("process-once")
+            .stdout(Stdio::null())
+            .status()
+            .expect("spawn outboxctl");
+        assert!(status.success(), "process-once failed: {status}");
+        t.elapsed()
+    };
+    once(); // creates the database, and warms the page cache
+    let mut times: Vec<Duration> = (0..sizes.spawns).map(|_| once()).collect();
+    times.sort();
+    let (median, p95) = (pct(&times, 0.5), pct(&times, 0.95));
+    println!(
+        "min {}, median {}, p95 {}, max {}",
+        ms(times[0]),
+        ms(median),
+        ms(p95),
+        ms(*times.last().expect("runs"))
+    );
+    vec![format!(
+        "process-once, empty outbox: median {} p95 {} (target <= 10 ms) {}",
+        ms(median),
+        ms(p95),
+        verdict(median <= Duration::from_millis(10))
+    )]
+}
+
+// ---------------------------------------------------------------------------------------------
+// peak memory while draining
+
+fn bench_memory(dir: &Path, sizes: &Sizes) -> Vec<String> {
+    println!("\n== peak memory of `run --batch-size 1000` draining a backlog (VmHWM)");
+    let config = dir.join("noop.toml");
+    std::fs::write(&config, "[routes]\n\"*\" = \"noop\"\n").expect("write config");
+    let mut peaks = Vec::new();
+    for n in sizes.memory {
+        let path = dir.join(format!("memory-{n}.db"));
+        generate(&path, &Layout::backlog(n));
+        let watcher = Connection::open(&path).expect("open");
+        let t = Instant::now();
+        let mut child = outboxctl(dir)
+            .arg("--database")
+            .arg(&path)
+            .arg("--config")
+            .arg(&config)
+            .args(["-q", "run", "--every", "1h", "--batch-size", "1000"])
+            .spawn()
+            .expect("spawn outboxctl run");
+        let mut peak_kb = 0;
+        loop {
+            std::thread::sleep(Duration::from_millis(50));
+            peak_kb = vm_hwm_kb(child.id()).unwrap_or(peak_kb);
+            let processed: i64 = watcher
+                .query_row(
+                    &format!("SELECT coalesce(sum(Processed), 0) FROM \"{TABLE}_Processed\""),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap_or(0);
+            if processed as u64 >= n {
+                break;
+            }
+            if let Some(status) = child.try_wait().expect("wait") {
+                panic!("run exited early: {status}");
+            }
+        }
+        let took = t.elapsed();
+        peak_kb = vm_hwm_kb(child.id()).unwrap_or(peak_kb);
+        child.kill().expect("stop run");
+        child.wait().expect("reap run");
+        println!(
+            "backlog {n}: peak RSS {:.1} MiB, drained in {:.1} s ({:.0} msg/s, including start-up)",
+            peak_kb as f64 / 1024.0,
+            took.as_secs_f64(),
+            rate(n, took)
+        );
+        peaks.push((n, peak_kb));
+        drop(watcher);
+        remove_db(&path);
+    }
+    let [(n0, a), (n1, b)] = [peaks[0], peaks[1]];
+    let growth = 100.0 * (b as f64 - a as f64) / a as f64;
+    vec![format!(
+        "peak memory draining: {:.1} MiB for {n0}, {:.1} MiB for {n1} ({growth:+.0}%) (target: the same) {}",
+        a as f64 / 1024.0,
+        b as f64 / 1024.0,
+        verdict(growth.abs() <= 10.0)
+    )]
+}
+
+/// Peak resident set size of a live process, in KiB.
+fn vm_hwm_kb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+// ---------------------------------------------------------------------------------------------
+// scale: a big, mostly processed table
+
+fn bench_scale(dir: &Path, sizes: &Sizes) -> Vec<String> {
+    let mut summary = Vec::new();
+    let big_layout = Layout::mostly_processed(sizes.big_rows, sizes.purge_rows, sizes.backlog);
+    let small_layout = Layout::mostly_processed(sizes.small_rows, 0, sizes.backlog);
+    println!(
+        "\n== scale: {} rows ({} processed) vs {} rows",
+        big_layout.total(),
+        big_layout.old + big_layout.recent,
+        small_layout.total()
+    );
+    let big = dir.join("big.db");
+    let small = dir.join("small.db");
+    let t = Instant::now();
+    generate(&big, &big_layout);
+    let gen_secs = t.elapsed().as_secs_f64();
+    println!(
+        "generated {} rows in {gen_secs:.1} s ({:.0} rows/s), file {:.0} MiB",
+        big_layout.total(),
+        big_layout.total() as f64 / gen_secs,
+        std::fs::metadata(&big).map_or(0, |m| m.len()) as f64 / 1048576.0
+    );
+    generate(&small, &small_layout);
+
+    // Query plans of the hot paths (copies of the store's SQL): none may scan the table.
+    let conn = Connection::open(&big).expect("open");
+    for (what, sql) in hot_queries() {
+        println!("plan of {what}: {}", plan(&conn, &sql));
+    }
+    drop(conn);
+
+    // Fetching the next batch.
+    let claims = 100;
+    let mut medians = Vec::new();
+    for (name, path) in [("small", &small), ("big", &big)] {
+        let mut store = open_store(path);
+        let mut times = Vec::with_capacity(claims);
+        for _ in 0..claims {
+            let now = Utc::now();
+            let t = Instant::now();
+            let batch = store
+                .claim(&ClaimParams {
+                    owner: "bench",
+                    now,
+                    lease_until: now + Duration::from_secs(300),
+                    limit: 20,
+                })
+                .expect("claim");
+            times.push(t.elapsed());
+            for m in &batch {
+                store.mark_processed(&m.id, Utc::now()).expect("mark");
+            }
+        }
+        times.sort();
+        println!(
+            "claim of 20 on the {name} table: median {}, p95 {}",
+            us(pct(&times, 0.5)),
+            us(pct(&times, 0.95))
+        );
+        medians.push(pct(&times, 0.5));
+    }
+    let slower = medians[1].as_secs_f64() / medians[0].as_secs_f64();
+    summary.push(format!(
+        "claim next batch of 20: {} on {} rows vs {} on {} rows (x{slower:.2}) (target: as fast) {}",
+        us(medians[1]),
+        big_layout.total(),
+        us(medians[0]),
+        small_layout.total(),
+        verdict(slower <= 1.5)
+    ));
+
+    // stats, in the library and as a whole process.
+    let mut lib_stats = Vec::new();
+    for path in [&small, &big] {
+        let mut store = open_store(path);
+        let mut times: Vec<Duration> = (0..20)
+            .map(|_| {
+                let t = Instant::now();
+                store.stats(Utc::now()).expect("stats");
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        lib_stats.push(pct(&times, 0.5));
+    }
+    let mut cli_stats: Vec<Duration> = (0..10)
+        .map(|_| {
+            let t = Instant::now();
+            let out = outboxctl(dir)
+                .arg("--database")
+                .arg(&big)
+                .args(["stats", "--format", "json"])
+                .output()
+                .expect("spawn stats");
+            assert!(out.status.success(), "stats failed");
+            t.elapsed()
+        })
+        .collect();
+    cli_stats.sort();
+    println!(
+        "stats: library {} on the small table, {} on the big one; `outboxctl stats` process {} (median)",
+        ms(lib_stats[0]),
+        ms(lib_stats[1]),
+        ms(pct(&cli_stats, 0.5))
+    );
+    summary.push(format!(
+        "stats on {} rows: {} in the library, {} as a process (target <= 100 ms) {}",
+        big_layout.total(),
+        ms(lib_stats[1]),
+        ms(pct(&cli_stats, 0.5)),
+        verdict(pct(&cli_stats, 0.5) <= Duration::from_millis(100))
+    ));
+
+    // purge of the old processed rows while an application emits beside it.
+    summary.extend(purge_beside_emits(dir, &big, big_layout.old, sizes.emit_every));
+    remove_db(&big);
+    remove_db(&small);
+    summary
+}
+
+fn purge_beside_emits(dir: &Path, db: &Path, expected: u64, every: Duration) -> Vec<String> {
+    println!("\n== purge of {expected} processed rows, one emit every {every:?} beside it");
+    let done = Arc::new(AtomicBool::new(false));
+    let latencies = Arc::new(Mutex::new(Vec::new()));
+    let emitter = {
+        let (done, latencies, db) = (Arc::clone(&done), Arc::clone(&latencies), db.to_path_buf());
+        std::thread::spawn(move || {
+            let mut store = open_store(&db);
+            let mut i = 0u64;
+            while !done.load(Ordering::Relaxed) {
+                let mut user = User::register(format!("beside-{i}@example.com"), None).expect("valid email");
+                let t = Instant::now();
+                save_new_user(store.as_mut(), &mut user).expect("emit beside the purge");
+                latencies.lock().expect("lock").push(t.elapsed());
+                i += 1;
+                std::thread::sleep(every);
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(500)); // the emitter is up and warm
+    latencies.lock().expect("lock").clear();
+    let t = Instant::now();
+    let out = outboxctl(dir)
+        .arg("--database")
+        .arg(db)
+        .args(["purge", "--older-than", "7d", "--yes", "--format", "json"])
+        .output()
+        .expect("spawn purge");
+    let took = t.elapsed();
+    done.store(true, Ordering::Relaxed);
+    emitter.join().expect("emitter thread");
+    assert!(
+        out.status.success(),
+        "purge failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("purge JSON");
+    let deleted = report["deleted"].as_u64().unwrap_or(0);
+    let purge_rate = rate(deleted, took);
+    let mut lat = latencies.lock().expect("lock").clone();
+    lat.sort();
+    let max = lat.last().copied().unwrap_or_default();
+    let over = lat.iter().filter(|d| **d > Duration::from_millis(100)).count();
+    println!(
+        "purged {deleted} rows in {:.1} s ({purge_rate:.0} rows/s); {} emits beside it: median {}, p99 {}, max {}, {over} over 100 ms",
+        took.as_secs_f64(),
+        lat.len(),
+        ms(pct(&lat, 0.5)),
+        ms(pct(&lat, 0.99)),
+        ms(max)
+    );
+    vec![
+        format!(
+            "purge: {deleted} rows at {purge_rate:.0} rows/s (target >= 300000) {}",
+            verdict(purge_rate >= 300_000.0 && deleted == expected)
+        ),
+        format!(
+            "emit beside the purge: max {} over {} emits, {over} over 100 ms (target: none) {}",
+            ms(max),
+            lat.len(),
+            verdict(over == 0)
+        ),
+    ]
+}
+
+/// The store's hot queries, as written in src/store/sqlite.rs, to show their plans.
+fn hot_queries() -> Vec<(&'static str, String)> {
+    let t = TABLE;
+    vec![
+        (
+            "claim",
+            format!(
+                "SELECT rowid FROM \"{t}\" WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL
+                   AND (NextAttemptOnUtc IS NULL OR NextAttemptOnUtc <= ?3)
+                 ORDER BY OccuredOnUtc LIMIT ?4"
+            ),
+        ),
+        (
+            "stats: processed",
+            format!("SELECT Type, Processed FROM \"{t}_Processed\" WHERE Processed > 0"),
+        ),
+        (
+            "stats: unprocessed",
+            format!(
+                "SELECT Type, count(*), count(DeadOnUtc), count(Error),
+                        count(CASE WHEN DeadOnUtc IS NULL AND LockedUntilUtc > ?1 THEN 1 END),
+                        count(CASE WHEN DeadOnUtc IS NULL AND Error IS NOT NULL
+                                    AND NOT coalesce(LockedUntilUtc > ?1, 0) THEN 1 END)
+                 FROM \"{t}\" WHERE ProcessedOnUtc IS NULL GROUP BY Type"
+            ),
+        ),
+        (
+            "stats: oldest",
+            format!(
+                "SELECT min(OccuredOnUtc) FROM \"{t}\" WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL"
+            ),
+        ),
+        (
+            "purge chunk",
+            format!(
+                "SELECT rowid FROM \"{t}\" WHERE ProcessedOnUtc IS NOT NULL AND ProcessedOnUtc < ?1
+                 ORDER BY ProcessedOnUtc LIMIT ?2"
+            ),
+        ),
+    ]
+}
+
+fn plan(conn: &Connection, sql: &str) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("explain");
+    let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+    let rows: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+        .and_then(|rows| rows.collect())
+        .expect("plan rows");
+    rows.join("; ")
+}
+
+// ---------------------------------------------------------------------------------------------
+// data generation: one INSERT … SELECT from a recursive CTE, in the schema's formats
+
+/// Rows in time order: processed long ago (purgeable), processed recently, then failing, dead
+/// and pending ones (the unprocessed tail, occurred in the last hour).
+#[derive(Debug, Clone, Copy)]
+struct Layout {
+    old: u64,
+    recent: u64,
+    failing: u64,
+    dead: u64,
+    pending: u64,
+}
+
+impl Layout {
+    fn backlog(n: u64) -> Self {
+        Layout {
+            old: 0,
+            recent: 0,
+            failing: 0,
+            dead: 0,
+            pending: n,
+        }
+    }
+
+    /// `total` rows, `old` of them processed over a week ago, `pending` waiting, 1000 failing and
+    /// 1000 dead; the rest processed within the last day.
+    fn mostly_processed(total: u64, old: u64, pending: u64) -> Self {
+        let (failing, dead) = (1_000, 1_000);
+        Layout {
+            old,
+            recent: total.saturating_sub(old + failing + dead + pending),
+            failing,
+            dead,
+            pending,
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.old + self.recent + self.failing + self.dead + self.pending
+    }
+}
+
+/// Creates a database with the schema and the rows of `layout`. Indexes and triggers are made
+/// after the rows (as `init` does when it adopts a filled table), which is much faster.
+fn generate(path: &Path, layout: &Layout) {
+    let conn = Connection::open(path).expect("create database");
+    // Journal off while generating: the library switches the file to WAL when it opens it.
+    conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;")
+        .expect("pragmas");
+    let schema = store::sqlite::SCHEMA.replace("OutboxMessage", TABLE);
+    let start = schema
+        .find(&format!("CREATE TABLE IF NOT EXISTS \"{TABLE}\" ("))
+        .expect("the schema creates the table");
+    let end = start + schema[start..].find("\n);").expect("the table ends") + 3;
+    conn.execute_batch(&schema[start..end]).expect("create table");
+    let now = Utc::now().timestamp_millis() as f64 / 1000.0;
+    let day = 86_400.0;
+    conn.execute(
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :total),
+             r AS (SELECT i,
+                     CASE WHEN i < :old THEN :t_old + i * 0.001
+                          WHEN i < :old + :recent THEN :t_recent + (i - :old) * 0.001
+                          ELSE :t_tail + (i - :old - :recent) * 0.001 END AS occ,
+                     CASE WHEN i < :old + :recent THEN 0
+                          WHEN i < :old + :recent + :failing THEN 1
+                          WHEN i < :old + :recent + :failing + :dead THEN 2
+                          ELSE 3 END AS kind,
+                     :id_ms + i / 4096 AS ms
+                   FROM n)
+             INSERT INTO \"{TABLE}\" (Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts,
+                                      NextAttemptOnUtc, DeadOnUtc, LastAttemptOnUtc)
+             SELECT printf('%08x-%04x-7%03x-%04x-%012x', ms >> 16, ms & 65535, i & 4095,
+                           32768 | ((i >> 48) & 16383), i & 281474976710655),
+                    CASE i % 3 WHEN 0 THEN 'UserRegistered' WHEN 1 THEN 'OrderPlaced' ELSE 'InvoicePaid' END,
+                    printf('{{\"user_id\":\"u-%d\",\"email\":\"user-%d@example.com\",\"name\":null}}', i, i),
+                    strftime('%Y-%m-%d %H:%M:%f', occ, 'unixepoch') || '000',
+                    CASE kind WHEN 0 THEN strftime('%Y-%m-%d %H:%M:%f', occ + 1, 'unixepoch') || '000' END,
+                    CASE kind WHEN 1 THEN 'connection refused' WHEN 2 THEN 'gave up after 10 attempts' END,
+                    CASE kind WHEN 0 THEN 1 WHEN 1 THEN 3 WHEN 2 THEN 10 ELSE 0 END,
+                    CASE kind WHEN 1 THEN strftime('%Y-%m-%d %H:%M:%f', :now + 3600, 'unixepoch') || '000' END,
+                    CASE kind WHEN 2 THEN strftime('%Y-%m-%d %H:%M:%f', :now - 60, 'unixepoch') || '000' END,
+                    CASE WHEN kind < 3 THEN strftime('%Y-%m-%d %H:%M:%f', occ + 1, 'unixepoch') || '000' END
+             FROM r"
+        ),
+        named_params! {
+            ":total": layout.total() as i64,
+            ":old": layout.old as i64,
+            ":recent": layout.recent as i64,
+            ":failing": layout.failing as i64,
+            ":dead": layout.dead as i64,
+            ":t_old": now - 20.0 * day,
+            ":t_recent": now - day,
+            ":t_tail": now - 3600.0,
+            ":now": now,
+            ":id_ms": (now - 30.0 * day) as i64 * 1000,
+        },
+    )
+    .expect("generate rows");
+    // The rest of the schema (indexes, triggers, counters) as `init` does it for a filled table.
+    conn.execute_batch(&schema).expect("apply schema");
+    conn.execute_batch(&format!(
+        "DELETE FROM \"{TABLE}_Processed\";
+         INSERT INTO \"{TABLE}_Processed\" (Type, Processed)
+         SELECT Type, count(*) FROM \"{TABLE}\" WHERE ProcessedOnUtc IS NOT NULL GROUP BY Type;
+         INSERT INTO \"{TABLE}_Attempt\" (MessageId, Attempt, Destination, FailedOnUtc, Error)
+         SELECT Id, Attempts, NULL, LastAttemptOnUtc, Error FROM \"{TABLE}\" WHERE Error IS NOT NULL;"
+    ))
+    .expect("counters");
+}
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+fn open_store(path: &Path) -> Box<dyn Store> {
+    store::open(
+        path.to_str().expect("utf-8 path"),
+        &StoreOptions {
+            table: TABLE.into(),
+            busy_timeout: Duration::from_secs(5),
+        },
+    )
+    .expect("open store")
+}
+
+/// A plain connection with outboxctl's pragmas, on a database with outboxctl's schema.
+fn bare_conn(path: &Path) -> Connection {
+    let conn = Connection::open(path).expect("open");
+    conn.busy_timeout(Duration::from_secs(5)).expect("busy timeout");
+    conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+        .expect("wal");
+    conn.execute_batch("PRAGMA synchronous = NORMAL;")
+        .expect("synchronous");
+    conn.execute_batch(&store::sqlite::SCHEMA.replace("OutboxMessage", TABLE))
+        .expect("schema");
+    conn
+}
+
+/// The release binary, isolated from the caller's config and environment.
+fn outboxctl(cwd: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(cwd);
+    for var in [
+        "OUTBOX_DATABASE",
+        "OUTBOX_CONFIG",
+        "OUTBOX_TABLE",
+        "OUTBOX_FORMAT",
+        "OUTBOX_LOG",
+        "OUTBOX_NOW",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+fn rate(n: u64, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "[met]" } else { "[MISSED]" }
+}
+
+/// CPUs, CPU model and the disk the databases are on.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|m| m.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpus} CPUs, {model}")
+}
