@@ -252,8 +252,10 @@ struct SqliteTransaction<'c> {
 
 impl Transaction for SqliteTransaction<'_> {
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        // Cached: an application runs the same few statements once per unit of work.
         self.tx
-            .execute(sql, rusqlite::params_from_iter(params))
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params)))
             .map(|n| n as u64)
             .map_err(|e| map_err(self.path, self.busy, e))
     }
