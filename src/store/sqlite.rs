@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
@@ -30,6 +30,9 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("DeadOnUtc", "TEXT NULL"),
     ("LastAttemptOnUtc", "TEXT NULL"),
 ];
+
+/// How often a writer waiting for the write lock tries again.
+const BUSY_POLL: Duration = Duration::from_millis(1);
 
 const COLUMNS: &str = "Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts, \
      NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc";
@@ -78,8 +81,24 @@ impl SqliteStore {
     }
 
     fn configure(&mut self) -> Result<(), StoreError> {
+        // SQLite's own busy handler sleeps ever longer between tries (up to 100 ms), so a writer
+        // waiting behind a long series of short transactions (a purge's chunks) can miss every
+        // gap between them for seconds. Trying again every millisecond gets in at the first gap.
         let busy = self.busy_timeout;
-        self.conn.busy_timeout(busy).map_err(|e| self.err(e))?;
+        let mut waiting_since = Instant::now();
+        self.conn
+            .busy_handler(Some(move |tries: i32| {
+                if tries == 0 {
+                    waiting_since = Instant::now();
+                }
+                let waited = waiting_since.elapsed();
+                if waited >= busy {
+                    return false;
+                }
+                std::thread::sleep(BUSY_POLL.min(busy - waited));
+                true
+            }))
+            .map_err(|e| self.err(e))?;
         // WAL lets the application read and write while the relay works. NORMAL durability can
         // lose the last commits on power loss, never on a crash; a lost mark means a redelivery.
         let mode: String = self
