@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
@@ -161,6 +162,89 @@ impl SqliteStore {
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    /// Whether the table has triggers besides outboxctl's own.
+    fn has_foreign_triggers(&self) -> Result<bool, StoreError> {
+        let t = self.t();
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE
+                   AND name NOT IN (?2, ?3, ?4)",
+                params![
+                    t,
+                    format!("tr_{t}_processed_insert"),
+                    format!("tr_{t}_processed_update"),
+                    format!("tr_{t}_processed_delete")
+                ],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+
+    fn set_triggers(&self, on: bool) -> Result<(), StoreError> {
+        self.conn
+            .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, on)
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// One chunk of a purge. With `bulk`, triggers are off and the counters are kept here.
+    fn purge_chunk_in_tx(
+        &mut self,
+        before: DateTime<Utc>,
+        limit: usize,
+        bulk: bool,
+    ) -> Result<u64, StoreError> {
+        let t = self.table.clone();
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| {
+            let chunk = format!(
+                "SELECT rowid FROM \"{t}\" WHERE ProcessedOnUtc IS NOT NULL AND ProcessedOnUtc < ?1
+                 ORDER BY ProcessedOnUtc LIMIT ?2"
+            );
+            let args = params![time::format(before), limit as i64];
+            let n = if bulk {
+                // The chunk's rowids, so the counters and the delete see exactly the same rows.
+                tx.execute_batch(
+                    "CREATE TEMP TABLE IF NOT EXISTS outboxctl_purge (r INTEGER PRIMARY KEY);
+                     DELETE FROM temp.outboxctl_purge;",
+                )?;
+                tx.prepare_cached(&format!("INSERT INTO temp.outboxctl_purge {chunk}"))?
+                    .execute(args)?;
+                tx.prepare_cached(&format!(
+                    "UPDATE \"{t}_Processed\" SET Processed = Processed - c.n
+                     FROM (SELECT Type, count(*) AS n FROM \"{t}\"
+                           WHERE rowid IN (SELECT r FROM temp.outboxctl_purge) GROUP BY Type) AS c
+                     WHERE \"{t}_Processed\".Type = c.Type"
+                ))?
+                .execute([])?;
+                tx.prepare_cached(&format!(
+                    "DELETE FROM \"{t}\" WHERE rowid IN (SELECT r FROM temp.outboxctl_purge)"
+                ))?
+                .execute([])?
+            } else {
+                tx.prepare_cached(&format!("DELETE FROM \"{t}\" WHERE rowid IN ({chunk})"))?
+                    .execute(args)?
+            };
+            if n < limit {
+                // Last chunk: drop the failure history of messages that are gone.
+                tx.execute(
+                    &format!(
+                        "DELETE FROM \"{t}_Attempt\" WHERE NOT EXISTS
+                             (SELECT 1 FROM \"{t}\" m WHERE m.Id = \"{t}_Attempt\".MessageId)"
+                    ),
+                    [],
+                )?;
+            }
+            Ok(n)
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n as u64)
     }
 
     /// Resolves an id as typed by a user to the stored one (EF Core writes upper-case GUIDs).
@@ -686,32 +770,19 @@ impl Store for SqliteStore {
     }
 
     fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError> {
-        let t = self.table.clone();
-        let (path, busy) = (self.path.clone(), self.busy_timeout);
-        let tx = self.immediate()?;
-        let n = (|| {
-            let n = tx
-                .prepare_cached(&format!(
-                    "DELETE FROM \"{t}\" WHERE rowid IN (
-                         SELECT rowid FROM \"{t}\" WHERE ProcessedOnUtc IS NOT NULL AND ProcessedOnUtc < ?1
-                         ORDER BY ProcessedOnUtc LIMIT ?2)"
-                ))?
-                .execute(params![time::format(before), limit as i64])?;
-            if n < limit {
-                // Last chunk: drop the failure history of messages that are gone.
-                tx.execute(
-                    &format!(
-                        "DELETE FROM \"{t}_Attempt\" WHERE NOT EXISTS
-                             (SELECT 1 FROM \"{t}\" m WHERE m.Id = \"{t}_Attempt\".MessageId)"
-                    ),
-                    [],
-                )?;
-            }
-            Ok(n)
-        })()
-        .map_err(|e| map_err(&path, busy, e))?;
-        tx.commit().map_err(|e| map_err(&path, busy, e))?;
-        Ok(n as u64)
+        // The processed-counter trigger runs once per deleted row and makes SQLite keep a
+        // statement journal: about a quarter of the work of a purge. When no other trigger is on
+        // the table (so nobody else's would be skipped), purge turns triggers off for its own
+        // connection and subtracts the counts per type itself, in the same transaction.
+        let bulk = !self.has_foreign_triggers()?;
+        if bulk {
+            self.set_triggers(false)?;
+        }
+        let result = self.purge_chunk_in_tx(before, limit, bulk);
+        if bulk {
+            self.set_triggers(true)?;
+        }
+        result
     }
 
     fn next_due(&mut self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
