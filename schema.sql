@@ -69,6 +69,8 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
 );
 
 -- Processed counts per type, kept by triggers so `stats` never scans processed rows.
+-- (`outboxctl purge` deletes with triggers off when the table has no trigger besides these, and
+-- subtracts the counts itself in the same transaction: the counts stay right either way.)
 CREATE TABLE IF NOT EXISTS "OutboxMessage_Processed" (
     Type      TEXT    NOT NULL PRIMARY KEY,
     Processed INTEGER NOT NULL
