@@ -62,7 +62,8 @@ impl Sizes {
                 drain: 10_000,
                 rounds: 1,
                 spawns: 30,
-                memory: [1_000, 50_000],
+                // A backlog of at least 10k fills SQLite's page cache, as a large one does.
+                memory: [10_000, 100_000],
                 big_rows: 300_000,
                 purge_rows: 240_000,
                 small_rows: 10_000,
