@@ -56,6 +56,8 @@ pub struct GlobalArgs {
 pub enum Format {
     Table,
     Json,
+    /// Prometheus text exposition format (stats only)
+    Prometheus,
 }
 
 #[derive(Debug, Subcommand)]
@@ -71,6 +73,8 @@ pub enum Command {
     Retry(RetryArgs),
     Purge(PurgeArgs),
     Completions(CompletionsArgs),
+    Health(HealthArgs),
+    Dashboard(DashboardArgs),
 }
 
 /// Create or upgrade the outbox schema; adopts a table of the original design. Idempotent.
@@ -129,6 +133,9 @@ pub struct RunArgs {
     /// Messages to claim per batch [default: 20, or batch_size in the config]
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub batch_size: Option<u64>,
+    /// Serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9187
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// List messages (default: unprocessed, oldest first)
@@ -165,7 +172,12 @@ pub struct ShowArgs {
 
 /// Print counts by state and type, and the age of the oldest unprocessed message
 #[derive(Debug, Args)]
-pub struct StatsArgs {}
+pub struct StatsArgs {
+    /// Write to this file instead of stdout, atomically (a temporary file renamed into place),
+    /// e.g. for node_exporter's textfile collector with --format prometheus
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
 
 /// Make failed or dead messages due now
 #[derive(Debug, Args)]
@@ -203,6 +215,55 @@ pub struct PurgeArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+/// Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+///
+/// Prints one Nagios-style status line with performance data (or JSON with --format json).
+/// A value above a --max-* threshold is CRITICAL, above a --warn-* threshold WARNING. A database
+/// that cannot be read, and a usage error, give UNKNOWN (3).
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// CRITICAL when the oldest unprocessed (not dead) message is older than this, e.g. 5m
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_lag: Option<Duration>,
+    /// WARNING when the oldest unprocessed (not dead) message is older than this, e.g. 1m
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub warn_lag: Option<Duration>,
+    /// CRITICAL when more than N messages are failing and waiting for a retry (dead ones excluded)
+    #[arg(long, value_name = "N")]
+    pub max_failed: Option<u64>,
+    /// WARNING when more than N messages are failing and waiting for a retry
+    #[arg(long, value_name = "N")]
+    pub warn_failed: Option<u64>,
+    /// CRITICAL when more than N messages are dead (0: any dead message is critical)
+    #[arg(long, value_name = "N")]
+    pub max_dead: Option<u64>,
+    /// WARNING when more than N messages are dead
+    #[arg(long, value_name = "N")]
+    pub warn_dead: Option<u64>,
+}
+
+/// Serve the web dashboard: statistics, a throughput chart, message lists, details and actions
+///
+/// Listens on loopback by default. Actions (retry, purge) always need the token; on any other
+/// address every page needs it. The token comes from OUTBOX_DASHBOARD_TOKEN or --token-file;
+/// on loopback without one, a random token is made and printed on stderr.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:7700", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// File holding the access token (at least 16 characters) [default: env OUTBOX_DASHBOARD_TOKEN]
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Show everything, allow no action
+    #[arg(long)]
+    pub read_only: bool,
+    /// Also accept requests whose Host header names this host (e.g. a name behind a reverse proxy);
+    /// IP addresses and localhost are always accepted
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_host: Vec<String>,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {

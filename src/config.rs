@@ -281,3 +281,12 @@ pub fn relay_identity() -> String {
 pub fn log_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
+
+/// The dashboard's access token from `OUTBOX_DASHBOARD_TOKEN` (an env var rather than a flag, so
+/// it never shows in `ps`).
+pub fn dashboard_token_env() -> Option<String> {
+    std::env::var("OUTBOX_DASHBOARD_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}

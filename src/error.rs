@@ -26,6 +26,10 @@ pub enum Error {
     NotFound(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The command already reported its outcome on stdout (e.g. `health` WARNING): exit with this
+    /// code and print nothing more.
+    #[error("exit status {0}")]
+    Exit(u8),
 }
 
 impl Error {
@@ -38,6 +42,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::NotFound(_) => exit::NOT_FOUND,
             Error::Store(e) => e.exit_code(),
+            Error::Exit(code) => *code,
         }
     }
 }
@@ -82,3 +87,8 @@ pub fn exit_code_of(err: &anyhow::Error) -> ExitCode {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether the error only carries an exit code for an outcome already reported.
+pub fn is_reported(err: &anyhow::Error) -> bool {
+    matches!(err.downcast_ref::<Error>(), Some(Error::Exit(_)))
+}

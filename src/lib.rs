@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod relay;
@@ -18,3 +19,5 @@ pub mod sample;
 pub mod sink;
 pub mod store;
 pub mod time;
+#[cfg(feature = "web")]
+pub mod web;

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if error::is_reported(&e) => error::exit_code_of(&e),
         Err(e) => {
             // One line, causes joined: no backtrace for errors a user can act on.
             let text = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
@@ -56,7 +57,20 @@ fn usage_error(e: clap::Error) -> ExitCode {
         Some(tip) => outboxctl::output::notice(&format!("{first} ({tip}; see --help)")),
         None => outboxctl::output::notice(&format!("{first} (see --help)")),
     }
+    // A monitoring plugin's bad arguments are UNKNOWN (3), not CRITICAL (2).
+    if invoked_subcommand().as_deref() == Some("health") {
+        let reason = first.strip_prefix("error: ").unwrap_or(&first);
+        let _ = outboxctl::output::write_stdout(&format!("OUTBOX UNKNOWN - {reason}"));
+        return ExitCode::from(outboxctl::output::HealthStatus::Unknown.exit_code());
+    }
     ExitCode::from(error::exit::USAGE)
+}
+
+/// The subcommand named on the command line, even when its arguments do not parse.
+fn invoked_subcommand() -> Option<String> {
+    use clap::CommandFactory;
+    let matches = Cli::command().ignore_errors(true).try_get_matches().ok()?;
+    matches.subcommand_name().map(str::to_owned)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -142,3 +142,13 @@ pub struct Stats {
     pub oldest_unprocessed_age_seconds: Option<f64>,
     pub by_type: Vec<TypeCounts>,
 }
+
+/// Work done in one time bucket, for the dashboard's throughput chart.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ActivityBucket {
+    pub start: DateTime<Utc>,
+    /// Messages whose ProcessedOnUtc falls in the bucket (purged ones are gone).
+    pub processed: u64,
+    /// Failed delivery attempts recorded in the bucket.
+    pub failed: u64,
+}

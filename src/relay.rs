@@ -34,6 +34,10 @@ pub struct BatchReport {
     /// Claimed but given back unattempted because a stop was asked for.
     pub released: u64,
     pub duration_ms: u64,
+    /// Occurred -> processed time of each delivered message, for the latency histogram.
+    /// Not printed, and not summed by `add`.
+    #[serde(skip)]
+    pub latencies: Vec<Duration>,
 }
 
 impl BatchReport {
@@ -122,6 +126,9 @@ impl Relay<'_> {
             Ok(()) => {
                 self.store.mark_processed(&message.id, now)?;
                 report.delivered += 1;
+                if let Some(latency) = message.occurred_on.and_then(|o| (now - o).to_std().ok()) {
+                    report.latencies.push(latency);
+                }
                 tracing::debug!(id = %message.id, r#type = %message.event_type, "delivered");
             }
             Err((destination, err)) => {

@@ -13,7 +13,9 @@ use crate::store::{self, Store};
 use crate::time::{Clock, FixedClock, SystemClock};
 
 mod completions;
+mod dashboard;
 mod emit;
+mod health;
 mod init;
 mod list;
 mod process_once;
@@ -76,6 +78,16 @@ pub fn run(cli: Cli) -> Result<()> {
         // Needs no config, so it works anywhere (packaging, a fresh shell).
         return completions::run(args);
     }
+    if let Command::Health(args) = &cli.command {
+        // Loads the config itself: a config error is UNKNOWN (3) for a monitor, not a usage error.
+        return health::run(args, &cli.global);
+    }
+    if cli.global.format == crate::cli::Format::Prometheus && !matches!(cli.command, Command::Stats(_)) {
+        return Err(crate::error::Error::usage(
+            "--format prometheus is only for stats; use table or json for this command",
+        )
+        .into());
+    }
     let config = Config::load(&cli.global)?;
     let ctx = Context::new(config);
     match &cli.command {
@@ -89,7 +101,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Stats(args) => stats::run(args, &ctx),
         Command::Retry(args) => retry::run(args, &ctx),
         Command::Purge(args) => purge::run(args, &ctx),
-        Command::Completions(_) => unreachable!("handled above"),
+        Command::Dashboard(args) => dashboard::run(args, &ctx),
+        Command::Completions(_) | Command::Health(_) => unreachable!("handled above"),
     }
 }
 

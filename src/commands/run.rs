@@ -27,6 +27,15 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         None => Schedule::Every(args.every.unwrap_or(ctx.config.every)),
     };
     let stop = ctx.stop_on_signals()?;
+    let metrics = match args.metrics_listen {
+        Some(addr) => Some(serve_metrics(addr, ctx, &stop)?),
+        None => None,
+    };
+    let observe = |f: &dyn Fn(&mut crate::metrics::RelayMetrics)| {
+        if let Some(m) = &metrics {
+            f(&mut m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        }
+    };
     let settings = super::process_once::settings(ctx, args.batch_size);
     let mut store = ctx.open_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
@@ -44,6 +53,7 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         .run_once(&stop);
         match pass {
             Ok(report) => {
+                observe(&|m| m.observe(&report));
                 backoff = Duration::from_millis(500);
                 total.add(&report);
                 if report.claimed > 0 {
@@ -54,6 +64,7 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
                 }
             }
             Err(e) => {
+                observe(&|m| m.observe_error(&e));
                 // The database went away or is locked: nothing is lost, claims expire.
                 tracing::error!("{e}; trying again in {}", humantime::format_duration(backoff));
                 sleep_unless_stopped(backoff, &stop, || Ok(false))?;
@@ -91,4 +102,27 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         "relay stopped"
     );
     Ok(())
+}
+
+type SharedMetrics = std::sync::Arc<std::sync::Mutex<crate::metrics::RelayMetrics>>;
+
+#[cfg(feature = "web")]
+fn serve_metrics(
+    addr: std::net::SocketAddr,
+    ctx: &Context,
+    stop: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<SharedMetrics> {
+    let shared = SharedMetrics::default();
+    crate::web::metrics::spawn(addr, ctx.config.clone(), shared.clone(), stop.clone())?;
+    tracing::info!("serving /metrics and /healthz on http://{addr}");
+    Ok(shared)
+}
+
+#[cfg(not(feature = "web"))]
+fn serve_metrics(
+    _: std::net::SocketAddr,
+    _: &Context,
+    _: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<SharedMetrics> {
+    Err(Error::usage("--metrics-listen needs outboxctl built with the `web` feature").into())
 }

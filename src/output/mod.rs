@@ -8,8 +8,10 @@ use serde::Serialize;
 
 use crate::cli::Format;
 
+mod health;
 mod views;
 
+pub use health::{Check, HealthReport, HealthStatus};
 pub use views::{EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport};
 
 /// Data a command prints: JSON through serde, a table (or a few lines) for people.
@@ -48,16 +50,55 @@ pub struct Printer {
 
 impl Printer {
     pub fn print<T: Render>(&self, value: &T) -> io::Result<()> {
-        let text = match self.format {
-            Format::Json => serde_json::to_string_pretty(value).map_err(io::Error::other)?,
-            Format::Table => value.human(&self.style),
-        };
-        let mut out = io::stdout().lock();
-        if !text.is_empty() {
-            writeln!(out, "{}", text.trim_end_matches('\n'))?;
-        }
-        out.flush()
+        let text = self.render(value)?;
+        write_stdout(&text)
     }
+
+    /// The text `print` would write. Prometheus output is not a `Render` form: commands that
+    /// offer it render it themselves, and `commands::run` refuses it for the others.
+    pub fn render<T: Render>(&self, value: &T) -> io::Result<String> {
+        match self.format {
+            Format::Json => serde_json::to_string_pretty(value).map_err(io::Error::other),
+            Format::Table => Ok(value.human(&self.style)),
+            Format::Prometheus => Err(io::Error::other("this command has no Prometheus output")),
+        }
+    }
+}
+
+/// Writes text to stdout, ending it with exactly one newline (nothing for empty text).
+pub fn write_stdout(text: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    if !text.is_empty() {
+        writeln!(out, "{}", text.trim_end_matches('\n'))?;
+    }
+    out.flush()
+}
+
+/// Replaces `path` with `text` atomically: readers (node_exporter's textfile collector) see the
+/// old file or the new one, never half of it. The temporary file starts with a dot and does not
+/// end in `.prom`, so the collector ignores it.
+pub fn write_atomic(path: &std::path::Path, text: &str) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::other(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') && !text.is_empty() {
+            f.write_all(b"\n")?;
+        }
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Writes a line to stderr: the one-line error of a failed command, notices that are not logs.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::model::{Message, MessageDetail, NewMessage, Stats};
+use crate::model::{ActivityBucket, Message, MessageDetail, NewMessage, Stats};
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -166,6 +166,21 @@ pub trait Store {
     /// any: `run` wakes up then rather than at its next tick.
     fn next_due(&mut self, _now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
         Ok(None)
+    }
+
+    /// Processed messages and failed attempts per `bucket` from `since` on, oldest first.
+    /// Buckets start at multiples of `bucket` since the Unix epoch; empty ones may be left out.
+    fn activity(&mut self, since: DateTime<Utc>, bucket: Duration)
+    -> Result<Vec<ActivityBucket>, StoreError>;
+
+    /// One page of `list`: skips `offset` rows. Backends may override it with a real OFFSET.
+    fn list_page(&mut self, params: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError> {
+        let mut rows = self.list(&ListParams {
+            filter: params.filter,
+            event_type: params.event_type.clone(),
+            limit: offset + params.limit,
+        })?;
+        Ok(rows.split_off(offset.min(rows.len())))
     }
 
     /// Waits until new messages may have arrived, `timeout` passes or `stop` is set.

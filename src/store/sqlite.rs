@@ -16,7 +16,9 @@ use super::{
     ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
 };
 use crate::error::StoreError;
-use crate::model::{Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats};
+use crate::model::{
+    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats,
+};
 use crate::time;
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
@@ -796,6 +798,42 @@ impl Store for SqliteStore {
             .query_row(&sql, [time::format(now)], |r| r.get(0))
             .map_err(|e| self.err(e))?;
         Ok(next.as_deref().and_then(time::parse))
+    }
+
+    fn activity(
+        &mut self,
+        since: DateTime<Utc>,
+        bucket: Duration,
+    ) -> Result<Vec<ActivityBucket>, StoreError> {
+        let t = self.t().to_owned();
+        let secs = bucket.as_secs().max(1) as i64;
+        // Both walk an index on the time column, from `since` on only.
+        let sql = format!(
+            "SELECT b, sum(p), sum(f) FROM (
+                 SELECT CAST(strftime('%s', ProcessedOnUtc) AS INTEGER) / ?2 AS b, 1 AS p, 0 AS f
+                 FROM \"{t}\" WHERE ProcessedOnUtc IS NOT NULL AND ProcessedOnUtc >= ?1
+                 UNION ALL
+                 SELECT CAST(strftime('%s', FailedOnUtc) AS INTEGER) / ?2, 0, 1
+                 FROM \"{t}_Attempt\" WHERE FailedOnUtc >= ?1)
+             WHERE b IS NOT NULL GROUP BY b ORDER BY b"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![time::format(since), secs], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(b, processed, failed)| {
+                Some(ActivityBucket {
+                    start: DateTime::from_timestamp(b * secs, 0)?,
+                    processed: processed as u64,
+                    failed: failed as u64,
+                })
+            })
+            .collect())
     }
 
     fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
