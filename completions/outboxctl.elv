@@ -42,6 +42,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand retry 'Make failed or dead messages due now'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
             cand completions 'Print a shell completion script'
+            cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
+            cand dashboard 'Serve the web dashboard: statistics, a throughput chart, message lists, details and actions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'outboxctl;init'= {
@@ -55,8 +57,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -71,8 +73,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand user-registered 'Register sample users: a Users row and a UserRegistered message, in one transaction each'
@@ -93,8 +95,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -109,8 +111,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -137,8 +139,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -146,6 +148,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --every 'Poll at least this often, e.g. 500ms, 10s, 1m [default: 60s, or every in the config]; new messages and due retries wake the relay sooner'
             cand --cron 'Process on a cron schedule instead (UTC), e.g. "* * * * *"'
             cand --batch-size 'Messages to claim per batch [default: 20, or batch_size in the config]'
+            cand --metrics-listen 'Serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9187'
             cand -d 'SQLite database file (created with the schema if missing)'
             cand --database 'SQLite database file (created with the schema if missing)'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
@@ -156,8 +159,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -178,8 +181,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -194,12 +197,14 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'outboxctl;stats'= {
+            cand -o 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus'
+            cand --output 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus'
             cand -d 'SQLite database file (created with the schema if missing)'
             cand --database 'SQLite database file (created with the schema if missing)'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
@@ -210,8 +215,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -230,8 +235,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -250,8 +255,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -266,8 +271,50 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'
             cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;health'= {
+            cand --max-lag 'CRITICAL when the oldest unprocessed (not dead) message is older than this, e.g. 5m'
+            cand --warn-lag 'WARNING when the oldest unprocessed (not dead) message is older than this, e.g. 1m'
+            cand --max-failed 'CRITICAL when more than N messages are failing and waiting for a retry (dead ones excluded)'
+            cand --warn-failed 'WARNING when more than N messages are failing and waiting for a retry'
+            cand --max-dead 'CRITICAL when more than N messages are dead (0: any dead message is critical)'
+            cand --warn-dead 'WARNING when more than N messages are dead'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'outboxctl;dashboard'= {
+            cand --listen 'Address to listen on'
+            cand --token-file 'File holding the access token (at least 16 characters) [default: env OUTBOX_DASHBOARD_TOKEN]'
+            cand --allow-host 'Also accept requests whose Host header names this host (e.g. a name behind a reverse proxy); IP addresses and localhost are always accepted'
+            cand -d 'SQLite database file (created with the schema if missing)'
+            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand --read-only 'Show everything, allow no action'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -282,6 +329,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand retry 'Make failed or dead messages due now'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
             cand completions 'Print a shell completion script'
+            cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
+            cand dashboard 'Serve the web dashboard: statistics, a throughput chart, message lists, details and actions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'outboxctl;help;init'= {
@@ -309,6 +358,10 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;help;purge'= {
         }
         &'outboxctl;help;completions'= {
+        }
+        &'outboxctl;help;health'= {
+        }
+        &'outboxctl;help;dashboard'= {
         }
         &'outboxctl;help;help'= {
         }
