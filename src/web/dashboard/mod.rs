@@ -154,7 +154,8 @@ impl Dashboard {
         )
         .with_header("X-Frame-Options", "DENY")
         .with_header("X-Content-Type-Options", "nosniff")
-        .with_header("Referrer-Policy", "no-referrer")
+        // Not no-referrer: with it browsers send `Origin: null` on form posts, which the CSRF check refuses.
+        .with_header("Referrer-Policy", "same-origin")
         .with_header("Cache-Control", "no-store")
     }
 
