@@ -134,7 +134,10 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-const STATES: &[(&str, fn(&Counts) -> u64)] = &[
+/// A state's name in the `state` label, and how to read its count.
+type StateCount = (&'static str, fn(&Counts) -> u64);
+
+const STATES: &[StateCount] = &[
     ("pending", |c| c.pending),
     ("in_flight", |c| c.in_flight),
     ("retrying", |c| c.retrying),

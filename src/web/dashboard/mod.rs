@@ -234,7 +234,7 @@ impl Dashboard {
         // A rebinding attack needs its own DNS name in Host; IP literals cannot carry one.
         name == "localhost"
             || name.parse::<std::net::IpAddr>().is_ok()
-            || self.settings.allow_hosts.iter().any(|h| *h == name)
+            || self.settings.allow_hosts.contains(&name)
     }
 
     fn authenticate(&mut self, req: &Req) -> Auth {
