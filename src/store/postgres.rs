@@ -530,7 +530,7 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
         )?;
         tx.batch_execute(&format!(
             "CREATE SCHEMA IF NOT EXISTS {s}; SET LOCAL search_path TO {s};",
-            s = q(&schema)
+            s = q(schema)
         ))?;
         let columns: Vec<(String, String)> = tx
             .query(
@@ -556,7 +556,7 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
                 if !columns.iter().any(|(c, _)| c == name) {
                     tx.batch_execute(&format!(
                         "ALTER TABLE {} ADD COLUMN {} {decl}",
-                        q(&table),
+                        q(table),
                         q(name)
                     ))?;
                 }
@@ -566,7 +566,7 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
                 if TIME_COLUMNS.contains(&name.as_str()) && ty == "timestamp without time zone" {
                     tx.batch_execute(&format!(
                         "ALTER TABLE {t} ALTER COLUMN {c} TYPE timestamptz USING {c} AT TIME ZONE 'UTC'",
-                        t = q(&table),
+                        t = q(table),
                         c = q(name)
                     ))?;
                 }
@@ -580,7 +580,7 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
                  INSERT INTO {p} (\"Type\", \"Shard\", \"Processed\")
                  SELECT \"Type\", 0, count(*) FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL GROUP BY \"Type\";",
                 p = q(&format!("{table}_Processed")),
-                t = q(&table)
+                t = q(table)
             ))?;
         }
         // The original monitoring queries use unquoted names, which PostgreSQL folds to lower
@@ -603,7 +603,7 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
                 tx.batch_execute(&format!(
                     "CREATE OR REPLACE VIEW {} AS SELECT {cols} FROM {}",
                     q(&lower),
-                    q(&table)
+                    q(table)
                 ))?;
             } else {
                 tracing::warn!(
