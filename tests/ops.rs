@@ -1,6 +1,9 @@
 //! Operations: `health`, Prometheus metrics, the dashboard (over HTTP and in a real headless
 //! browser), SIGTERM handling, and the man page. Real processes on temporary SQLite databases.
 
+// A test that cannot run here (no Chromium, no PID namespaces) says so on stderr.
+#![allow(clippy::print_stderr)]
+
 #[path = "cli/common.rs"]
 #[allow(dead_code)]
 mod common;
@@ -250,8 +253,10 @@ fn parse_prometheus(text: &str) -> prometheus_parse::Scrape {
     prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).expect("Prometheus text parses")
 }
 
-/// Every plain sample by name and sorted labels.
-fn samples(scrape: &prometheus_parse::Scrape) -> HashMap<(String, Vec<(String, String)>), f64> {
+/// Plain samples by metric name and sorted labels.
+type Samples = HashMap<(String, Vec<(String, String)>), f64>;
+
+fn samples(scrape: &prometheus_parse::Scrape) -> Samples {
     use prometheus_parse::Value as V;
     scrape
         .samples
@@ -269,7 +274,7 @@ fn samples(scrape: &prometheus_parse::Scrape) -> HashMap<(String, Vec<(String, S
         .collect()
 }
 
-fn get(m: &HashMap<(String, Vec<(String, String)>), f64>, name: &str, labels: &[(&str, &str)]) -> f64 {
+fn get(m: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
     let mut l: Vec<(String, String)> = labels
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

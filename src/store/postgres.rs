@@ -554,11 +554,7 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
             // A table of the original design: add what the relay needs, keep every row.
             for (name, decl) in ADDED_COLUMNS {
                 if !columns.iter().any(|(c, _)| c == name) {
-                    tx.batch_execute(&format!(
-                        "ALTER TABLE {} ADD COLUMN {} {decl}",
-                        q(table),
-                        q(name)
-                    ))?;
+                    tx.batch_execute(&format!("ALTER TABLE {} ADD COLUMN {} {decl}", q(table), q(name)))?;
                 }
             }
             // Times without a zone are taken as UTC, which is what the original wrote.
