@@ -4,12 +4,11 @@ use super::Context;
 use crate::cli::DashboardArgs;
 use crate::error::Error;
 
-/// Tokens shorter than this are refused: the token is all that guards the actions.
-const MIN_TOKEN_LEN: usize = 16;
-
 #[cfg(feature = "web")]
 pub fn run(args: &DashboardArgs, ctx: &Context) -> Result<()> {
     use crate::web::dashboard::{Settings, serve};
+    /// Tokens shorter than this are refused: the token is all that guards the actions.
+    const MIN_TOKEN_LEN: usize = 16;
 
     let token = match &args.token_file {
         Some(path) => Some(
