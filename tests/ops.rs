@@ -1112,6 +1112,12 @@ fn dashboard_end_to_end_in_headless_chromium() {
         .wait_until_navigated()
         .unwrap();
     assert_eq!(text("#stat-dead"), "0");
+    // It refreshes by itself: a message emitted meanwhile shows up without a reload.
+    assert_eq!(text("#stat-pending"), "1");
+    dash.env.emit_at(NOW, "Later");
+    wait_until("the overview refreshed itself", Duration::from_secs(60), || {
+        text("#stat-pending") == "2"
+    });
     let png = tab
         .capture_screenshot(
             headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption::Png,

@@ -572,6 +572,10 @@ impl Store for SqliteStore {
     }
 
     fn list(&mut self, p: &ListParams) -> Result<Vec<Message>, StoreError> {
+        self.list_page(p, 0)
+    }
+
+    fn list_page(&mut self, p: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError> {
         let (filter, order) = match p.filter {
             ListFilter::Unprocessed => ("ProcessedOnUtc IS NULL", "OccuredOnUtc, Id"),
             ListFilter::Failed => ("Error IS NOT NULL", "OccuredOnUtc, Id"),
@@ -583,10 +587,10 @@ impl Store for SqliteStore {
         };
         let sql = format!(
             "SELECT {COLUMNS} FROM \"{}\" WHERE {filter} AND (?1 IS NULL OR Type = ?1)
-             ORDER BY {order} LIMIT ?2",
+             ORDER BY {order} LIMIT ?2 OFFSET ?3",
             self.t()
         );
-        self.query_messages(&sql, params![p.event_type, p.limit as i64])
+        self.query_messages(&sql, params![p.event_type, p.limit as i64, offset as i64])
     }
 
     fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError> {
@@ -752,10 +756,7 @@ impl Store for SqliteStore {
                  DeadOnUtc = NULL
              WHERE {filter}"
         );
-        let n = self
-            .conn
-            .execute(&sql, args)
-            .map_err(|e| self.err(e))?;
+        let n = self.conn.execute(&sql, args).map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
 
