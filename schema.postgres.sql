@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Attempt" (
 );
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Attempt_message"
     ON "OutboxMessage_Attempt" ("MessageId", "Seq");
+-- The dashboard's failures-over-time chart reads recent attempts by time.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Attempt_failed"
+    ON "OutboxMessage_Attempt" ("FailedOnUtc");
 
 -- Destinations that already accepted a message routed to several, so a retry skips them.
 CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
