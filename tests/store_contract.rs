@@ -216,7 +216,8 @@ fn story(s: &mut dyn Store) {
     assert_eq!(st.oldest_unprocessed_on, Some(secs(5)));
 
     // Activity for the dashboard's chart: processed rows and failed attempts per bucket.
-    let buckets = s.activity(t0(), std::time::Duration::from_secs(60)).unwrap();
+    let minute = std::time::Duration::from_secs(60);
+    let buckets = s.activity(t0(), secs(100_000), minute).unwrap();
     let failures: usize = [A, B, C, D, E]
         .iter()
         .map(|id| s.get(id).unwrap().unwrap().failures.len())
@@ -227,10 +228,12 @@ fn story(s: &mut dyn Store) {
     assert!(buckets.iter().all(|b| b.start.timestamp() % 60 == 0));
     let at_610 = buckets.iter().find(|b| b.start == secs(600)).unwrap();
     assert!(at_610.processed >= 3, "{buckets:?}");
-    assert!(
-        s.activity(secs(10_000), std::time::Duration::from_secs(60))
-            .unwrap()
-            .is_empty()
+    assert!(s.activity(secs(10_000), secs(20_000), minute).unwrap().is_empty());
+    // `until` is exclusive: the marks at 610 s are not counted up to 610 s.
+    let early = s.activity(t0(), secs(610), minute).unwrap();
+    assert_eq!(
+        early.iter().map(|b| b.processed).sum::<u64>(),
+        4 - at_610.processed
     );
     // Paging: the second page of a list is the first one without its first rows.
     let all = list(s, ListFilter::Processed, None);

@@ -168,10 +168,14 @@ pub trait Store {
         Ok(None)
     }
 
-    /// Processed messages and failed attempts per `bucket` from `since` on, oldest first.
+    /// Processed messages and failed attempts per `bucket` in `[since, until)`, oldest first.
     /// Buckets start at multiples of `bucket` since the Unix epoch; empty ones may be left out.
-    fn activity(&mut self, since: DateTime<Utc>, bucket: Duration)
-    -> Result<Vec<ActivityBucket>, StoreError>;
+    fn activity(
+        &mut self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        bucket: Duration,
+    ) -> Result<Vec<ActivityBucket>, StoreError>;
 
     /// One page of `list`: skips `offset` rows. Backends may override it with a real OFFSET.
     fn list_page(&mut self, params: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError> {

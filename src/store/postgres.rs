@@ -1115,21 +1115,22 @@ impl Store for PostgresStore {
     fn activity(
         &mut self,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
         bucket: Duration,
     ) -> Result<Vec<ActivityBucket>, StoreError> {
         let secs = bucket.as_secs().max(1) as i64;
         let sql = format!(
             "SELECT b, sum(p)::int8, sum(f)::int8 FROM (
                  SELECT floor(extract(epoch FROM \"ProcessedOnUtc\")::float8 / $2::float8)::int8 AS b, 1 AS p, 0 AS f
-                 FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL AND \"ProcessedOnUtc\" >= $1
+                 FROM {t} WHERE \"ProcessedOnUtc\" >= $1 AND \"ProcessedOnUtc\" < $3
                  UNION ALL
                  SELECT floor(extract(epoch FROM \"FailedOnUtc\")::float8 / $2::float8)::int8, 0, 1
-                 FROM {a} WHERE \"FailedOnUtc\" >= $1) x
+                 FROM {a} WHERE \"FailedOnUtc\" >= $1 AND \"FailedOnUtc\" < $3) x
              GROUP BY b ORDER BY b",
             t = self.sql.t,
             a = self.sql.attempt
         );
-        let rows = self.query(&sql, &[&since, &(secs as f64)])?;
+        let rows = self.query(&sql, &[&since, &(secs as f64), &until])?;
         Ok(rows
             .iter()
             .filter_map(|r| {

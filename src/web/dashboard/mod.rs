@@ -474,7 +474,8 @@ impl Dashboard {
         let secs = bucket.as_secs() as i64;
         let first = (now.timestamp() / secs - range.buckets() as i64 + 1) * secs;
         let since = DateTime::from_timestamp(first, 0).unwrap_or(now);
-        let activity = self.store.activity(since, bucket)?;
+        let until = DateTime::from_timestamp((now.timestamp() / secs + 1) * secs, 0).unwrap_or(now);
+        let activity = self.store.activity(since, until, bucket)?;
         Ok(pages::overview(&stats, &activity, since, range, now, viewer))
     }
 
