@@ -387,6 +387,8 @@ impl Dashboard {
                     if n < PURGE_CHUNK as u64 {
                         break;
                     }
+                    // Leave the write lock free a moment, so the application's writes get in.
+                    std::thread::sleep(Duration::from_millis(2));
                 }
                 tracing::info!(action, deleted, "dashboard action");
                 format!("purged-{deleted}")
