@@ -285,10 +285,7 @@ impl Sql {
 
     /// A text-array parameter compared with the id column.
     fn ids(&self, param: &str) -> String {
-        format!(
-            "{param}::text[]{}",
-            if self.id_cast.is_empty() { "" } else { "::uuid[]" }
-        )
+        format!("{param}::text[]{}", if self.id_cast.is_empty() { "" } else { "::uuid[]" })
     }
 }
 
@@ -403,8 +400,7 @@ impl PostgresStore {
     fn fail(&mut self, e: postgres::Error) -> StoreError {
         let lost = e.is_closed()
             || e.as_db_error().is_none() && e.source().is_some_and(|s| s.is::<std::io::Error>())
-            || e.code()
-                .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
+            || e.code().is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
         if lost {
             self.client = None;
             self.statements.clear();
@@ -518,6 +514,7 @@ impl PostgresStore {
         };
         Ok(rows.first().map(|r| r.get(0)))
     }
+
 }
 
 /// Creates or upgrades the schema in `schema`, adopting a table of the original design.
@@ -634,12 +631,12 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
             "42501" => StoreError::Unavailable(format!(
                 "{msg} ({shown}); grant the user the rights on the outbox schema"
             )),
-            "25006" => {
-                StoreError::Unavailable(format!("PostgreSQL at {shown} is read-only (a standby?): {msg}"))
-            }
-            c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => {
-                StoreError::Unavailable(format!("PostgreSQL at {shown} is unavailable ({msg}); try again"))
-            }
+            "25006" => StoreError::Unavailable(format!(
+                "PostgreSQL at {shown} is read-only (a standby?): {msg}"
+            )),
+            c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => StoreError::Unavailable(
+                format!("PostgreSQL at {shown} is unavailable ({msg}); try again"),
+            ),
             _ => StoreError::Other(format!("PostgreSQL at {shown}: {msg}")),
         };
     }
@@ -891,16 +888,7 @@ impl Store for PostgresStore {
         );
         let n = self.count(
             &sql,
-            &[
-                &p.id,
-                &p.owner,
-                &attempt,
-                &p.destination,
-                &p.error,
-                &next,
-                &dead,
-                &p.now,
-            ],
+            &[&p.id, &p.owner, &attempt, &p.destination, &p.error, &next, &dead, &p.now],
         )?;
         Ok(n > 0)
     }
@@ -924,10 +912,7 @@ impl Store for PostgresStore {
                 "\"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NOT NULL",
                 "\"OccuredOnUtc\", \"Id\"",
             ),
-            ListFilter::Processed => (
-                "\"ProcessedOnUtc\" IS NOT NULL",
-                "\"ProcessedOnUtc\" DESC, \"Id\"",
-            ),
+            ListFilter::Processed => ("\"ProcessedOnUtc\" IS NOT NULL", "\"ProcessedOnUtc\" DESC, \"Id\""),
         };
         let sql = format!(
             "SELECT {cols} FROM {t} WHERE {filter} AND ($1::text IS NULL OR \"Type\" = $1)
@@ -1121,7 +1106,8 @@ impl Store for PostgresStore {
         let secs = bucket.as_secs().max(1) as i64;
         let sql = format!(
             "SELECT b, sum(p)::int8, sum(f)::int8 FROM (
-                 SELECT floor(extract(epoch FROM \"ProcessedOnUtc\")::float8 / $2::float8)::int8 AS b, 1 AS p, 0 AS f
+                 SELECT floor(extract(epoch FROM \"ProcessedOnUtc\")::float8 / $2::float8)::int8 AS b,
+                        1 AS p, 0 AS f
                  FROM {t} WHERE \"ProcessedOnUtc\" >= $1 AND \"ProcessedOnUtc\" < $3
                  UNION ALL
                  SELECT floor(extract(epoch FROM \"FailedOnUtc\")::float8 / $2::float8)::int8, 0, 1
@@ -1183,10 +1169,8 @@ mod tests {
 
     #[test]
     fn url_parts_outboxctl_handles_are_taken_out() {
-        let t = parse_url(
-            "postgres://u:secret@db.example.com:6432/app?schema=outbox&sslmode=verify-full&connect_timeout=3",
-        )
-        .unwrap();
+        let t = parse_url("postgres://u:secret@db.example.com:6432/app?schema=outbox&sslmode=verify-full&connect_timeout=3")
+            .unwrap();
         assert_eq!(t.schema.as_deref(), Some("outbox"));
         assert!(t.verify);
         assert_eq!(t.config.get_connect_timeout(), Some(&Duration::from_secs(3)));
@@ -1196,9 +1180,7 @@ mod tests {
 
     #[test]
     fn bad_url_errors_do_not_show_the_password() {
-        let e = parse_url("postgres://u:secret@host/db?sslmode=maybe")
-            .err()
-            .unwrap();
+        let e = parse_url("postgres://u:secret@host/db?sslmode=maybe").err().unwrap();
         assert!(e.to_string().contains("sslmode"), "{e}");
         assert!(!e.to_string().contains("secret"), "{e}");
         let e = parse_url("postgres://u:secret@host/db?schema=a-b").err().unwrap();
