@@ -21,7 +21,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// SQLite database file (created with the schema if missing)
+    /// SQLite database file (created with the schema if missing), or a postgres:// URL
     #[arg(
         long,
         short = 'd',

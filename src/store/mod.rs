@@ -334,4 +334,17 @@ mod tests {
         assert_eq!(redact_url("postgres://app@db/shop"), "postgres://app@db/shop");
         assert_eq!(redact_url("outbox.db"), "outbox.db");
     }
+
+    #[cfg(not(feature = "postgres"))]
+    #[test]
+    fn a_postgres_url_without_the_feature_says_how_to_build() {
+        let options = super::StoreOptions {
+            table: "OutboxMessage".into(),
+            busy_timeout: std::time::Duration::from_secs(1),
+        };
+        let err = super::open("postgres://app:pw@db/shop", &options).err().unwrap();
+        assert!(err.to_string().contains("--features postgres"), "{err}");
+        assert!(!err.to_string().contains(":pw@"), "{err}");
+        assert_eq!(err.exit_code(), crate::error::exit::DATABASE);
+    }
 }

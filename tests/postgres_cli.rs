@@ -1,0 +1,266 @@
+//! The commands a user runs, end to end against PostgreSQL: each test in its own schema.
+#![cfg(feature = "postgres")]
+
+mod common;
+
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use common::PgSchema;
+use serde_json::Value;
+
+/// `outboxctl` against this schema, run from an empty directory (no stray config file).
+fn cli(db: &PgSchema, dir: &tempfile::TempDir) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_outboxctl"));
+    c.current_dir(dir.path())
+        .env_remove("OUTBOX_CONFIG")
+        .env_remove("OUTBOX_DATABASE")
+        .env_remove("OUTBOX_LOG")
+        .env("NO_COLOR", "1")
+        .args(["-d", &db.url]);
+    c
+}
+
+/// `outboxctl -d URL` with an explicit URL (same environment as `cli`).
+fn cli_url(url: &str, dir: &tempfile::TempDir) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_outboxctl"));
+    c.current_dir(dir.path())
+        .env_remove("OUTBOX_CONFIG")
+        .env_remove("OUTBOX_DATABASE")
+        .env("NO_COLOR", "1")
+        .args(["-d", url]);
+    c
+}
+
+fn json(c: &mut Command) -> Value {
+    let out = c.arg("--format").arg("json").assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
+}
+
+fn emitted_id(v: &Value) -> String {
+    v["emitted"][0]["id"].as_str().unwrap().to_owned()
+}
+
+fn setup(tag: &str) -> (PgSchema, tempfile::TempDir) {
+    let db = PgSchema::new(tag);
+    let dir = tempfile::tempdir().unwrap();
+    cli(&db, &dir).arg("init").assert().success();
+    (db, dir)
+}
+
+#[test]
+fn commands_refuse_a_database_without_the_schema_and_create_nothing() {
+    let db = PgSchema::new("noschema");
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["stats"],
+        vec!["process-once"],
+        vec!["list"],
+        vec!["emit", "event", "OrderPlaced", "{}"],
+    ] {
+        let out = cli(&db, &dir).args(&args).assert().code(3).get_output().stderr.clone();
+        let err = String::from_utf8_lossy(&out);
+        assert!(err.contains("run `outboxctl init`"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = '{}'",
+            db.name
+        )),
+        0,
+        "no table was created"
+    );
+}
+
+#[test]
+fn init_is_idempotent_and_never_shows_the_password() {
+    let db = PgSchema::new("init");
+    let dir = tempfile::tempdir().unwrap();
+    // Trust auth ignores the password; it must still never be printed.
+    let url = db.url.replacen("postgres@", "postgres:s3cr3t-pw@", 1);
+    assert!(url.contains("s3cr3t-pw"), "the test URL has a user to attach a password to");
+    for _ in 0..2 {
+        let out = cli_url(&url, &dir).arg("init").assert().success().get_output().clone();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("***") && !text.contains("s3cr3t-pw"), "{text}");
+    }
+    let bad = url.replacen("127.0.0.1:5432", "127.0.0.1:1", 1);
+    let out = cli_url(&bad, &dir).arg("stats").assert().code(3).get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot connect") && !err.contains("s3cr3t-pw"), "{err}");
+    // The original design's monitoring queries run verbatim (unquoted names fold to lower case).
+    db.sql(
+        "SELECT * FROM OutboxMessage WHERE ProcessedOnUtc IS NULL;
+         SELECT * FROM OutboxMessage WHERE Error IS NOT NULL;
+         SELECT COUNT(*) as Total, COUNT(ProcessedOnUtc) as Processed, COUNT(Error) as Failed FROM OutboxMessage;",
+    );
+}
+
+#[test]
+fn init_adopts_a_table_of_the_original_design() {
+    let db = PgSchema::new("adopt");
+    let dir = tempfile::tempdir().unwrap();
+    // As EF Core with Npgsql creates it: uuid ids, quoted PascalCase names, rows already there.
+    db.sql(&format!(
+        "CREATE SCHEMA \"{0}\";
+         CREATE TABLE \"{0}\".\"OutboxMessage\" (
+             \"Id\" uuid NOT NULL PRIMARY KEY, \"Type\" text NOT NULL, \"Content\" text NOT NULL,
+             \"OccuredOnUtc\" timestamp without time zone NOT NULL,
+             \"ProcessedOnUtc\" timestamp with time zone NULL, \"Error\" text NULL);
+         INSERT INTO \"{0}\".\"OutboxMessage\" VALUES
+             ('0190A000-0000-7000-8000-000000000001', 'UserRegistered', '{{\"email\":\"a@example.com\"}}',
+              '2024-01-01 10:00:00', '2024-01-01 10:00:05+00', NULL),
+             ('0190A000-0000-7000-8000-000000000002', 'UserRegistered', '{{\"email\":\"b@example.com\"}}',
+              '2024-01-01 11:00:00', NULL, 'SMTP timeout');",
+        db.name
+    ));
+    cli(&db, &dir).arg("init").assert().success();
+    cli(&db, &dir).arg("init").assert().success();
+    let stats = json(cli(&db, &dir).arg("stats"));
+    assert_eq!((stats["total"].as_u64(), stats["processed"].as_u64()), (Some(2), Some(1)));
+    let shown = json(cli(&db, &dir).args(["show", "0190A000-0000-7000-8000-000000000002"]));
+    assert_eq!(shown["occurred_on"], "2024-01-01T11:00:00Z", "times without a zone are UTC");
+    let report = json(cli(&db, &dir).arg("process-once"));
+    assert_eq!(report["delivered"], 1);
+    let stats = json(cli(&db, &dir).arg("stats"));
+    assert_eq!((stats["processed"].as_u64(), stats["failed"].as_u64()), (Some(2), Some(0)));
+    // The application's own inserts keep working: uuid ids, only the original columns.
+    db.sql(&format!(
+        "INSERT INTO \"{}\".\"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
+         VALUES (gen_random_uuid(), 'UserRegistered', '{{\"email\":\"c@example.com\"}}', now())",
+        db.name
+    ));
+    assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 1);
+}
+
+#[test]
+fn emit_process_list_show_retry_stats_purge() {
+    let (db, dir) = setup("cli");
+    let user = json(cli(&db, &dir).args(["emit", "user-registered", "--email", "ada@example.com"]));
+    let user_id = emitted_id(&user);
+    // A duplicate email: exit 5, and neither the user nor the message is written.
+    let out = cli(&db, &dir)
+        .args(["emit", "user-registered", "--email", "ada@example.com"])
+        .assert()
+        .code(5)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(db.count("SELECT count(*) FROM users"), 1);
+    assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage\""), 1);
+
+    let order = emitted_id(&json(cli(&db, &dir).args(["emit", "event", "OrderPlaced", r#"{"order":7}"#])));
+    cli(&db, &dir).args(["emit", "event", "OrderPlaced", "{nope"]).assert().code(2);
+
+    // UserRegistered has the built-in handler; OrderPlaced has none and fails.
+    let report = json(cli(&db, &dir).arg("process-once"));
+    assert_eq!((report["claimed"].as_u64(), report["delivered"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(report["failed"], 1);
+
+    let failed = json(cli(&db, &dir).args(["list", "--failed"]));
+    assert_eq!(failed["messages"][0]["id"], order.as_str());
+    assert_eq!(failed["messages"][0]["state"], "retrying");
+    let processed = json(cli(&db, &dir).args(["list", "--processed", "--type", "UserRegistered"]));
+    assert_eq!(processed["messages"][0]["id"], user_id.as_str());
+
+    let shown = json(cli(&db, &dir).args(["show", &order.to_uppercase()]));
+    assert_eq!(shown["content"], r#"{"order":7}"#);
+    assert!(shown["failures"][0]["error"].as_str().unwrap().contains("no handler for type OrderPlaced"));
+    cli(&db, &dir)
+        .args(["show", "0190a000-0000-7000-8000-0000000000ff"])
+        .assert()
+        .code(4);
+
+    let stats = json(cli(&db, &dir).arg("stats"));
+    assert_eq!(
+        (stats["total"].as_u64(), stats["processed"].as_u64(), stats["failed"].as_u64()),
+        (Some(2), Some(1), Some(1))
+    );
+
+    assert_eq!(json(cli(&db, &dir).args(["retry", "--failed", "--dry-run"]))["retried"], 1);
+    assert_eq!(json(cli(&db, &dir).args(["retry", "--id", &order]))["retried"], 1);
+    let shown = json(cli(&db, &dir).args(["show", &order]));
+    assert!(shown["next_attempt_on"].is_null(), "due now");
+    cli(&db, &dir).args(["retry", "--id", "0190a000-0000-7000-8000-0000000000ff"]).assert().code(4);
+
+    // Purge: processed rows older than the cutoff only.
+    let later = (chrono::Utc::now() + chrono::Duration::days(8)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let purge = |extra: &[&str]| {
+        let mut c = cli(&db, &dir);
+        c.env("OUTBOX_NOW", &later).args(["purge", "--older-than", "7d"]).args(extra);
+        json(&mut c)
+    };
+    assert_eq!(purge(&["--dry-run"])["deleted"], 1);
+    cli(&db, &dir).args(["purge", "--older-than", "7d"]).env("OUTBOX_NOW", &later).assert().code(2);
+    assert_eq!(purge(&["--yes"])["deleted"], 1);
+    let stats = json(cli(&db, &dir).arg("stats"));
+    assert_eq!((stats["total"].as_u64(), stats["processed"].as_u64()), (Some(1), Some(0)));
+    assert!(json(cli(&db, &dir).args(["show", &order]))["processed_on"].is_null());
+}
+
+fn run_relay(db: &PgSchema, url: &str, dir: &tempfile::TempDir, every: &str) -> Child {
+    StdCommand::new(env!("CARGO_BIN_EXE_outboxctl"))
+        .current_dir(dir.path())
+        .args(["-q", "-d", url, "run", "--every", every])
+        .env_remove("OUTBOX_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", db.name))
+}
+
+fn stop(mut child: Child) {
+    let _ = StdCommand::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = child.wait();
+}
+
+#[test]
+fn run_wakes_up_on_notify_and_survives_a_lost_connection() {
+    let (db, dir) = setup("run");
+    let app = format!("outboxctl_{}", db.name);
+    let url = format!("{}&application_name={app}", db.url);
+    // A poll interval far longer than the test waits: only the notification can wake the relay.
+    let relay = run_relay(&db, &url, &dir, "10m");
+    std::thread::sleep(Duration::from_millis(500));
+    cli(&db, &dir).args(["emit", "event", "OrderPlaced", "{}"]).assert().success();
+    // No handler: the message fails, which also counts as picked up.
+    let picked = |db: &PgSchema| {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(60) {
+            if db.count("SELECT count(*) FROM \"OutboxMessage\" WHERE \"Attempts\" = 0") == 0 {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    };
+    assert!(picked(&db), "the insert's notification woke the relay");
+
+    // The server drops the relay's connection (as on a restart); it reconnects by itself.
+    db.sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{app}'"
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    cli(&db, &dir).args(["emit", "user-registered"]).assert().success();
+    assert!(
+        wait_processed_type(&db, "UserRegistered"),
+        "the relay reconnected and delivered the message emitted after the connection loss"
+    );
+    stop(relay);
+}
+
+fn wait_processed_type(db: &PgSchema, ty: &str) -> bool {
+    let sql = format!(
+        "SELECT count(*) FROM \"OutboxMessage\" WHERE \"Type\" = '{ty}' AND \"ProcessedOnUtc\" IS NULL"
+    );
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(60) {
+        if db.count(&sql) == 0 {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
