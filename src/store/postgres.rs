@@ -807,17 +807,19 @@ impl Store for PostgresStore {
                  WHERE \"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL
                    AND (\"NextAttemptOnUtc\" IS NULL OR \"NextAttemptOnUtc\" <= $3)
                  ORDER BY \"OccuredOnUtc\"
-                 LIMIT $4
+                 LIMIT {limit}
                  FOR UPDATE SKIP LOCKED)
              UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
                  \"Attempts\" = m.\"Attempts\" + 1, \"LastAttemptOnUtc\" = $3
              FROM due WHERE m.\"Id\" = due.\"Id\"
              RETURNING {cols}",
             t = self.sql.t,
-            cols = Sql::columns("m.")
+            cols = Sql::columns("m."),
+            // A literal, not a parameter: the cached generic plan of `LIMIT $n` assumes a tenth
+            // of the table and sorts it all; with the number it walks the due index and stops.
+            limit = p.limit
         );
-        let limit = p.limit as i64;
-        let mut rows = self.messages(&sql, &[&p.owner, &p.lease_until, &p.now, &limit])?;
+        let mut rows = self.messages(&sql, &[&p.owner, &p.lease_until, &p.now])?;
         // RETURNING gives no order; deliver oldest first.
         rows.sort_by(|a, b| a.occurred_on.cmp(&b.occurred_on).then_with(|| a.id.cmp(&b.id)));
         Ok(rows)
@@ -1085,7 +1087,7 @@ impl Store for PostgresStore {
         let sql = format!(
             "WITH chunk AS MATERIALIZED (
                  SELECT \"Id\" FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL AND \"ProcessedOnUtc\" < $1
-                 ORDER BY \"ProcessedOnUtc\" LIMIT $2 FOR UPDATE SKIP LOCKED),
+                 ORDER BY \"ProcessedOnUtc\" LIMIT {limit} FOR UPDATE SKIP LOCKED),
              gone AS (DELETE FROM {t} m USING chunk WHERE m.\"Id\" = chunk.\"Id\"
                       AND m.\"ProcessedOnUtc\" IS NOT NULL RETURNING m.\"Id\"::text AS id),
              history AS (DELETE FROM {a} WHERE \"MessageId\" IN (SELECT id FROM gone))
@@ -1093,8 +1095,7 @@ impl Store for PostgresStore {
             t = self.sql.t,
             a = self.sql.attempt
         );
-        let limit = limit as i64;
-        self.count(&sql, &[&before, &limit])
+        self.count(&sql, &[&before])
     }
 
     fn activity(
