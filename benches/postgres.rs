@@ -194,6 +194,8 @@ fn drain_bare(s: &Scratch, relays: usize, batch: usize) -> Duration {
             let (claim, mark) = (&claim, &mark);
             scope.spawn(move || {
                 let mut c = s.client();
+                // The same session setting as outboxctl's relay connection.
+                c.batch_execute("SET synchronous_commit = off").unwrap();
                 let claim = c.prepare(claim).unwrap();
                 let mark = c.prepare(mark).unwrap();
                 let owner = format!("bare-{r}");
@@ -312,7 +314,10 @@ fn machine(base: &str) {
     let mut c = postgres::Client::connect(base, postgres::NoTls).expect("PostgreSQL reachable");
     let version: String = c.query_one("SHOW server_version", &[]).unwrap().get(0);
     let sync: String = c.query_one("SHOW synchronous_commit", &[]).unwrap().get(0);
-    println!("machine: {cores} cores, {cpu}; PostgreSQL {version} (synchronous_commit={sync}) on the same host");
+    println!(
+        "machine: {cores} cores, {cpu}; PostgreSQL {version} on the same host (server synchronous_commit={sync}; \
+         relay sessions, outboxctl's and bare, use off; application commits stay durable)"
+    );
 }
 
 fn main() {

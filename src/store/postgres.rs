@@ -368,9 +368,12 @@ impl PostgresStore {
             ))
         })?;
         // Statements that wait for a row lock give up like SQLite's busy timeout; the schema
-        // namespace comes first for the application's unqualified names.
+        // namespace comes first for the application's unqualified names. The relay's own writes
+        // (claims, marks) do not wait for the WAL flush: a server crash can lose the last few
+        // hundred milliseconds of them, which means a redelivery, never a loss, the same
+        // trade as SQLite's synchronous=NORMAL. Application transactions (`begin`) stay durable.
         let setup = format!(
-            "SET lock_timeout = {}; {}",
+            "SET lock_timeout = {}; SET synchronous_commit = off; {}",
             self.busy_timeout.as_millis().max(1),
             match &self.target.schema {
                 Some(s) => format!("SET search_path TO {}, public;", q(s)),
@@ -788,7 +791,9 @@ impl Store for PostgresStore {
         ))?;
         let (shown, busy) = (self.target.shown.as_str(), self.busy_timeout);
         let client = self.client.as_mut().expect("connected by prepare");
-        let tx = client.transaction().map_err(|e| map_err(shown, busy, &e))?;
+        let mut tx = client.transaction().map_err(|e| map_err(shown, busy, &e))?;
+        tx.batch_execute("SET LOCAL synchronous_commit = on")
+            .map_err(|e| map_err(shown, busy, &e))?;
         Ok(Box::new(PgTransaction {
             tx,
             insert,
