@@ -264,3 +264,37 @@ fn wait_processed_type(db: &PgSchema, ty: &str) -> bool {
     false
 }
 
+
+#[test]
+fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
+    let (db, dir) = setup("tls");
+    let mut c = db.client();
+    let ssl: String = c.query_one("SHOW ssl", &[]).unwrap().get(0);
+    if ssl != "on" {
+        eprintln!("the test server has ssl=off; TLS not checked");
+        return;
+    }
+    let app = format!("outboxctl_{}", db.name);
+    let url = format!("{}&sslmode=require&application_name={app}", db.url).replacen("postgres@", "postgres:pw@", 1);
+    let relay = run_relay(&db, &url, &dir, "10m");
+    let start = Instant::now();
+    let mut encrypted = None;
+    while start.elapsed() < Duration::from_secs(30) && encrypted.is_none() {
+        encrypted = c
+            .query_opt(
+                "SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid
+                 WHERE a.application_name = $1",
+                &[&app],
+            )
+            .unwrap()
+            .map(|r| r.get::<_, bool>(0));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop(relay);
+    assert_eq!(encrypted, Some(true), "the relay's connection uses TLS");
+    // The local server's certificate is self-signed: verify-full refuses it, in one line, no password.
+    let strict = url.replace("sslmode=require", "sslmode=verify-full");
+    let out = cli_url(&strict, &dir).arg("stats").assert().code(3).get_output().clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("certificate") && err.contains("sslrootcert") && !err.contains(":pw@"), "{err}");
+}

@@ -362,8 +362,13 @@ impl PostgresStore {
                 Some(db) => db.message().to_owned(),
                 None => e.source().map_or_else(|| e.to_string(), ToString::to_string),
             };
+            let hint = if detail.contains("certificate") || detail.contains("Certificate") {
+                "for a server with a private CA, add sslrootcert=/path/to/ca.pem to the URL"
+            } else {
+                "check that the server runs and the URL is right"
+            };
             StoreError::Unavailable(format!(
-                "cannot connect to PostgreSQL at {} ({detail}); check that the server runs and the URL is right",
+                "cannot connect to PostgreSQL at {} ({detail}); {hint}",
                 self.target.shown
             ))
         })?;
