@@ -6,6 +6,8 @@
 //! Env: OUTBOX_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 //! BENCH_MESSAGES (backlog size, default 100000), BENCH_PICKUPS (default 200).
 
+#![allow(clippy::print_stdout)] // a benchmark prints its figures
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -22,7 +24,10 @@ use outboxctl::store::{self, StoreOptions};
 use outboxctl::time::SystemClock;
 
 fn env_or(key: &str, default: &str) -> String {
-    std::env::var(key).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.into())
+    std::env::var(key)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.into())
 }
 
 fn options() -> StoreOptions {
@@ -69,19 +74,26 @@ impl Scratch {
         let mut left = n;
         while left > 0 {
             let k = left.min(5000);
-            let batch: Vec<NewMessage> = (0..k).map(|i| NewMessage::new("Work", format!("{{\"n\":{i}}}"), now)).collect();
+            let batch: Vec<NewMessage> = (0..k)
+                .map(|i| NewMessage::new("Work", format!("{{\"n\":{i}}}"), now))
+                .collect();
             let mut tx = s.begin().unwrap();
             tx.insert_messages(&batch).unwrap();
             tx.commit().unwrap();
             left -= k;
         }
-        self.client().batch_execute(&format!("ANALYZE {}", self.table())).unwrap();
+        self.client()
+            .batch_execute(&format!("ANALYZE {}", self.table()))
+            .unwrap();
     }
 
     fn unprocessed(&self) -> i64 {
         self.client()
             .query_one(
-                &format!("SELECT count(*) FROM {} WHERE \"ProcessedOnUtc\" IS NULL", self.table()),
+                &format!(
+                    "SELECT count(*) FROM {} WHERE \"ProcessedOnUtc\" IS NULL",
+                    self.table()
+                ),
                 &[],
             )
             .unwrap()
@@ -278,7 +290,10 @@ fn pickup(base: &str, samples: usize) {
     while lines(&log) < samples && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
-    let _ = Command::new("kill").arg("-TERM").arg(relay.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(relay.id().to_string())
+        .status();
     let _ = relay.wait();
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let mut ms: Vec<f64> = text
@@ -308,7 +323,11 @@ fn lines(p: &Path) -> usize {
 fn machine(base: &str) {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|t| t.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mut c = postgres::Client::connect(base, postgres::NoTls).expect("PostgreSQL reachable");
@@ -322,9 +341,16 @@ fn machine(base: &str) {
 
 fn main() {
     // `cargo bench` passes --bench; nothing else is understood.
-    let base = env_or("OUTBOX_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres");
-    let n: usize = env_or("BENCH_MESSAGES", "100000").parse().expect("BENCH_MESSAGES is a number");
-    let pickups: usize = env_or("BENCH_PICKUPS", "200").parse().expect("BENCH_PICKUPS is a number");
+    let base = env_or(
+        "OUTBOX_TEST_POSTGRES_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    );
+    let n: usize = env_or("BENCH_MESSAGES", "100000")
+        .parse()
+        .expect("BENCH_MESSAGES is a number");
+    let pickups: usize = env_or("BENCH_PICKUPS", "200")
+        .parse()
+        .expect("BENCH_PICKUPS is a number");
     machine(&base);
     emit(&base, 5000.min(n));
     pickup(&base, pickups);

@@ -34,7 +34,14 @@ fn cli_url(url: &str, dir: &tempfile::TempDir) -> Command {
 }
 
 fn json(c: &mut Command) -> Value {
-    let out = c.arg("--format").arg("json").assert().success().get_output().stdout.clone();
+    let out = c
+        .arg("--format")
+        .arg("json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
 }
 
@@ -59,7 +66,13 @@ fn commands_refuse_a_database_without_the_schema_and_create_nothing() {
         vec!["list"],
         vec!["emit", "event", "OrderPlaced", "{}"],
     ] {
-        let out = cli(&db, &dir).args(&args).assert().code(3).get_output().stderr.clone();
+        let out = cli(&db, &dir)
+            .args(&args)
+            .assert()
+            .code(3)
+            .get_output()
+            .stderr
+            .clone();
         let err = String::from_utf8_lossy(&out);
         assert!(err.contains("run `outboxctl init`"), "{args:?}: {err}");
     }
@@ -79,16 +92,32 @@ fn init_is_idempotent_and_never_shows_the_password() {
     let dir = tempfile::tempdir().unwrap();
     // Trust auth ignores the password; it must still never be printed.
     let url = db.url.replacen("postgres@", "postgres:s3cr3t-pw@", 1);
-    assert!(url.contains("s3cr3t-pw"), "the test URL has a user to attach a password to");
+    assert!(
+        url.contains("s3cr3t-pw"),
+        "the test URL has a user to attach a password to"
+    );
     for _ in 0..2 {
-        let out = cli_url(&url, &dir).arg("init").assert().success().get_output().clone();
+        let out = cli_url(&url, &dir)
+            .arg("init")
+            .assert()
+            .success()
+            .get_output()
+            .clone();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("***") && !text.contains("s3cr3t-pw"), "{text}");
     }
     let bad = url.replacen("127.0.0.1:5432", "127.0.0.1:1", 1);
-    let out = cli_url(&bad, &dir).arg("stats").assert().code(3).get_output().clone();
+    let out = cli_url(&bad, &dir)
+        .arg("stats")
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot connect") && !err.contains("s3cr3t-pw"), "{err}");
+    assert!(
+        err.contains("cannot connect") && !err.contains("s3cr3t-pw"),
+        "{err}"
+    );
     // The original design's monitoring queries run verbatim (unquoted names fold to lower case).
     db.sql(
         "SELECT * FROM OutboxMessage WHERE ProcessedOnUtc IS NULL;
@@ -118,13 +147,22 @@ fn init_adopts_a_table_of_the_original_design() {
     cli(&db, &dir).arg("init").assert().success();
     cli(&db, &dir).arg("init").assert().success();
     let stats = json(cli(&db, &dir).arg("stats"));
-    assert_eq!((stats["total"].as_u64(), stats["processed"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (stats["total"].as_u64(), stats["processed"].as_u64()),
+        (Some(2), Some(1))
+    );
     let shown = json(cli(&db, &dir).args(["show", "0190A000-0000-7000-8000-000000000002"]));
-    assert_eq!(shown["occurred_on"], "2024-01-01T11:00:00Z", "times without a zone are UTC");
+    assert_eq!(
+        shown["occurred_on"], "2024-01-01T11:00:00Z",
+        "times without a zone are UTC"
+    );
     let report = json(cli(&db, &dir).arg("process-once"));
     assert_eq!(report["delivered"], 1);
     let stats = json(cli(&db, &dir).arg("stats"));
-    assert_eq!((stats["processed"].as_u64(), stats["failed"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (stats["processed"].as_u64(), stats["failed"].as_u64()),
+        (Some(2), Some(0))
+    );
     // The application's own inserts keep working: uuid ids, only the original columns.
     db.sql(&format!(
         "INSERT INTO \"{}\".\"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
@@ -150,12 +188,23 @@ fn emit_process_list_show_retry_stats_purge() {
     assert_eq!(db.count("SELECT count(*) FROM users"), 1);
     assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage\""), 1);
 
-    let order = emitted_id(&json(cli(&db, &dir).args(["emit", "event", "OrderPlaced", r#"{"order":7}"#])));
-    cli(&db, &dir).args(["emit", "event", "OrderPlaced", "{nope"]).assert().code(2);
+    let order = emitted_id(&json(cli(&db, &dir).args([
+        "emit",
+        "event",
+        "OrderPlaced",
+        r#"{"order":7}"#,
+    ])));
+    cli(&db, &dir)
+        .args(["emit", "event", "OrderPlaced", "{nope"])
+        .assert()
+        .code(2);
 
     // UserRegistered has the built-in handler; OrderPlaced has none and fails.
     let report = json(cli(&db, &dir).arg("process-once"));
-    assert_eq!((report["claimed"].as_u64(), report["delivered"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (report["claimed"].as_u64(), report["delivered"].as_u64()),
+        (Some(2), Some(1))
+    );
     assert_eq!(report["failed"], 1);
 
     let failed = json(cli(&db, &dir).args(["list", "--failed"]));
@@ -166,7 +215,12 @@ fn emit_process_list_show_retry_stats_purge() {
 
     let shown = json(cli(&db, &dir).args(["show", &order.to_uppercase()]));
     assert_eq!(shown["content"], r#"{"order":7}"#);
-    assert!(shown["failures"][0]["error"].as_str().unwrap().contains("no handler for type OrderPlaced"));
+    assert!(
+        shown["failures"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no handler for type OrderPlaced")
+    );
     cli(&db, &dir)
         .args(["show", "0190a000-0000-7000-8000-0000000000ff"])
         .assert()
@@ -174,28 +228,49 @@ fn emit_process_list_show_retry_stats_purge() {
 
     let stats = json(cli(&db, &dir).arg("stats"));
     assert_eq!(
-        (stats["total"].as_u64(), stats["processed"].as_u64(), stats["failed"].as_u64()),
+        (
+            stats["total"].as_u64(),
+            stats["processed"].as_u64(),
+            stats["failed"].as_u64()
+        ),
         (Some(2), Some(1), Some(1))
     );
 
-    assert_eq!(json(cli(&db, &dir).args(["retry", "--failed", "--dry-run"]))["retried"], 1);
+    assert_eq!(
+        json(cli(&db, &dir).args(["retry", "--failed", "--dry-run"]))["retried"],
+        1
+    );
     assert_eq!(json(cli(&db, &dir).args(["retry", "--id", &order]))["retried"], 1);
     let shown = json(cli(&db, &dir).args(["show", &order]));
     assert!(shown["next_attempt_on"].is_null(), "due now");
-    cli(&db, &dir).args(["retry", "--id", "0190a000-0000-7000-8000-0000000000ff"]).assert().code(4);
+    cli(&db, &dir)
+        .args(["retry", "--id", "0190a000-0000-7000-8000-0000000000ff"])
+        .assert()
+        .code(4);
 
     // Purge: processed rows older than the cutoff only.
-    let later = (chrono::Utc::now() + chrono::Duration::days(8)).format("%Y-%m-%d %H:%M:%S").to_string();
+    let later = (chrono::Utc::now() + chrono::Duration::days(8))
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
     let purge = |extra: &[&str]| {
         let mut c = cli(&db, &dir);
-        c.env("OUTBOX_NOW", &later).args(["purge", "--older-than", "7d"]).args(extra);
+        c.env("OUTBOX_NOW", &later)
+            .args(["purge", "--older-than", "7d"])
+            .args(extra);
         json(&mut c)
     };
     assert_eq!(purge(&["--dry-run"])["deleted"], 1);
-    cli(&db, &dir).args(["purge", "--older-than", "7d"]).env("OUTBOX_NOW", &later).assert().code(2);
+    cli(&db, &dir)
+        .args(["purge", "--older-than", "7d"])
+        .env("OUTBOX_NOW", &later)
+        .assert()
+        .code(2);
     assert_eq!(purge(&["--yes"])["deleted"], 1);
     let stats = json(cli(&db, &dir).arg("stats"));
-    assert_eq!((stats["total"].as_u64(), stats["processed"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (stats["total"].as_u64(), stats["processed"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert!(json(cli(&db, &dir).args(["show", &order]))["processed_on"].is_null());
 }
 
@@ -211,7 +286,10 @@ fn run_relay(db: &PgSchema, url: &str, dir: &tempfile::TempDir, every: &str) -> 
 }
 
 fn stop(mut child: Child) {
-    let _ = StdCommand::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = StdCommand::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
     let _ = child.wait();
 }
 
@@ -223,7 +301,10 @@ fn run_wakes_up_on_notify_and_survives_a_lost_connection() {
     // A poll interval far longer than the test waits: only the notification can wake the relay.
     let relay = run_relay(&db, &url, &dir, "10m");
     std::thread::sleep(Duration::from_millis(500));
-    cli(&db, &dir).args(["emit", "event", "OrderPlaced", "{}"]).assert().success();
+    cli(&db, &dir)
+        .args(["emit", "event", "OrderPlaced", "{}"])
+        .assert()
+        .success();
     // No handler: the message fails, which also counts as picked up.
     let picked = |db: &PgSchema| {
         let start = Instant::now();
@@ -242,7 +323,10 @@ fn run_wakes_up_on_notify_and_survives_a_lost_connection() {
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '{app}'"
     ));
     std::thread::sleep(Duration::from_millis(300));
-    cli(&db, &dir).args(["emit", "user-registered"]).assert().success();
+    cli(&db, &dir)
+        .args(["emit", "user-registered"])
+        .assert()
+        .success();
     assert!(
         wait_processed_type(&db, "UserRegistered"),
         "the relay reconnected and delivered the message emitted after the connection loss"
@@ -264,18 +348,19 @@ fn wait_processed_type(db: &PgSchema, ty: &str) -> bool {
     false
 }
 
-
 #[test]
 fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
     let (db, dir) = setup("tls");
     let mut c = db.client();
     let ssl: String = c.query_one("SHOW ssl", &[]).unwrap().get(0);
+    let app = format!("outboxctl_{}", db.name);
+    let url =
+        format!("{}&sslmode=require&application_name={app}", db.url).replacen("postgres@", "postgres:pw@", 1);
     if ssl != "on" {
-        eprintln!("the test server has ssl=off; TLS not checked");
+        // A server without TLS: require must refuse to fall back to plain text.
+        cli_url(&url, &dir).arg("stats").assert().code(3);
         return;
     }
-    let app = format!("outboxctl_{}", db.name);
-    let url = format!("{}&sslmode=require&application_name={app}", db.url).replacen("postgres@", "postgres:pw@", 1);
     let relay = run_relay(&db, &url, &dir, "10m");
     let start = Instant::now();
     let mut encrypted = None;
@@ -294,7 +379,15 @@ fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
     assert_eq!(encrypted, Some(true), "the relay's connection uses TLS");
     // The local server's certificate is self-signed: verify-full refuses it, in one line, no password.
     let strict = url.replace("sslmode=require", "sslmode=verify-full");
-    let out = cli_url(&strict, &dir).arg("stats").assert().code(3).get_output().clone();
+    let out = cli_url(&strict, &dir)
+        .arg("stats")
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("certificate") && err.contains("sslrootcert") && !err.contains(":pw@"), "{err}");
+    assert!(
+        err.contains("certificate") && err.contains("sslrootcert") && !err.contains(":pw@"),
+        "{err}"
+    );
 }

@@ -98,7 +98,9 @@ fn deliveries(log: &Path) -> HashMap<String, Vec<i64>> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let mut seen: HashMap<String, Vec<i64>> = HashMap::new();
     for line in text.lines() {
-        let (id, attempt) = line.split_once(' ').unwrap_or_else(|| panic!("torn line {line:?}"));
+        let (id, attempt) = line
+            .split_once(' ')
+            .unwrap_or_else(|| panic!("torn line {line:?}"));
         seen.entry(id.to_owned())
             .or_default()
             .push(attempt.parse().unwrap_or_else(|_| panic!("torn line {line:?}")));
@@ -135,11 +137,18 @@ fn four_relays_deliver_every_message_exactly_once() {
 
     let seen = deliveries(&log);
     let twice: Vec<_> = seen.iter().filter(|(_, a)| a.len() > 1).collect();
-    assert!(twice.is_empty(), "delivered more than once: {:?}", &twice[..twice.len().min(5)]);
+    assert!(
+        twice.is_empty(),
+        "delivered more than once: {:?}",
+        &twice[..twice.len().min(5)]
+    );
     assert_eq!(seen.len(), MESSAGES, "every message delivered");
     let rows = processed(&db);
     assert_eq!(rows.len(), MESSAGES);
-    assert!(rows.iter().all(|(id, attempts)| *attempts == 1 && seen.contains_key(id)));
+    assert!(
+        rows.iter()
+            .all(|(id, attempts)| *attempts == 1 && seen.contains_key(id))
+    );
 }
 
 #[test]
@@ -173,12 +182,19 @@ fn relays_killed_at_random_moments_lose_nothing() {
     // No two relays ever delivered the same claim: each delivery of a message is a new attempt.
     for (id, attempts) in &seen {
         let distinct: HashSet<_> = attempts.iter().collect();
-        assert_eq!(distinct.len(), attempts.len(), "{id} delivered twice under one claim: {attempts:?}");
+        assert_eq!(
+            distinct.len(),
+            attempts.len(),
+            "{id} delivered twice under one claim: {attempts:?}"
+        );
     }
     // A kill interrupts at most the one message whose handler was running (delivered, not yet
     // marked): only those may be delivered again.
     let twice = seen.values().filter(|a| a.len() > 1).count();
-    assert!(twice <= kills, "{twice} messages delivered twice after {kills} kills");
+    assert!(
+        twice <= kills,
+        "{twice} messages delivered twice after {kills} kills"
+    );
     // Nothing is marked processed without the delivery of the attempt that marked it.
     let rows = processed(&db);
     assert_eq!(rows.len(), MESSAGES);

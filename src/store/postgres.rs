@@ -22,9 +22,7 @@ use super::{
     ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
 };
 use crate::error::StoreError;
-use crate::model::{
-    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats,
-};
+use crate::model::{Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats};
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
 pub const SCHEMA: &str = include_str!("../../schema.postgres.sql");
@@ -285,7 +283,10 @@ impl Sql {
 
     /// A text-array parameter compared with the id column.
     fn ids(&self, param: &str) -> String {
-        format!("{param}::text[]{}", if self.id_cast.is_empty() { "" } else { "::uuid[]" })
+        format!(
+            "{param}::text[]{}",
+            if self.id_cast.is_empty() { "" } else { "::uuid[]" }
+        )
     }
 }
 
@@ -408,7 +409,8 @@ impl PostgresStore {
     fn fail(&mut self, e: postgres::Error) -> StoreError {
         let lost = e.is_closed()
             || e.as_db_error().is_none() && e.source().is_some_and(|s| s.is::<std::io::Error>())
-            || e.code().is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
+            || e.code()
+                .is_some_and(|c| c.code().starts_with("57P") || c.code().starts_with("08"));
         if lost {
             self.client = None;
             self.statements.clear();
@@ -522,99 +524,96 @@ impl PostgresStore {
         };
         Ok(rows.first().map(|r| r.get(0)))
     }
-
 }
 
 /// Creates or upgrades the schema in `schema`, adopting a table of the original design.
 fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) -> Result<(), postgres::Error> {
-    {
-        // One init at a time per table, whatever else runs.
-        tx.execute(
-            "SELECT pg_advisory_xact_lock(hashtext($1))",
-            &[&format!("outboxctl.init.{schema}.{table}")],
-        )?;
-        tx.batch_execute(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {s}; SET LOCAL search_path TO {s};",
-            s = q(schema)
-        ))?;
-        let columns: Vec<(String, String)> = tx
-            .query(
-                "SELECT column_name::text, data_type::text FROM information_schema.columns
-                 WHERE table_schema = $1 AND table_name = $2",
-                &[&schema, &table],
-            )?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        let had_triggers: bool = tx
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
-                 JOIN pg_namespace n ON n.oid = c.relnamespace
-                 WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $3)",
-                &[&schema, &table, &format!("tr_{table}_processed_update")],
-            )?
-            .get(0);
-        let adopting = !columns.is_empty();
-        if adopting {
-            // A table of the original design: add what the relay needs, keep every row.
-            for (name, decl) in ADDED_COLUMNS {
-                if !columns.iter().any(|(c, _)| c == name) {
-                    tx.batch_execute(&format!("ALTER TABLE {} ADD COLUMN {} {decl}", q(table), q(name)))?;
-                }
-            }
-            // Times without a zone are taken as UTC, which is what the original wrote.
-            for (name, ty) in &columns {
-                if TIME_COLUMNS.contains(&name.as_str()) && ty == "timestamp without time zone" {
-                    tx.batch_execute(&format!(
-                        "ALTER TABLE {t} ALTER COLUMN {c} TYPE timestamptz USING {c} AT TIME ZONE 'UTC'",
-                        t = q(table),
-                        c = q(name)
-                    ))?;
-                }
+    // One init at a time per table, whatever else runs.
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext($1))",
+        &[&format!("outboxctl.init.{schema}.{table}")],
+    )?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {s}; SET LOCAL search_path TO {s};",
+        s = q(schema)
+    ))?;
+    let columns: Vec<(String, String)> = tx
+        .query(
+            "SELECT column_name::text, data_type::text FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = $2",
+            &[&schema, &table],
+        )?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let had_triggers: bool = tx
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $3)",
+            &[&schema, &table, &format!("tr_{table}_processed_update")],
+        )?
+        .get(0);
+    let adopting = !columns.is_empty();
+    if adopting {
+        // A table of the original design: add what the relay needs, keep every row.
+        for (name, decl) in ADDED_COLUMNS {
+            if !columns.iter().any(|(c, _)| c == name) {
+                tx.batch_execute(&format!("ALTER TABLE {} ADD COLUMN {} {decl}", q(table), q(name)))?;
             }
         }
-        tx.batch_execute(&SCHEMA.replace("OutboxMessage", table))?;
-        if adopting && !had_triggers {
-            // Processed counts for rows that were there before the triggers existed.
-            tx.batch_execute(&format!(
-                "DELETE FROM {p};
-                 INSERT INTO {p} (\"Type\", \"Shard\", \"Processed\")
-                 SELECT \"Type\", 0, count(*) FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL GROUP BY \"Type\";",
-                p = q(&format!("{table}_Processed")),
-                t = q(table)
-            ))?;
-        }
-        // The original monitoring queries use unquoted names, which PostgreSQL folds to lower
-        // case: a view with the folded names lets them run verbatim in psql.
-        let lower = table.to_lowercase();
-        if lower != table {
-            let kind: Option<String> = tx
-                .query_opt(
-                    "SELECT c.relkind::text FROM pg_class c
-                     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
-                    &[&schema, &lower],
-                )?
-                .map(|r| r.get(0));
-            if kind.is_none_or(|k| k == "v") {
-                let cols = COLUMN_NAMES
-                    .iter()
-                    .map(|c| format!("\"{c}\" AS {}", c.to_lowercase()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
+        // Times without a zone are taken as UTC, which is what the original wrote.
+        for (name, ty) in &columns {
+            if TIME_COLUMNS.contains(&name.as_str()) && ty == "timestamp without time zone" {
                 tx.batch_execute(&format!(
-                    "CREATE OR REPLACE VIEW {} AS SELECT {cols} FROM {}",
-                    q(&lower),
-                    q(table)
+                    "ALTER TABLE {t} ALTER COLUMN {c} TYPE timestamptz USING {c} AT TIME ZONE 'UTC'",
+                    t = q(table),
+                    c = q(name)
                 ))?;
-            } else {
-                tracing::warn!(
-                    "{schema}.{lower} exists and is not outboxctl's view; the original monitoring queries \
-                     need quoted names here"
-                );
             }
         }
-        Ok(())
     }
+    tx.batch_execute(&SCHEMA.replace("OutboxMessage", table))?;
+    if adopting && !had_triggers {
+        // Processed counts for rows that were there before the triggers existed.
+        tx.batch_execute(&format!(
+            "DELETE FROM {p};
+             INSERT INTO {p} (\"Type\", \"Shard\", \"Processed\")
+             SELECT \"Type\", 0, count(*) FROM {t} WHERE \"ProcessedOnUtc\" IS NOT NULL GROUP BY \"Type\";",
+            p = q(&format!("{table}_Processed")),
+            t = q(table)
+        ))?;
+    }
+    // The original monitoring queries use unquoted names, which PostgreSQL folds to lower
+    // case: a view with the folded names lets them run verbatim in psql.
+    let lower = table.to_lowercase();
+    if lower != table {
+        let kind: Option<String> = tx
+            .query_opt(
+                "SELECT c.relkind::text FROM pg_class c
+                 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2",
+                &[&schema, &lower],
+            )?
+            .map(|r| r.get(0));
+        if kind.is_none_or(|k| k == "v") {
+            let cols = COLUMN_NAMES
+                .iter()
+                .map(|c| format!("\"{c}\" AS {}", c.to_lowercase()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            tx.batch_execute(&format!(
+                "CREATE OR REPLACE VIEW {} AS SELECT {cols} FROM {}",
+                q(&lower),
+                q(table)
+            ))?;
+        } else {
+            tracing::warn!(
+                "{schema}.{lower} exists and is not outboxctl's view; the original monitoring queries \
+                 need quoted names here"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Turns the driver's errors into the kinds the CLI explains. Never includes a password: the
@@ -639,12 +638,12 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
             "42501" => StoreError::Unavailable(format!(
                 "{msg} ({shown}); grant the user the rights on the outbox schema"
             )),
-            "25006" => StoreError::Unavailable(format!(
-                "PostgreSQL at {shown} is read-only (a standby?): {msg}"
-            )),
-            c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => StoreError::Unavailable(
-                format!("PostgreSQL at {shown} is unavailable ({msg}); try again"),
-            ),
+            "25006" => {
+                StoreError::Unavailable(format!("PostgreSQL at {shown} is read-only (a standby?): {msg}"))
+            }
+            c if c.starts_with("57P") || c.starts_with("08") || c.starts_with("53") => {
+                StoreError::Unavailable(format!("PostgreSQL at {shown} is unavailable ({msg}); try again"))
+            }
             _ => StoreError::Other(format!("PostgreSQL at {shown}: {msg}")),
         };
     }
@@ -900,7 +899,16 @@ impl Store for PostgresStore {
         );
         let n = self.count(
             &sql,
-            &[&p.id, &p.owner, &attempt, &p.destination, &p.error, &next, &dead, &p.now],
+            &[
+                &p.id,
+                &p.owner,
+                &attempt,
+                &p.destination,
+                &p.error,
+                &next,
+                &dead,
+                &p.now,
+            ],
         )?;
         Ok(n > 0)
     }
@@ -924,7 +932,10 @@ impl Store for PostgresStore {
                 "\"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NOT NULL",
                 "\"OccuredOnUtc\", \"Id\"",
             ),
-            ListFilter::Processed => ("\"ProcessedOnUtc\" IS NOT NULL", "\"ProcessedOnUtc\" DESC, \"Id\""),
+            ListFilter::Processed => (
+                "\"ProcessedOnUtc\" IS NOT NULL",
+                "\"ProcessedOnUtc\" DESC, \"Id\"",
+            ),
         };
         let sql = format!(
             "SELECT {cols} FROM {t} WHERE {filter} AND ($1::text IS NULL OR \"Type\" = $1)
@@ -1108,39 +1119,6 @@ impl Store for PostgresStore {
         self.count(&sql, &[&before])
     }
 
-    fn activity(
-        &mut self,
-        since: DateTime<Utc>,
-        until: DateTime<Utc>,
-        bucket: Duration,
-    ) -> Result<Vec<ActivityBucket>, StoreError> {
-        let secs = bucket.as_secs().max(1) as i64;
-        let sql = format!(
-            "SELECT b, sum(p)::int8, sum(f)::int8 FROM (
-                 SELECT floor(extract(epoch FROM \"ProcessedOnUtc\")::float8 / $2::float8)::int8 AS b,
-                        1 AS p, 0 AS f
-                 FROM {t} WHERE \"ProcessedOnUtc\" >= $1 AND \"ProcessedOnUtc\" < $3
-                 UNION ALL
-                 SELECT floor(extract(epoch FROM \"FailedOnUtc\")::float8 / $2::float8)::int8, 0, 1
-                 FROM {a} WHERE \"FailedOnUtc\" >= $1 AND \"FailedOnUtc\" < $3) x
-             GROUP BY b ORDER BY b",
-            t = self.sql.t,
-            a = self.sql.attempt
-        );
-        let rows = self.query(&sql, &[&since, &(secs as f64), &until])?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let (b, processed, failed): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
-                Some(ActivityBucket {
-                    start: DateTime::from_timestamp(b * secs, 0)?,
-                    processed: processed as u64,
-                    failed: failed as u64,
-                })
-            })
-            .collect())
-    }
-
     fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
         self.ensure_ready()?;
         if !self.listening {
@@ -1180,8 +1158,10 @@ mod tests {
 
     #[test]
     fn url_parts_outboxctl_handles_are_taken_out() {
-        let t = parse_url("postgres://u:secret@db.example.com:6432/app?schema=outbox&sslmode=verify-full&connect_timeout=3")
-            .unwrap();
+        let t = parse_url(
+            "postgres://u:secret@db.example.com:6432/app?schema=outbox&sslmode=verify-full&connect_timeout=3",
+        )
+        .unwrap();
         assert_eq!(t.schema.as_deref(), Some("outbox"));
         assert!(t.verify);
         assert_eq!(t.config.get_connect_timeout(), Some(&Duration::from_secs(3)));
@@ -1191,7 +1171,9 @@ mod tests {
 
     #[test]
     fn bad_url_errors_do_not_show_the_password() {
-        let e = parse_url("postgres://u:secret@host/db?sslmode=maybe").err().unwrap();
+        let e = parse_url("postgres://u:secret@host/db?sslmode=maybe")
+            .err()
+            .unwrap();
         assert!(e.to_string().contains("sslmode"), "{e}");
         assert!(!e.to_string().contains("secret"), "{e}");
         let e = parse_url("postgres://u:secret@host/db?schema=a-b").err().unwrap();
