@@ -227,19 +227,23 @@ fn drain_bare(s: &Scratch, relays: usize, batch: usize) -> Duration {
     start.elapsed()
 }
 
+/// Each side runs twice, interleaved (outboxctl, bare, outboxctl, bare), and the better run of
+/// each counts: on a shared machine that keeps a burst of outside load from deciding the ratio.
 fn drain(base: &str, n: usize) {
     for batch in [20, 1000] {
         for relays in [1, 2, 4] {
-            let s = Scratch::new(base, "drain");
-            s.fill(n);
-            let ours = drain_outboxctl(&s, relays, batch);
-            assert_eq!(s.unprocessed(), 0);
-            drop(s);
-            let s = Scratch::new(base, "bare");
-            s.fill(n);
-            let bare = drain_bare(&s, relays, batch);
-            assert_eq!(s.unprocessed(), 0);
-            let (ours, bare) = (rate(n, ours), rate(n, bare));
+            let (mut ours, mut bare) = (0.0f64, 0.0f64);
+            for _ in 0..2 {
+                let s = Scratch::new(base, "drain");
+                s.fill(n);
+                ours = ours.max(rate(n, drain_outboxctl(&s, relays, batch)));
+                assert_eq!(s.unprocessed(), 0);
+                drop(s);
+                let s = Scratch::new(base, "bare");
+                s.fill(n);
+                bare = bare.max(rate(n, drain_bare(&s, relays, batch)));
+                assert_eq!(s.unprocessed(), 0);
+            }
             println!(
                 "drain {n} backlog, noop sink, batch {batch:>4}, {relays} relay(s): outboxctl {ours:>6.0}/s, \
                  bare SQL {bare:>6.0}/s, ratio {:.0}%",
