@@ -113,17 +113,11 @@ fn rate(n: usize, took: Duration) -> f64 {
     n as f64 / took.as_secs_f64()
 }
 
+/// One message per transaction, as an application writes them: outboxctl's unit of work against
+/// a bare prepared INSERT, interleaved twice, the better run of each.
 fn emit(base: &str, n: usize) {
     let s = Scratch::new(base, "emit");
     let mut store = store::open(&s.url, &options()).unwrap();
-    let start = Instant::now();
-    for i in 0..n {
-        let mut uow = UnitOfWork::begin(store.as_mut()).unwrap();
-        uow.add(NewMessage::new("Work", format!("{{\"n\":{i}}}"), Utc::now()));
-        uow.commit().unwrap();
-    }
-    let ours = rate(n, start.elapsed());
-
     let mut c = s.client();
     let insert = c
         .prepare(&format!(
@@ -131,17 +125,27 @@ fn emit(base: &str, n: usize) {
             s.table()
         ))
         .unwrap();
-    let start = Instant::now();
-    for i in 0..n {
-        let m = NewMessage::new("Work", format!("{{\"n\":{i}}}"), Utc::now());
-        let mut tx = c.transaction().unwrap();
-        tx.execute(&insert, &[&m.id, &m.event_type, &m.content, &m.occurred_on])
-            .unwrap();
-        tx.commit().unwrap();
+    let (mut ours, mut bare) = (0.0f64, 0.0f64);
+    for _ in 0..2 {
+        let start = Instant::now();
+        for i in 0..n {
+            let mut uow = UnitOfWork::begin(store.as_mut()).unwrap();
+            uow.add(NewMessage::new("Work", format!("{{\"n\":{i}}}"), Utc::now()));
+            uow.commit().unwrap();
+        }
+        ours = ours.max(rate(n, start.elapsed()));
+        let start = Instant::now();
+        for i in 0..n {
+            let m = NewMessage::new("Work", format!("{{\"n\":{i}}}"), Utc::now());
+            let mut tx = c.transaction().unwrap();
+            tx.execute(&insert, &[&m.id, &m.event_type, &m.content, &m.occurred_on])
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        bare = bare.max(rate(n, start.elapsed()));
     }
-    let bare = rate(n, start.elapsed());
     println!(
-        "emit, one message per transaction ({n}): outboxctl {ours:.0}/s, bare SQL {bare:.0}/s, ratio {:.0}%",
+        "emit, one message per durable transaction ({n}): outboxctl {ours:.0}/s, bare SQL {bare:.0}/s, ratio {:.0}%",
         100.0 * ours / bare
     );
 }
