@@ -173,6 +173,34 @@ fn init_adopts_a_table_of_the_original_design() {
 }
 
 #[test]
+fn init_refuses_a_table_it_cannot_adopt_and_changes_nothing() {
+    let db = PgSchema::new("noadopt");
+    let dir = tempfile::tempdir().unwrap();
+    // Unquoted DDL: PostgreSQL folds the names to lower case.
+    db.sql(&format!(
+        "CREATE SCHEMA \"{0}\"; CREATE TABLE \"{0}\".OutboxMessage (Id uuid PRIMARY KEY, Type text);",
+        db.name
+    ));
+    let out = cli(&db, &dir).arg("init").assert().code(3).get_output().clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lower-case"));
+    let out = cli(&db, &dir)
+        .args(["--table", "outboxmessage", "init"])
+        .assert()
+        .code(3)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("has no column \"Id\""));
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = '{}'",
+            db.name
+        )),
+        1,
+        "nothing was created"
+    );
+}
+
+#[test]
 fn emit_process_list_show_retry_stats_purge() {
     let (db, dir) = setup("cli");
     let user = json(cli(&db, &dir).args(["emit", "user-registered", "--email", "ada@example.com"]));

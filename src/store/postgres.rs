@@ -505,6 +505,54 @@ impl PostgresStore {
         )))
     }
 
+    /// Refuses, before changing anything, a table `init` could not adopt: one without the
+    /// original columns, or the original design created with unquoted (lower-case) names.
+    fn check_adoptable(&mut self) -> Result<(), StoreError> {
+        let (schema, table) = (self.schema.clone(), self.table.clone());
+        let rows = self
+            .client()?
+            .query(
+                "SELECT c.relname::text, c.relkind::text,
+                        coalesce((SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
+                                  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '{}')
+                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE n.nspname = $1::text AND c.relname::text IN ($2::text, lower($2::text))",
+                &[&schema, &table],
+            )
+            .map_err(|e| map_err(&self.target.shown, self.busy_timeout, &e))?;
+        let found = |name: &str| rows.iter().find(|r| r.get::<_, String>(0) == name);
+        if let Some(r) = found(&table) {
+            let columns: Vec<String> = r.get(2);
+            let missing: Vec<&str> = ["Id", "Type", "Content", "OccuredOnUtc"]
+                .into_iter()
+                .filter(|c| !columns.iter().any(|have| have == c))
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::Unavailable(format!(
+                    "{schema}.\"{table}\" exists but has no column {} (it has {}); outboxctl adopts only a table \
+                     of the original design, with its quoted names \"Id\", \"Type\", \"Content\", \"OccuredOnUtc\"; \
+                     choose another --table or rename the columns",
+                    missing
+                        .iter()
+                        .map(|c| format!("\"{c}\""))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    columns.join(", ")
+                )));
+            }
+        } else if let Some(r) = found(&table.to_lowercase())
+            && r.get::<_, String>(1) != "v"
+        {
+            return Err(StoreError::Unavailable(format!(
+                "{schema}.{} exists, created with unquoted (lower-case) names; outboxctl uses \"{table}\" with \
+                 quoted names as EF Core creates it: rename the table and its columns (ALTER TABLE … RENAME), \
+                 or use another --table",
+                table.to_lowercase()
+            )));
+        }
+        Ok(())
+    }
+
     /// Resolves an id as typed by a user to the stored one (any case; EF Core writes upper case).
     fn resolve_id(&mut self, id: &str) -> Result<Option<String>, StoreError> {
         let t = self.sql.t.clone();
@@ -771,6 +819,7 @@ impl Store for PostgresStore {
 
     fn init(&mut self) -> Result<(), StoreError> {
         let (schema, table) = (self.schema.clone(), self.table.clone());
+        self.check_adoptable()?;
         let client = self.client()?;
         let done = client
             .transaction()
