@@ -18,8 +18,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
     }
     var completions = [
         &'outboxctl'= {
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -47,8 +47,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'outboxctl;init'= {
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -63,8 +63,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --version 'Print version'
         }
         &'outboxctl;emit'= {
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -85,8 +85,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --email 'Email of the user (unique); generated when omitted'
             cand --name 'Display name of the user'
             cand --count 'How many users to register (emails are generated)'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -101,8 +101,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --version 'Print version'
         }
         &'outboxctl;emit;event'= {
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -129,8 +129,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         }
         &'outboxctl;process-once'= {
             cand --batch-size 'Messages to claim [default: 20, or batch_size in the config]'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -149,8 +149,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --cron 'Process on a cron schedule instead (UTC), e.g. "* * * * *"'
             cand --batch-size 'Messages to claim per batch [default: 20, or batch_size in the config]'
             cand --metrics-listen 'Serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9187'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -167,8 +167,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;list'= {
             cand --type 'Only this event type'
             cand --limit 'At most this many rows'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -187,8 +187,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --version 'Print version'
         }
         &'outboxctl;show'= {
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -205,8 +205,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;stats'= {
             cand -o 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus'
             cand --output 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -222,8 +222,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         }
         &'outboxctl;retry'= {
             cand --id 'These messages'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -242,8 +242,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         }
         &'outboxctl;purge'= {
             cand --older-than 'Age of processing past which a processed message is deleted, e.g. 7d, 12h'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -261,8 +261,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --version 'Print version'
         }
         &'outboxctl;completions'= {
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -283,8 +283,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --warn-failed 'WARNING when more than N messages are failing and waiting for a retry'
             cand --max-dead 'CRITICAL when more than N messages are dead (0: any dead message is critical)'
             cand --warn-dead 'WARNING when more than N messages are dead'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'
@@ -302,8 +302,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --listen 'Address to listen on'
             cand --token-file 'File holding the access token (at least 16 characters) [default: env OUTBOX_DASHBOARD_TOKEN]'
             cand --allow-host 'Also accept requests whose Host header names this host (e.g. a name behind a reverse proxy); IP addresses and localhost are always accepted'
-            cand -d 'SQLite database file (created with the schema if missing)'
-            cand --database 'SQLite database file (created with the schema if missing)'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
             cand --config 'Config file [default: ./outboxctl.toml if it exists]'
             cand --table 'Name of the outbox table [default: OutboxMessage]'

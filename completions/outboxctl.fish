@@ -24,7 +24,7 @@ function __fish_outboxctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c outboxctl -n "__fish_outboxctl_needs_command" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_needs_command" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_needs_command" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_needs_command" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_needs_command" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -47,7 +47,7 @@ complete -c outboxctl -n "__fish_outboxctl_needs_command" -f -a "completions" -d
 complete -c outboxctl -n "__fish_outboxctl_needs_command" -f -a "health" -d 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
 complete -c outboxctl -n "__fish_outboxctl_needs_command" -f -a "dashboard" -d 'Serve the web dashboard: statistics, a throughput chart, message lists, details and actions'
 complete -c outboxctl -n "__fish_outboxctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -57,7 +57,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s v -l verbos
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s q -l quiet -d 'Only errors on stderr, and no summary on stdout for process-once'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand init" -s V -l version -d 'Print version'
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and not __fish_seen_subcommand_from user-registered event help" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and not __fish_seen_subcommand_from user-registered event help" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and not __fish_seen_subcommand_from user-registered event help" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and not __fish_seen_subcommand_from user-registered event help" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and not __fish_seen_subcommand_from user-registered event help" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -73,7 +73,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and not __fish
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -l email -d 'Email of the user (unique); generated when omitted' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -l name -d 'Display name of the user' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -l count -d 'How many users to register (emails are generated)' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -83,7 +83,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_see
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s q -l quiet -d 'Only errors on stderr, and no summary on stdout for process-once'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s V -l version -d 'Print version'
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -97,7 +97,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_see
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from help" -f -a "event" -d 'Emit one event of any type with JSON content'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand process-once" -l batch-size -d 'Messages to claim [default: 20, or batch_size in the config]' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand process-once" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand process-once" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand process-once" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand process-once" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand process-once" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -111,7 +111,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -l every -d 'Po
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -l cron -d 'Process on a cron schedule instead (UTC), e.g. "* * * * *"' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -l batch-size -d 'Messages to claim per batch [default: 20, or batch_size in the config]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -l metrics-listen -d 'Serve /metrics (Prometheus) and /healthz on this address, e.g. 127.0.0.1:9187' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -123,7 +123,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -s h -l help -d
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand run" -s V -l version -d 'Print version'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l type -d 'Only this event type' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l limit -d 'At most this many rows' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -137,7 +137,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s v -l verbos
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s q -l quiet -d 'Only errors on stderr, and no summary on stdout for process-once'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s V -l version -d 'Print version'
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -148,7 +148,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -s q -l quiet 
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand show" -s V -l version -d 'Print version'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s o -l output -d 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter\'s textfile collector with --format prometheus' -r -F
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -159,7 +159,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s q -l quiet
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand stats" -s V -l version -d 'Print version'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -l id -d 'These messages' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -173,7 +173,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -s q -l quiet
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand retry" -s V -l version -d 'Print version'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -l older-than -d 'Age of processing past which a processed message is deleted, e.g. 7d, 12h' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -185,7 +185,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s v -l verbo
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s q -l quiet -d 'Only errors on stderr, and no summary on stdout for process-once'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand purge" -s V -l version -d 'Print version'
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand completions" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand completions" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand completions" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand completions" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand completions" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -201,7 +201,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l max-faile
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l warn-failed -d 'WARNING when more than N messages are failing and waiting for a retry' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l max-dead -d 'CRITICAL when more than N messages are dead (0: any dead message is critical)' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l warn-dead -d 'WARNING when more than N messages are dead' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l format -d 'Output format of commands that print data' -r -f -a "table\t''
@@ -214,7 +214,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -s V -l vers
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -l listen -d 'Address to listen on' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -l token-file -d 'File holding the access token (at least 16 characters) [default: env OUTBOX_DASHBOARD_TOKEN]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -l allow-host -d 'Also accept requests whose Host header names this host (e.g. a name behind a reverse proxy); IP addresses and localhost are always accepted' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -s d -l database -d 'SQLite database file (created with the schema if missing)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand dashboard" -l format -d 'Output format of commands that print data' -r -f -a "table\t''

@@ -22,7 +22,9 @@ use super::{
     ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
 };
 use crate::error::StoreError;
-use crate::model::{Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats};
+use crate::model::{
+    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats,
+};
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
 pub const SCHEMA: &str = include_str!("../../schema.postgres.sql");
@@ -1166,6 +1168,39 @@ impl Store for PostgresStore {
             a = self.sql.attempt
         );
         self.count(&sql, &[&before])
+    }
+
+    fn activity(
+        &mut self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        bucket: Duration,
+    ) -> Result<Vec<ActivityBucket>, StoreError> {
+        let secs = bucket.as_secs().max(1) as i64;
+        let sql = format!(
+            "SELECT b, sum(p)::int8, sum(f)::int8 FROM (
+                 SELECT floor(extract(epoch FROM \"ProcessedOnUtc\")::float8 / $2::float8)::int8 AS b,
+                        1 AS p, 0 AS f
+                 FROM {t} WHERE \"ProcessedOnUtc\" >= $1 AND \"ProcessedOnUtc\" < $3
+                 UNION ALL
+                 SELECT floor(extract(epoch FROM \"FailedOnUtc\")::float8 / $2::float8)::int8, 0, 1
+                 FROM {a} WHERE \"FailedOnUtc\" >= $1 AND \"FailedOnUtc\" < $3) x
+             GROUP BY b ORDER BY b",
+            t = self.sql.t,
+            a = self.sql.attempt
+        );
+        let rows = self.query(&sql, &[&since, &(secs as f64), &until])?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let (b, processed, failed): (i64, i64, i64) = (r.get(0), r.get(1), r.get(2));
+                Some(ActivityBucket {
+                    start: DateTime::from_timestamp(b * secs, 0)?,
+                    processed: processed as u64,
+                    failed: failed as u64,
+                })
+            })
+            .collect())
     }
 
     fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
