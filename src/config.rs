@@ -168,7 +168,13 @@ impl Config {
                 }
             }
         }
-        for (name, sink) in &file.sinks {
+        let mut sinks = file.sinks;
+        for (name, sink) in &mut sinks {
+            // Secrets and URLs named by `*_env` keys are read here, the one reader of the environment.
+            sink.resolve(&|var| std::env::var(var).ok())
+                .map_err(|e| Error::usage(format!("{}: sinks.{name}: {e}", in_file("sinks"))))?;
+        }
+        for (name, sink) in &sinks {
             if let Some(timeout) = sink.timeout()
                 && timeout >= lease
             {
@@ -200,7 +206,7 @@ impl Config {
             lease,
             every: file.every.unwrap_or(Duration::from_secs(60)),
             retry,
-            sinks: file.sinks,
+            sinks,
             routes,
             format: global.format,
             stdout_tty,

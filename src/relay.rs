@@ -83,7 +83,8 @@ impl Relay<'_> {
             tracing::debug!(claimed = batch.len(), "claimed a batch");
         }
 
-        for (i, message) in batch.iter().enumerate() {
+        let mut i = 0;
+        while i < batch.len() {
             if stop.load(Ordering::Relaxed) {
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
                 report.released = self.store.release(&rest, &self.settings.owner)?;
@@ -100,10 +101,46 @@ impl Relay<'_> {
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
                 self.store.extend(&rest, &self.settings.owner, lease_until)?;
             }
-            self.handle(message, &mut report)?;
+            // Consecutive messages bound for one sink that takes many at once go together.
+            if let Some((sink, run)) = self.batchable_run(&batch[i..]) {
+                self.handle_run(&sink, &batch[i..i + run], &mut report)?;
+                i += run;
+            } else {
+                self.handle(&batch[i], &mut report)?;
+                i += 1;
+            }
         }
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
+    }
+
+    /// The sink and the number of messages from the start of `rest` that go, each to that one
+    /// sink only, to a sink taking several at once (at most its `max_in_flight`). None when
+    /// fewer than two do: they are delivered one by one.
+    fn batchable_run(&self, rest: &[Message]) -> Option<(String, usize)> {
+        let max_attempts = i64::from(self.settings.retry.max_attempts);
+        let single = |m: &Message| match self.router.route(&m.event_type) {
+            Ok([only]) if m.attempts <= max_attempts => Some(only.clone()),
+            _ => None,
+        };
+        let sink = rest.first().and_then(single)?;
+        let limit = self.router.max_in_flight(&sink);
+        let run = rest
+            .iter()
+            .take(limit)
+            .take_while(|m| single(m).as_deref() == Some(sink.as_str()))
+            .count();
+        (run > 1).then_some((sink, run))
+    }
+
+    /// Delivers a run found by `batchable_run` in one call, then records each message's outcome.
+    fn handle_run(&mut self, sink: &str, run: &[Message], report: &mut BatchReport) -> Result<(), StoreError> {
+        let outcomes = self.router.sink(sink).deliver_batch(run);
+        debug_assert_eq!(outcomes.len(), run.len());
+        for (message, outcome) in run.iter().zip(outcomes) {
+            self.record(message, outcome.map_err(|e| (Some(sink.to_owned()), e)), report)?;
+        }
+        Ok(())
     }
 
     fn handle(&mut self, message: &Message, report: &mut BatchReport) -> Result<(), StoreError> {
@@ -121,6 +158,16 @@ impl Relay<'_> {
         } else {
             self.deliver(message)
         };
+        self.record(message, outcome, report)
+    }
+
+    /// Marks one message processed, or failed with its next attempt (or dead).
+    fn record(
+        &mut self,
+        message: &Message,
+        outcome: Result<(), (Option<String>, DeliveryError)>,
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now();
         match outcome {
             Ok(()) => {

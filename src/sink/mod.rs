@@ -9,10 +9,24 @@ use serde::{Deserialize, Serialize};
 use crate::model::Message;
 
 mod builtin;
+pub mod cloudevents;
 mod exec;
+#[cfg(feature = "http")]
+mod http;
+#[cfg(feature = "nats")]
+mod nats;
+#[cfg(feature = "rabbitmq")]
+mod rabbitmq;
+#[cfg(feature = "redis")]
+mod redis;
+pub mod redact;
+#[cfg(any(feature = "nats", feature = "rabbitmq"))]
+mod runtime;
+pub mod settings;
 
 pub use builtin::{LogSink, NoopSink};
 pub use exec::ExecSink;
+pub use settings::{HttpSettings, NatsSettings, RabbitmqSettings, RedisSettings};
 
 /// Sinks that exist without configuration.
 pub const BUILTIN: &[&str] = &["log", "noop"];
@@ -55,6 +69,19 @@ impl std::fmt::Display for DeliveryError {
 /// the relay marks it processed after that and never before.
 pub trait Sink {
     fn deliver(&mut self, message: &Message) -> Result<(), DeliveryError>;
+
+    /// How many messages this sink can usefully have in flight at once (pipelining,
+    /// asynchronous acknowledgements). 1, the default, means one by one through `deliver`.
+    fn max_in_flight(&self) -> usize {
+        1
+    }
+
+    /// Delivers several messages, returning one outcome per message in the same order. Each
+    /// Ok carries the same promise as `deliver`'s. Only called with at most `max_in_flight`
+    /// messages; the default delivers them one by one.
+    fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
+        messages.iter().map(|m| self.deliver(m)).collect()
+    }
 }
 
 /// How a sink is configured under `[sinks.NAME]`.
@@ -73,6 +100,14 @@ pub enum SinkConfig {
     Log,
     /// Accept and drop the message.
     Noop,
+    /// POST to a webhook, signed the Standard Webhooks way (feature `http`).
+    Http(HttpSettings),
+    /// Publish to NATS JetStream, deduplicated by `Nats-Msg-Id` (feature `nats`).
+    Nats(NatsSettings),
+    /// XADD to a Redis stream (feature `redis`).
+    Redis(RedisSettings),
+    /// Publish to a RabbitMQ exchange with publisher confirms (feature `rabbitmq`).
+    Rabbitmq(RabbitmqSettings),
 }
 
 impl SinkConfig {
@@ -83,6 +118,23 @@ impl SinkConfig {
         match self {
             SinkConfig::Exec { timeout, .. } => Some(timeout.unwrap_or(Self::DEFAULT_EXEC_TIMEOUT)),
             SinkConfig::Log | SinkConfig::Noop => None,
+            SinkConfig::Http(s) => Some(s.timeout()),
+            SinkConfig::Nats(s) => Some(s.timeout()),
+            SinkConfig::Redis(s) => Some(s.timeout()),
+            SinkConfig::Rabbitmq(s) => Some(s.timeout()),
+        }
+    }
+
+    /// Checks the settings and fills in what comes from the environment or from files
+    /// (`env` looks a variable up; config.rs passes the one reader of the environment). Fails
+    /// with a one-line reason, never quoting a secret.
+    pub fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        match self {
+            SinkConfig::Exec { .. } | SinkConfig::Log | SinkConfig::Noop => Ok(()),
+            SinkConfig::Http(s) => s.resolve(env),
+            SinkConfig::Nats(s) => s.resolve(env),
+            SinkConfig::Redis(s) => s.resolve(env),
+            SinkConfig::Rabbitmq(s) => s.resolve(env),
         }
     }
 
@@ -99,7 +151,45 @@ impl SinkConfig {
             )),
             SinkConfig::Log => Box::new(LogSink),
             SinkConfig::Noop => Box::new(NoopSink),
+            #[cfg(feature = "http")]
+            SinkConfig::Http(s) => Box::new(http::HttpSink::new(s)),
+            #[cfg(feature = "nats")]
+            SinkConfig::Nats(s) => Box::new(nats::NatsSink::new(s)),
+            #[cfg(feature = "redis")]
+            SinkConfig::Redis(s) => Box::new(redis::RedisSink::new(s)),
+            #[cfg(feature = "rabbitmq")]
+            SinkConfig::Rabbitmq(s) => Box::new(rabbitmq::RabbitmqSink::new(s)),
+            // `resolve` refuses these kinds when their feature is not built in.
+            #[allow(unreachable_patterns)]
+            other => Box::new(Unavailable(other.kind())),
         }
+    }
+
+    /// The `kind` as written in the config file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SinkConfig::Exec { .. } => "exec",
+            SinkConfig::Log => "log",
+            SinkConfig::Noop => "noop",
+            SinkConfig::Http(_) => "http",
+            SinkConfig::Nats(_) => "nats",
+            SinkConfig::Redis(_) => "redis",
+            SinkConfig::Rabbitmq(_) => "rabbitmq",
+        }
+    }
+}
+
+/// Stands in for a sink whose feature is not compiled in, for library users who build a
+/// [`Router`] without going through [`SinkConfig::resolve`].
+#[allow(dead_code)]
+struct Unavailable(&'static str);
+
+impl Sink for Unavailable {
+    fn deliver(&mut self, _: &Message) -> Result<(), DeliveryError> {
+        Err(DeliveryError::retryable(format!(
+            "this outboxctl was built without the {0} feature (cargo install outboxctl --features {0})",
+            self.0
+        )))
     }
 }
 
@@ -179,6 +269,11 @@ impl Router {
             .get_mut(name)
             .expect("routes are validated against sinks")
             .as_mut()
+    }
+
+    /// How many messages the named sink takes at once through `deliver_batch`.
+    pub fn max_in_flight(&self, name: &str) -> usize {
+        self.sinks.get(name).map_or(1, |s| s.max_in_flight().max(1))
     }
 
     /// The longest time one delivery may take: the relay keeps its lease at least this far ahead.

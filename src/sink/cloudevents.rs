@@ -1,0 +1,118 @@
+//! The optional CloudEvents 1.0 form of a message, for every sink: `id` = the outbox Id, `type`
+//! = its type, `source` from the config, `time` = when it occurred. Binary mode puts the
+//! attributes in protocol headers and the content in the body; structured mode sends one JSON
+//! document (`application/cloudevents+json`).
+
+use serde::{Deserialize, Serialize};
+
+use super::{DeliveryError, Envelope};
+use crate::model::Message;
+
+pub const DEFAULT_SOURCE: &str = "outboxctl";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CloudEventsMode {
+    Binary,
+    Structured,
+}
+
+/// What a sink sends: the body, its content type, and attributes for headers (binary mode).
+pub struct Encoded {
+    pub body: Vec<u8>,
+    pub content_type: &'static str,
+    /// CloudEvents attributes without a prefix (`specversion`, `id`, …); empty unless binary.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+/// Encodes a message as the sink sends it: the [`Envelope`] JSON by default, or CloudEvents.
+/// Malformed content fails permanently.
+pub fn encode(m: &Message, mode: Option<CloudEventsMode>, source: Option<&str>) -> Result<Encoded, DeliveryError> {
+    let envelope = Envelope::of(m)?;
+    let source = source.unwrap_or(DEFAULT_SOURCE);
+    let time = envelope.occurred_on.clone();
+    Ok(match mode {
+        None => Encoded {
+            body: serde_json::to_vec(&envelope).expect("an envelope serializes"),
+            content_type: "application/json",
+            attributes: Vec::new(),
+        },
+        Some(CloudEventsMode::Structured) => {
+            let mut doc = serde_json::json!({
+                "specversion": "1.0",
+                "id": m.id,
+                "source": source,
+                "type": m.event_type,
+                "datacontenttype": "application/json",
+                "data": envelope.content,
+            });
+            if let Some(t) = time {
+                doc["time"] = t.into();
+            }
+            Encoded {
+                body: serde_json::to_vec(&doc).expect("JSON serializes"),
+                content_type: "application/cloudevents+json",
+                attributes: Vec::new(),
+            }
+        }
+        Some(CloudEventsMode::Binary) => {
+            let mut attributes = vec![
+                ("specversion", "1.0".to_owned()),
+                ("id", m.id.clone()),
+                ("source", source.to_owned()),
+                ("type", m.event_type.clone()),
+            ];
+            if let Some(t) = time {
+                attributes.push(("time", t));
+            }
+            Encoded {
+                body: serde_json::to_vec(&envelope.content).expect("JSON serializes"),
+                content_type: "application/json",
+                attributes,
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message() -> Message {
+        Message {
+            id: "0190-abc".into(),
+            event_type: "UserRegistered".into(),
+            content: r#"{"email":"a@b.c"}"#.into(),
+            occurred_on: crate::time::parse("2024-01-15 10:30:00"),
+            processed_on: None,
+            error: None,
+            attempts: 1,
+            next_attempt_on: None,
+            locked_by: None,
+            locked_until: None,
+            dead_on: None,
+            last_attempt_on: None,
+        }
+    }
+
+    #[test]
+    fn structured_carries_every_required_attribute() {
+        let e = encode(&message(), Some(CloudEventsMode::Structured), Some("/shop")).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&e.body).unwrap();
+        assert_eq!(v["specversion"], "1.0");
+        assert_eq!(v["id"], "0190-abc");
+        assert_eq!(v["type"], "UserRegistered");
+        assert_eq!(v["source"], "/shop");
+        assert_eq!(v["time"], "2024-01-15T10:30:00.000000Z");
+        assert_eq!(v["data"]["email"], "a@b.c");
+        assert_eq!(e.content_type, "application/cloudevents+json");
+    }
+
+    #[test]
+    fn binary_puts_the_content_alone_in_the_body() {
+        let e = encode(&message(), Some(CloudEventsMode::Binary), None).unwrap();
+        assert_eq!(e.body, br#"{"email":"a@b.c"}"#);
+        assert!(e.attributes.contains(&("id", "0190-abc".to_owned())));
+        assert!(e.attributes.contains(&("source", DEFAULT_SOURCE.to_owned())));
+    }
+}

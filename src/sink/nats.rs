@@ -1,0 +1,152 @@
+//! NATS JetStream. Each message is published with `Nats-Msg-Id` = the outbox Id, so the
+//! stream's duplicate window drops a redelivery (the relay crashed after the publish, before
+//! marking). A message counts as delivered only once JetStream acknowledged it. A batch is
+//! published in one go and its acknowledgements awaited together, so many are in flight at once.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream;
+
+use super::cloudevents::{self, CloudEventsMode};
+use super::redact::{Redactor, redact_url};
+use super::runtime::Background;
+use super::settings::{NatsSettings, expand};
+use super::{DeliveryError, Sink};
+use crate::model::Message;
+
+pub struct NatsSink {
+    url: String,
+    shown_url: String,
+    subject: String,
+    timeout: Duration,
+    max_in_flight: usize,
+    cloudevents: Option<CloudEventsMode>,
+    source: Option<String>,
+    redactor: Redactor,
+    runtime: Option<Background>,
+    context: Option<jetstream::Context>,
+}
+
+impl NatsSink {
+    pub fn new(s: &NatsSettings) -> Self {
+        let url = s.resolved_url.0.clone();
+        NatsSink {
+            shown_url: redact_url(&url),
+            redactor: Redactor::for_url(&url),
+            url,
+            subject: s.subject.clone(),
+            timeout: s.timeout(),
+            max_in_flight: s.max_in_flight(),
+            cloudevents: s.cloudevents,
+            source: s.source.clone(),
+            runtime: None,
+            context: None,
+        }
+    }
+
+    fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
+        DeliveryError::retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
+    }
+
+    /// Connects on first use, so a server that is down fails deliveries (to be retried) instead
+    /// of stopping the relay from starting. Once connected, the client reconnects by itself.
+    fn connect(&mut self) -> Result<(), DeliveryError> {
+        if self.runtime.is_none() {
+            let rt = Background::start("nats").map_err(|e| self.fail("starting the NATS client", e))?;
+            self.runtime = Some(rt);
+        }
+        if self.context.is_some() {
+            return Ok(());
+        }
+        let options = async_nats::ConnectOptions::new()
+            .connection_timeout(self.timeout)
+            .name("outboxctl");
+        let url = self.url.clone();
+        let rt = self.runtime.as_ref().expect("started above");
+        let client = rt
+            .block_on(options.connect(url))
+            .map_err(|e| self.fail("cannot connect to NATS", e))?;
+        let mut context = jetstream::new(client);
+        context.set_timeout(self.timeout);
+        self.context = Some(context);
+        Ok(())
+    }
+
+    fn publish_all(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
+        if let Err(e) = self.connect() {
+            return messages.iter().map(|_| Err(e.clone())).collect();
+        }
+        let (rt, context) = (
+            self.runtime.as_ref().expect("connected"),
+            self.context.as_ref().expect("connected"),
+        );
+        let (timeout, redactor, shown_url) = (self.timeout, &self.redactor, &self.shown_url);
+        let fail = |what: &str, e: &dyn std::fmt::Display| {
+            DeliveryError::retryable(redactor.scrub(&format!("{what} ({shown_url}): {e}")))
+        };
+        rt.block_on(async {
+            // The whole batch shares one deadline, so it never takes longer than one delivery may.
+            let deadline = tokio::time::Instant::now() + timeout;
+            // Publish everything first, then collect the acknowledgements: one round trip's
+            // worth of waiting for the whole batch instead of one per message.
+            let mut pending = Vec::with_capacity(messages.len());
+            for m in messages {
+                let encoded = match cloudevents::encode(m, self.cloudevents, self.source.as_deref()) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        pending.push(Err(e));
+                        continue;
+                    }
+                };
+                let mut headers = HeaderMap::new();
+                headers.insert("Nats-Msg-Id", m.id.as_str());
+                headers.insert("Outbox-Type", m.event_type.as_str());
+                headers.insert("Content-Type", encoded.content_type);
+                for (name, value) in &encoded.attributes {
+                    headers.insert(format!("ce-{name}").as_str(), value.as_str());
+                }
+                let subject = expand(&self.subject, &m.event_type);
+                let sent = tokio::time::timeout_at(
+                    deadline,
+                    context.publish_with_headers(subject, headers, encoded.body.into()),
+                )
+                .await;
+                pending.push(match sent {
+                    Ok(Ok(ack)) => Ok(ack),
+                    Ok(Err(e)) => Err(fail("publishing to NATS", &e)),
+                    Err(_) => Err(fail("publishing to NATS", &"timed out")),
+                });
+            }
+            let mut outcomes = Vec::with_capacity(pending.len());
+            for p in pending {
+                outcomes.push(match p {
+                    Ok(ack) => match tokio::time::timeout_at(deadline, ack.into_future()).await {
+                        // A duplicate was stored on an earlier attempt: delivered all the same.
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(e)) => Err(fail("JetStream did not acknowledge", &e)),
+                        Err(_) => Err(fail("JetStream did not acknowledge", &"timed out")),
+                    },
+                    Err(e) => Err(e),
+                });
+            }
+            outcomes
+        })
+    }
+}
+
+impl Sink for NatsSink {
+    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+        self.publish_all(std::slice::from_ref(m))
+            .pop()
+            .expect("one outcome per message")
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+
+    fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
+        self.publish_all(messages)
+    }
+}

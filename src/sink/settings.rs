@@ -1,0 +1,273 @@
+//! The `[sinks.NAME]` settings of the network sinks. Always compiled, so a config file naming a
+//! kind whose feature is not built in gets a clear error instead of "unknown variant".
+//!
+//! Secrets and URLs with credentials can come from the environment (`*_env` keys) or a file
+//! (`secret_file`); `resolve` fills them in once, at startup. Resolved values are never
+//! serialized or printed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::cloudevents::CloudEventsMode;
+use super::redact::redact_url;
+
+/// How long one delivery (or one batch in flight) may take when the config says nothing.
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
+/// Messages in flight at once for the sinks that pipeline or acknowledge asynchronously.
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+
+/// A secret that never shows in `Debug` output.
+#[derive(Clone, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+fn feature(kind: &str, enabled: bool) -> Result<(), String> {
+    if enabled {
+        Ok(())
+    } else {
+        Err(format!(
+            "kind = \"{kind}\" needs outboxctl built with the `{kind}` feature (cargo build --features {kind})"
+        ))
+    }
+}
+
+/// `url` or `url_env` (the name of an environment variable holding it), else the default.
+fn resolve_url(
+    url: &Option<String>,
+    url_env: &Option<String>,
+    default: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<String, String> {
+    match (url, url_env) {
+        (Some(_), Some(_)) => Err("give either url or url_env, not both".into()),
+        (Some(u), None) => Ok(u.clone()),
+        (None, Some(var)) => env(var)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| v.trim().to_owned())
+            .ok_or_else(|| format!("url_env names {var}, which is not set")),
+        (None, None) => Ok(default.to_owned()),
+    }
+}
+
+fn positive(what: &str, n: usize) -> Result<(), String> {
+    if n == 0 || n > 100_000 {
+        Err(format!("{what} must be 1 to 100000"))
+    } else {
+        Ok(())
+    }
+}
+
+/// `[sinks.NAME] kind = "http"`: a webhook.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub url: Option<String>,
+    /// An environment variable holding the URL (when it carries credentials).
+    pub url_env: Option<String>,
+    /// An environment variable holding the signing secret (`whsec_…`).
+    pub secret_env: Option<String>,
+    /// A file holding the signing secret (`whsec_…`), e.g. a mounted secret.
+    pub secret_file: Option<PathBuf>,
+    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    pub timeout: Option<Duration>,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub cloudevents: Option<CloudEventsMode>,
+    /// The CloudEvents `source` attribute.
+    pub source: Option<String>,
+    #[serde(skip)]
+    pub resolved_url: Secret,
+    #[serde(skip)]
+    pub secret: Option<Secret>,
+}
+
+impl HttpSettings {
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        feature("http", cfg!(feature = "http"))?;
+        let url = resolve_url(&self.url, &self.url_env, "", env)?;
+        if url.is_empty() {
+            return Err("an http sink needs url (or url_env)".into());
+        }
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!("url {} must start with http:// or https://", redact_url(&url)));
+        }
+        self.resolved_url = Secret(url);
+        let secret = match (&self.secret_env, &self.secret_file) {
+            (Some(_), Some(_)) => return Err("give either secret_env or secret_file, not both".into()),
+            (Some(var), None) => Some(
+                env(var)
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| format!("secret_env names {var}, which is not set"))?,
+            ),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read secret_file {}: {e}", path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        if let Some(s) = secret {
+            let s = s.trim().to_owned();
+            #[cfg(feature = "http")]
+            super::http::signing_key(&s)?;
+            self.secret = Some(Secret(s));
+        }
+        for name in self.headers.keys() {
+            let lower = name.to_ascii_lowercase();
+            if lower.starts_with("webhook-") || lower == "content-type" {
+                return Err(format!("headers may not set {name}: outboxctl sets it"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[sinks.NAME] kind = "nats"`: JetStream.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatsSettings {
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    /// The subject; `{type}` is replaced by the message type.
+    pub subject: String,
+    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    pub timeout: Option<Duration>,
+    pub max_in_flight: Option<usize>,
+    pub cloudevents: Option<CloudEventsMode>,
+    pub source: Option<String>,
+    #[serde(skip)]
+    pub resolved_url: Secret,
+}
+
+impl NatsSettings {
+    pub const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        feature("nats", cfg!(feature = "nats"))?;
+        self.resolved_url = Secret(resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?);
+        if self.subject.trim().is_empty() {
+            return Err("subject must not be empty".into());
+        }
+        positive("max_in_flight", self.max_in_flight())
+    }
+}
+
+/// `[sinks.NAME] kind = "redis"`: Redis Streams.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    /// The stream key; `{type}` is replaced by the message type.
+    pub stream: String,
+    /// Trim the stream to about this many entries (`MAXLEN ~`).
+    pub maxlen: Option<u64>,
+    /// Skip a message whose Id was added within `dedup_window` (a marker key set atomically
+    /// with the XADD in a script). Redis itself does not deduplicate.
+    #[serde(default)]
+    pub dedup: bool,
+    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    pub dedup_window: Option<Duration>,
+    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    pub timeout: Option<Duration>,
+    pub max_in_flight: Option<usize>,
+    pub cloudevents: Option<CloudEventsMode>,
+    pub source: Option<String>,
+    #[serde(skip)]
+    pub resolved_url: Secret,
+}
+
+impl RedisSettings {
+    pub const DEFAULT_URL: &str = "redis://127.0.0.1:6379";
+    pub const DEFAULT_DEDUP_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    pub fn dedup_window(&self) -> Duration {
+        self.dedup_window.unwrap_or(Self::DEFAULT_DEDUP_WINDOW)
+    }
+
+    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        feature("redis", cfg!(feature = "redis"))?;
+        self.resolved_url = Secret(resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?);
+        if self.stream.trim().is_empty() {
+            return Err("stream must not be empty".into());
+        }
+        if self.dedup_window().as_secs() == 0 {
+            return Err("dedup_window must be at least 1s".into());
+        }
+        positive("max_in_flight", self.max_in_flight())
+    }
+}
+
+/// `[sinks.NAME] kind = "rabbitmq"`: AMQP 0-9-1 with publisher confirms.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RabbitmqSettings {
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    /// The exchange; empty (the default exchange) routes by queue name.
+    #[serde(default)]
+    pub exchange: String,
+    /// The routing key; `{type}` is replaced by the message type.
+    pub routing_key: String,
+    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    pub timeout: Option<Duration>,
+    pub max_in_flight: Option<usize>,
+    pub cloudevents: Option<CloudEventsMode>,
+    pub source: Option<String>,
+    #[serde(skip)]
+    pub resolved_url: Secret,
+}
+
+impl RabbitmqSettings {
+    pub const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
+        feature("rabbitmq", cfg!(feature = "rabbitmq"))?;
+        self.resolved_url = Secret(resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?);
+        if self.routing_key.is_empty() && self.exchange.is_empty() {
+            return Err("routing_key must not be empty with the default exchange".into());
+        }
+        positive("max_in_flight", self.max_in_flight())
+    }
+}
+
+/// Replaces `{type}` in a subject, stream or routing key.
+pub fn expand(template: &str, event_type: &str) -> String {
+    template.replace("{type}", event_type)
+}
