@@ -64,11 +64,16 @@ impl NatsSink {
             .name("outboxctl");
         let url = self.url.clone();
         let rt = self.runtime.as_ref().expect("started above");
-        let client = rt
-            .block_on(options.connect(url))
+        let timeout = self.timeout;
+        // The context spawns its acknowledgement task, so it is made inside the runtime.
+        let context = rt
+            .block_on(async move {
+                let client = options.connect(url).await?;
+                let mut context = jetstream::new(client);
+                context.set_timeout(timeout);
+                Ok::<_, async_nats::ConnectError>(context)
+            })
             .map_err(|e| self.fail("cannot connect to NATS", e))?;
-        let mut context = jetstream::new(client);
-        context.set_timeout(self.timeout);
         self.context = Some(context);
         Ok(())
     }

@@ -1,0 +1,807 @@
+//! The network sinks against real servers on this machine: a webhook server started by each
+//! test, Redis at 127.0.0.1:6379, NATS with JetStream at 127.0.0.1:4222 and RabbitMQ at
+//! 127.0.0.1:5672 (guest/guest). `.ci/services` starts them. Every test uses its own database,
+//! stream, key or queue, so they run in parallel.
+#![allow(dead_code, unused_imports)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+// ---------------------------------------------------------------------------------------------
+// The outboxctl binary on a temporary database.
+
+struct Env {
+    dir: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl Env {
+    fn new(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("outboxctl.toml"), config).unwrap();
+        Env { dir, vars: Vec::new() }
+    }
+
+    fn var(mut self, name: &str, value: &str) -> Self {
+        self.vars.push((name.into(), value.into()));
+        self
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("outboxctl").unwrap();
+        c.current_dir(self.dir.path())
+            .env_remove("OUTBOX_DATABASE")
+            .env_remove("OUTBOX_CONFIG")
+            .env_remove("OUTBOX_FORMAT")
+            .env_remove("OUTBOX_LOG")
+            .env_remove("OUTBOX_NOW")
+            .env_remove("OUTBOX_TABLE")
+            .env("NO_COLOR", "1")
+            .timeout(Duration::from_secs(120));
+        for (k, v) in &self.vars {
+            c.env(k, v);
+        }
+        c
+    }
+
+    fn emit(&self, ty: &str, content: &str) -> String {
+        let out = self
+            .cmd()
+            .args(["--format", "json", "emit", "event", ty, content])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "emit: {}", String::from_utf8_lossy(&out.stderr));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["emitted"][0]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `process-once --format json`: the batch report, and stderr (logs at trace level).
+    fn process_logged(&self) -> (Value, String) {
+        let out = self
+            .cmd()
+            .args(["--format", "json", "-vvv", "process-once", "--batch-size", "500"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "process-once: {stderr}");
+        (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+    }
+
+    fn process(&self) -> Value {
+        self.process_logged().0
+    }
+
+    fn show(&self, id: &str) -> Value {
+        let out = self.cmd().args(["--format", "json", "show", id]).output().unwrap();
+        assert!(out.status.success(), "show: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn show_text(&self, id: &str) -> String {
+        let out = self.cmd().args(["show", id]).output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs `process-once` until the message is processed (failed attempts wait out a tiny
+    /// backoff), at most `tries` times.
+    fn process_until_processed(&self, id: &str, tries: usize) -> Value {
+        for _ in 0..tries {
+            self.process();
+            let m = self.show(id);
+            if m["state"] == "processed" {
+                return m;
+            }
+            std::thread::sleep(Duration::from_millis(30));
+        }
+        panic!("{id} not processed: {}", self.show(id));
+    }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+/// A port nothing listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn retry_fast() -> &'static str {
+    "[retry]\nmax_attempts = 50\nbackoff = \"1ms\"\nmax_backoff = \"10ms\"\n"
+}
+
+// ---------------------------------------------------------------------------------------------
+// A webhook receiver: records every request, answers from a script (then 200).
+
+#[derive(Debug, Clone)]
+struct Request {
+    path: String,
+    headers: BTreeMap<String, String>,
+    body: Vec<u8>,
+}
+
+struct Answer {
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: String,
+}
+
+fn answer(status: u16) -> Answer {
+    Answer {
+        status,
+        headers: Vec::new(),
+        body: String::new(),
+    }
+}
+
+#[derive(Clone)]
+struct Receiver {
+    port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+    script: Arc<Mutex<Vec<Answer>>>,
+}
+
+impl Receiver {
+    fn start(script: Vec<Answer>) -> Self {
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap(), script)
+    }
+
+    fn start_on(listener: TcpListener, script: Vec<Answer>) -> Self {
+        let r = Receiver {
+            port: listener.local_addr().unwrap().port(),
+            requests: Arc::default(),
+            script: Arc::new(Mutex::new(script)),
+        };
+        let me = r.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let me = me.clone();
+                std::thread::spawn(move || me.serve(stream));
+            }
+        });
+        r
+    }
+
+    fn serve(&self, stream: TcpStream) {
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+        let mut headers = BTreeMap::new();
+        loop {
+            let mut h = String::new();
+            reader.read_line(&mut h).unwrap();
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':').unwrap();
+            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+        }
+        let len: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        self.requests.lock().unwrap().push(Request { path, headers, body });
+        let a = {
+            let mut s = self.script.lock().unwrap();
+            if s.is_empty() { answer(200) } else { s.remove(0) }
+        };
+        let mut out = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+            a.status,
+            a.body.len()
+        );
+        for (k, v) in &a.headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
+        out.push_str("\r\n");
+        out.push_str(&a.body);
+        let mut stream = stream;
+        let _ = stream.write_all(out.as_bytes());
+    }
+
+    fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+}
+
+// A test secret in the form Standard Webhooks issues (the one of its specification's examples).
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn http_config(url: &str, extra: &str) -> String {
+    format!(
+        "{}[sinks.web]\nkind = \"http\"\nurl = \"{url}\"\nsecret_env = \"TEST_WEBHOOK_SECRET\"\ntimeout = \"5s\"\n{extra}\n[routes]\n\"*\" = \"web\"\n",
+        retry_fast()
+    )
+}
+
+#[cfg(feature = "http")]
+mod http {
+    use super::*;
+
+    fn verify(req: &Request) {
+        let mut headers = ::http::HeaderMap::new();
+        for (k, v) in &req.headers {
+            headers.insert(
+                ::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        standardwebhooks::Webhook::new(SECRET)
+            .unwrap()
+            .verify(&req.body, &headers)
+            .expect("the signature verifies with the reference implementation");
+    }
+
+    #[test]
+    fn webhooks_arrive_signed_with_the_outbox_id() {
+        let rx = Receiver::start(vec![]);
+        let env = Env::new(&http_config(&rx.url(), "headers = { X-Tenant = \"acme\" }"))
+            .var("TEST_WEBHOOK_SECRET", SECRET);
+        let a = env.emit("OrderPlaced", r#"{"order":1}"#);
+        let b = env.emit("UserRegistered", r#"{"email":"x@y.z"}"#);
+        let report = env.process();
+        assert_eq!(report["delivered"], 2);
+
+        let reqs = rx.requests();
+        assert_eq!(reqs.len(), 2);
+        for (req, (id, ty)) in reqs.iter().zip([(&a, "OrderPlaced"), (&b, "UserRegistered")]) {
+            assert_eq!(req.path, "/hook");
+            assert_eq!(req.headers["webhook-id"], *id);
+            assert_eq!(req.headers["x-tenant"], "acme");
+            assert_eq!(req.headers["content-type"], "application/json");
+            let body: Value = serde_json::from_slice(&req.body).unwrap();
+            assert_eq!(body["id"], *id);
+            assert_eq!(body["type"], ty);
+            verify(req);
+        }
+        assert_eq!(env.show(&a)["state"], "processed");
+    }
+
+    #[test]
+    fn a_500_is_retried_and_then_delivered_once_with_the_same_webhook_id() {
+        let rx = Receiver::start(vec![Answer {
+            status: 500,
+            headers: vec![],
+            body: "database unavailable".into(),
+        }]);
+        let env = Env::new(&http_config(&rx.url(), "")).var("TEST_WEBHOOK_SECRET", SECRET);
+        let id = env.emit("OrderPlaced", r#"{"order":2}"#);
+        let report = env.process();
+        assert_eq!(report["failed"], 1);
+        let m = env.show(&id);
+        assert_eq!(m["state"], "retrying");
+        assert!(m["error"].as_str().unwrap().contains("500"), "{m}");
+        assert!(m["error"].as_str().unwrap().contains("database unavailable"));
+
+        let m = env.process_until_processed(&id, 50);
+        assert!(m["error"].is_null());
+        let reqs = rx.requests();
+        assert_eq!(reqs.len(), 2, "one failed attempt, one delivery");
+        assert!(reqs.iter().all(|r| r.headers["webhook-id"] == id));
+        reqs.iter().for_each(verify);
+        // Nothing more arrives: the message is processed.
+        env.process();
+        assert_eq!(rx.requests().len(), 2);
+    }
+
+    #[test]
+    fn a_400_is_dead_at_once_with_the_status_and_a_bounded_excerpt() {
+        let rx = Receiver::start(vec![Answer {
+            status: 422,
+            headers: vec![],
+            body: format!("unknown field order{}", "x".repeat(5000)),
+        }]);
+        let env = Env::new(&http_config(&rx.url(), "")).var("TEST_WEBHOOK_SECRET", SECRET);
+        let id = env.emit("OrderPlaced", r#"{"order":3}"#);
+        let report = env.process();
+        assert_eq!(report["dead"], 1);
+        let m = env.show(&id);
+        assert_eq!(m["state"], "dead");
+        assert_eq!(m["attempts"], 1);
+        let error = m["error"].as_str().unwrap();
+        assert!(error.contains("422") && error.contains("unknown field order"), "{error}");
+        assert!(error.len() < 1200, "the body excerpt is bounded: {} bytes", error.len());
+        env.process();
+        assert_eq!(rx.requests().len(), 1, "a dead message is not tried again");
+    }
+
+    #[test]
+    fn retry_after_is_honoured() {
+        let rx = Receiver::start(vec![Answer {
+            status: 429,
+            headers: vec![("Retry-After", "120".into())],
+            body: String::new(),
+        }]);
+        let config = http_config(&rx.url(), "").replace("max_backoff = \"10ms\"", "max_backoff = \"1h\"");
+        let env = Env::new(&config).var("TEST_WEBHOOK_SECRET", SECRET);
+        let id = env.emit("OrderPlaced", "{}");
+        let before = chrono::Utc::now();
+        env.process();
+        let m = env.show(&id);
+        assert_eq!(m["state"], "retrying");
+        let next = chrono::DateTime::parse_from_rfc3339(m["next_attempt_on"].as_str().unwrap()).unwrap();
+        let wait = next.with_timezone(&chrono::Utc) - before;
+        assert!(wait >= chrono::Duration::seconds(119), "next attempt in {wait}, not after Retry-After");
+        // Not due yet: nothing is sent again.
+        env.process();
+        assert_eq!(rx.requests().len(), 1);
+    }
+
+    #[test]
+    fn secrets_and_url_passwords_stay_out_of_errors_logs_and_show() {
+        let rx = Receiver::start(vec![Answer {
+            status: 503,
+            headers: vec![],
+            // A careless server echoing what it got.
+            body: "denied for hunter2-pw and whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into(),
+        }]);
+        let url = format!("http://alice:hunter2-pw@127.0.0.1:{}/hook", rx.port);
+        let config = format!(
+            "{}[sinks.web]\nkind = \"http\"\nurl_env = \"TEST_WEBHOOK_URL\"\nsecret_env = \"TEST_WEBHOOK_SECRET\"\n[routes]\n\"*\" = \"web\"\n",
+            retry_fast()
+        );
+        let env = Env::new(&config)
+            .var("TEST_WEBHOOK_SECRET", SECRET)
+            .var("TEST_WEBHOOK_URL", &url);
+        let id = env.emit("OrderPlaced", "{}");
+        let (_, logs) = env.process_logged();
+        let shown = env.show_text(&id);
+        let json = env.show(&id).to_string();
+        for text in [&logs, &shown, &json] {
+            assert!(!text.contains("hunter2-pw"), "password leaked: {text}");
+            assert!(!text.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "secret leaked: {text}");
+        }
+        assert!(shown.contains("alice:***@127.0.0.1"), "{shown}");
+        assert_eq!(rx.requests().len(), 1);
+    }
+
+    #[test]
+    fn a_webhook_that_is_down_gets_everything_once_it_is_up() {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/hook");
+        let config = http_config(&url, "")
+            .replace("backoff = \"1ms\"", "backoff = \"100ms\"")
+            .replace("max_backoff = \"10ms\"", "max_backoff = \"200ms\"");
+        let env = Env::new(&config).var("TEST_WEBHOOK_SECRET", SECRET);
+        let ids: Vec<String> = (0..5).map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}"))).collect();
+
+        // The relay loop runs while the receiver is down.
+        let mut relay = std::process::Command::new(assert_cmd::cargo::cargo_bin("outboxctl"))
+            .current_dir(env.dir.path())
+            .env("TEST_WEBHOOK_SECRET", SECRET)
+            .env_remove("OUTBOX_LOG")
+            .args(["-q", "run", "--every", "50ms"])
+            .spawn()
+            .unwrap();
+        let failing = Instant::now();
+        while env.show(&ids[0])["failures"].as_array().unwrap().len() < 2 {
+            assert!(failing.elapsed() < Duration::from_secs(60), "no failed attempts recorded");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let m = env.show(&ids[0]);
+        assert!(m["error"].as_str().unwrap().contains("127.0.0.1"), "{m}");
+        std::thread::sleep(Duration::from_millis(600));
+
+        let rx = Receiver::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![]);
+        let up = Instant::now();
+        while !ids.iter().all(|id| env.show(id)["state"] == "processed") {
+            assert!(up.elapsed() < Duration::from_secs(60), "not delivered after the receiver came up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe_sigterm(relay.id());
+        let status = relay.wait().unwrap();
+        assert!(status.success(), "run exits cleanly on SIGTERM: {status}");
+
+        let reqs = rx.requests();
+        let mut got: Vec<String> = reqs.iter().map(|r| r.headers["webhook-id"].clone()).collect();
+        got.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(got, want, "each message delivered exactly once");
+        // Backoff, not a spin: a spinning relay would have made hundreds of attempts.
+        let attempts = env.show(&ids[0])["attempts"].as_i64().unwrap();
+        assert!((2..40).contains(&attempts), "{attempts} attempts");
+    }
+}
+
+fn unsafe_sigterm(pid: u32) {
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivering a message through a sink directly, as a relay that crashed before marking it did.
+
+fn sink_router(kind_toml: &str) -> outboxctl::sink::Router {
+    let mut cfg: outboxctl::sink::SinkConfig = toml::from_str(kind_toml).unwrap();
+    cfg.resolve(&|_| None).unwrap();
+    let sinks = BTreeMap::from([("s".to_owned(), cfg)]);
+    let routes = BTreeMap::from([("*".to_owned(), vec!["s".to_owned()])]);
+    outboxctl::sink::Router::new(&sinks, &routes)
+}
+
+fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
+    outboxctl::model::Message {
+        id: id.into(),
+        event_type: ty.into(),
+        content: content.into(),
+        occurred_on: Some(chrono::Utc::now()),
+        processed_on: None,
+        error: None,
+        attempts: 1,
+        next_attempt_on: None,
+        locked_by: None,
+        locked_until: None,
+        dead_on: None,
+        last_attempt_on: None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "redis")]
+mod redis_streams {
+    use super::*;
+
+    fn con(port: u16) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{port}"))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+
+    fn entries(stream: &str) -> Vec<BTreeMap<String, String>> {
+        let reply: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+            .arg(stream)
+            .arg("-")
+            .arg("+")
+            .query(&mut con(6379))
+            .unwrap();
+        reply.into_iter().map(|(_, f)| f.into_iter().collect()).collect()
+    }
+
+    fn cleanup(stream: &str) {
+        let _: () = redis::cmd("DEL").arg(stream).query(&mut con(6379)).unwrap();
+    }
+
+    #[test]
+    fn messages_are_added_with_id_type_and_content() {
+        let stream = unique("outboxctl-test:");
+        let env = Env::new(&format!(
+            "[sinks.events]\nkind = \"redis\"\nstream = \"{stream}\"\nmaxlen = 1000\n[routes]\n\"*\" = \"events\"\n"
+        ));
+        let ids: Vec<String> = (0..3)
+            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .collect();
+        assert_eq!(env.process()["delivered"], 3);
+        let got = entries(&stream);
+        assert_eq!(got.len(), 3);
+        for (i, (e, id)) in got.iter().zip(&ids).enumerate() {
+            assert_eq!(&e["id"], id);
+            assert_eq!(e["type"], "OrderPlaced");
+            assert_eq!(e["content"], format!("{{\"n\":{i}}}"));
+        }
+        cleanup(&stream);
+    }
+
+    #[test]
+    fn redis_adds_a_redelivery_again_unless_dedup_is_on() {
+        let plain = unique("outboxctl-test:");
+        let deduped = unique("outboxctl-test:");
+        let m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"a":1}"#);
+
+        let mut router = sink_router(&format!("kind = \"redis\"\nstream = \"{plain}\"\n"));
+        router.sink("s").deliver(&m).unwrap();
+        router.sink("s").deliver(&m).unwrap();
+        assert_eq!(entries(&plain).len(), 2, "Redis itself does not deduplicate");
+
+        let mut router = sink_router(&format!(
+            "kind = \"redis\"\nstream = \"{deduped}\"\ndedup = true\ndedup_window = \"1m\"\n"
+        ));
+        router.sink("s").deliver(&m).unwrap();
+        router.sink("s").deliver(&m).unwrap();
+        let batch = [m.clone(), message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", "{}")];
+        assert!(router.sink("s").deliver_batch(&batch).iter().all(Result::is_ok));
+        let got = entries(&deduped);
+        assert_eq!(got.len(), 2, "the redelivery is skipped, the new message added");
+        assert_eq!(got[0]["id"], m.id);
+        cleanup(&plain);
+        cleanup(&deduped);
+        let _: () = redis::cmd("DEL")
+            .arg(format!("{deduped}:outbox-dedup:{}", m.id))
+            .arg(format!("{deduped}:outbox-dedup:{}", batch[1].id))
+            .query(&mut con(6379))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_redis_that_is_down_gets_everything_once_it_is_up() {
+        let port = free_port();
+        let stream = unique("outboxctl-test:");
+        let env = Env::new(&format!(
+            "{}[sinks.events]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:{port}\"\nstream = \"{stream}\"\ntimeout = \"2s\"\n[routes]\n\"*\" = \"events\"\n",
+            retry_fast()
+        ));
+        let ids: Vec<String> = (0..4).map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}"))).collect();
+        let report = env.process();
+        assert_eq!(report["failed"], 4, "{report}");
+        let m = env.show(&ids[0]);
+        assert_eq!(m["state"], "retrying");
+        assert!(m["error"].as_str().unwrap().contains("cannot connect to Redis"), "{m}");
+
+        let mut server = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        for id in &ids {
+            env.process_until_processed(id, 50);
+        }
+        let got: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
+            .arg(&stream)
+            .arg("-")
+            .arg("+")
+            .query(&mut con(port))
+            .unwrap();
+        let got: Vec<String> = got
+            .into_iter()
+            .map(|(_, f)| f.into_iter().find(|(k, _)| k == "id").unwrap().1)
+            .collect();
+        assert_eq!(got, ids, "everything arrives, once, in order");
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "nats")]
+mod nats_jetstream {
+    use super::*;
+    use async_nats::jetstream;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    /// A test-unique stream on `<prefix>.>`, deleted by the returned guard.
+    fn stream(prefix: &str) -> (tokio::runtime::Runtime, jetstream::Context, String) {
+        let rt = rt();
+        let name = prefix.replace('.', "_").to_uppercase();
+        let ctx = rt.block_on(async {
+            let client = async_nats::connect("nats://127.0.0.1:4222").await.unwrap();
+            let ctx = jetstream::new(client);
+            ctx.create_stream(jetstream::stream::Config {
+                name: name.clone(),
+                subjects: vec![format!("{prefix}.>")],
+                duplicate_window: Duration::from_secs(600),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+            ctx
+        });
+        (rt, ctx, name)
+    }
+
+    fn stored(rt: &tokio::runtime::Runtime, ctx: &jetstream::Context, name: &str) -> Vec<(String, String, Value)> {
+        rt.block_on(async {
+            let mut stream = ctx.get_stream(name).await.unwrap();
+            let n = stream.info().await.unwrap().state.messages;
+            let mut out = Vec::new();
+            for seq in 1..=n {
+                let m = stream.get_raw_message(seq).await.unwrap();
+                let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_owned();
+                out.push((m.subject.to_string(), id, serde_json::from_slice(&m.payload).unwrap()));
+            }
+            out
+        })
+    }
+
+    fn drop_stream(rt: &tokio::runtime::Runtime, ctx: &jetstream::Context, name: &str) {
+        rt.block_on(async { ctx.delete_stream(name).await.unwrap() });
+    }
+
+    #[test]
+    fn messages_arrive_with_their_ids_and_redeliveries_are_dropped() {
+        let prefix = unique("outboxtest");
+        let (rt, ctx, name) = stream(&prefix);
+        let env = Env::new(&format!(
+            "[sinks.bus]\nkind = \"nats\"\nsubject = \"{prefix}.{{type}}\"\n[routes]\n\"*\" = \"bus\"\n"
+        ));
+        let a = env.emit("OrderPlaced", r#"{"order":1}"#);
+        let b = env.emit("UserRegistered", r#"{"email":"q@r.s"}"#);
+        // A relay that published `a` and died before marking it processed.
+        let mut router = sink_router(&format!("kind = \"nats\"\nsubject = \"{prefix}.{{type}}\"\n"));
+        router.sink("s").deliver(&message(&a, "OrderPlaced", r#"{"order":1}"#)).unwrap();
+
+        assert_eq!(env.process()["delivered"], 2);
+        let got = stored(&rt, &ctx, &name);
+        assert_eq!(got.len(), 2, "the redelivery of {a} was deduplicated: {got:?}");
+        assert_eq!(got[0].0, format!("{prefix}.OrderPlaced"));
+        assert_eq!(got[0].1, a);
+        assert_eq!(got[1].0, format!("{prefix}.UserRegistered"));
+        assert_eq!(got[1].1, b);
+        assert_eq!(got[1].2["content"]["email"], "q@r.s");
+        drop_stream(&rt, &ctx, &name);
+    }
+
+    #[test]
+    fn cloudevents_binary_mode_uses_headers() {
+        let prefix = unique("outboxtest");
+        let (rt, ctx, name) = stream(&prefix);
+        let mut router = sink_router(&format!(
+            "kind = \"nats\"\nsubject = \"{prefix}.x\"\ncloudevents = \"binary\"\nsource = \"/shop\"\n"
+        ));
+        let m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":9}"#);
+        router.sink("s").deliver(&m).unwrap();
+        rt.block_on(async {
+            let stream = ctx.get_stream(&name).await.unwrap();
+            let got = stream.get_raw_message(1).await.unwrap();
+            let h = &got.headers;
+            assert_eq!(h.get("ce-id").unwrap().as_str(), m.id);
+            assert_eq!(h.get("ce-type").unwrap().as_str(), "OrderPlaced");
+            assert_eq!(h.get("ce-source").unwrap().as_str(), "/shop");
+            assert_eq!(h.get("ce-specversion").unwrap().as_str(), "1.0");
+            assert!(h.get("ce-time").is_some());
+            let body: Value = serde_json::from_slice(&got.payload).unwrap();
+            assert_eq!(body, serde_json::json!({"order": 9}));
+        });
+        drop_stream(&rt, &ctx, &name);
+    }
+
+    #[test]
+    fn a_subject_without_a_stream_fails_and_is_retried() {
+        let prefix = unique("outboxtest-nostream");
+        let env = Env::new(&format!(
+            "[sinks.bus]\nkind = \"nats\"\nsubject = \"{prefix}.x\"\ntimeout = \"2s\"\n[routes]\n\"*\" = \"bus\"\n"
+        ));
+        let id = env.emit("OrderPlaced", "{}");
+        assert_eq!(env.process()["failed"], 1);
+        assert_eq!(env.show(&id)["state"], "retrying");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "rabbitmq")]
+mod rabbitmq {
+    use super::*;
+    use lapin::options::{BasicGetOptions, QueueDeclareOptions, QueueDeleteOptions};
+    use lapin::types::FieldTable;
+    use lapin::{Connection, ConnectionProperties};
+
+    const URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    #[test]
+    fn messages_reach_a_bound_queue_persistent_with_their_ids() {
+        let rt = rt();
+        let queue = unique("outboxctl-test-");
+        let channel = rt.block_on(async {
+            let conn = Connection::connect(URL, ConnectionProperties::default()).await.unwrap();
+            let ch = conn.create_channel().await.unwrap();
+            ch.queue_declare(queue.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
+                .await
+                .unwrap();
+            (conn, ch)
+        });
+        let env = Env::new(&format!(
+            "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\n[routes]\n\"*\" = \"mq\"\n"
+        ));
+        let ids: Vec<String> = (0..3).map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}"))).collect();
+        assert_eq!(env.process()["delivered"], 3);
+        rt.block_on(async {
+            let ch = &channel.1;
+            for id in &ids {
+                let got = ch
+                    .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
+                    .await
+                    .unwrap()
+                    .expect("a message in the queue");
+                let p = &got.delivery.properties;
+                assert_eq!(p.message_id().as_ref().unwrap().as_str(), id);
+                assert_eq!(*p.delivery_mode(), Some(2), "persistent");
+                assert_eq!(p.kind().as_ref().unwrap().as_str(), "OrderPlaced");
+                let body: Value = serde_json::from_slice(&got.delivery.data).unwrap();
+                assert_eq!(body["id"], id.as_str());
+            }
+            ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn an_unroutable_message_fails_and_is_never_processed() {
+        let env = Env::new(&format!(
+            "[sinks.mq]\nkind = \"rabbitmq\"\nurl = \"{URL}\"\nrouting_key = \"{}\"\n[routes]\n\"*\" = \"mq\"\n",
+            unique("no-such-queue-")
+        ));
+        let id = env.emit("OrderPlaced", "{}");
+        let report = env.process();
+        assert_eq!(report["failed"], 1, "{report}");
+        let m = env.show(&id);
+        assert_eq!(m["state"], "retrying");
+        assert!(m["processed_on"].is_null());
+        assert!(m["error"].as_str().unwrap().contains("unroutable"), "{m}");
+    }
+
+    #[test]
+    fn a_wrong_password_is_a_retried_failure_and_never_shown() {
+        let env = Env::new(
+            "[sinks.mq]\nkind = \"rabbitmq\"\nurl_env = \"TEST_AMQP_URL\"\nrouting_key = \"x\"\n[routes]\n\"*\" = \"mq\"\n",
+        )
+        .var("TEST_AMQP_URL", "amqp://guest:n0t-the-pw@127.0.0.1:5672/%2f");
+        let id = env.emit("OrderPlaced", "{}");
+        let (report, logs) = env.process_logged();
+        assert_eq!(report["failed"], 1, "{report}");
+        let shown = env.show_text(&id);
+        for text in [&logs, &shown] {
+            assert!(!text.contains("n0t-the-pw"), "password leaked: {text}");
+        }
+        assert!(shown.contains("guest:***@127.0.0.1"), "{shown}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(all(feature = "http", feature = "redis"))]
+mod several_destinations {
+    use super::*;
+
+    #[test]
+    fn a_retry_skips_the_destinations_that_already_accepted_and_show_tells_which() {
+        let rx = Receiver::start(vec![answer(503)]);
+        let stream = unique("outboxctl-test:");
+        let env = Env::new(&format!(
+            "{}[sinks.web]\nkind = \"http\"\nurl = \"{}\"\n[sinks.events]\nkind = \"redis\"\nstream = \"{stream}\"\n[routes]\nOrderPlaced = [\"events\", \"web\"]\n",
+            retry_fast(),
+            rx.url()
+        ));
+        let id = env.emit("OrderPlaced", r#"{"order":7}"#);
+        assert_eq!(env.process()["failed"], 1);
+        let m = env.show(&id);
+        assert_eq!(m["deliveries"][0]["destination"], "events");
+        assert_eq!(m["failures"][0]["destination"], "web");
+        let text = env.show_text(&id);
+        assert!(text.contains("Delivered to:") && text.contains("events"), "{text}");
+        assert!(text.contains("[web]"), "{text}");
+
+        env.process_until_processed(&id, 50);
+        let n: usize = redis::cmd("XLEN")
+            .arg(&stream)
+            .query(&mut redis::Client::open("redis://127.0.0.1:6379").unwrap().get_connection().unwrap())
+            .unwrap();
+        assert_eq!(n, 1, "the retry did not add to the stream again");
+        assert_eq!(rx.requests().len(), 2);
+        let _: () = redis::cmd("DEL")
+            .arg(&stream)
+            .query(&mut redis::Client::open("redis://127.0.0.1:6379").unwrap().get_connection().unwrap())
+            .unwrap();
+    }
+}
