@@ -1,1 +1,428 @@
-fn main() {}
+//! Messages per second delivered to each destination from a 20k backlog through the relay,
+//! beside the plain client library publishing the same messages in the same run.
+//!
+//! `cargo bench --bench sinks --all-features` (needs Redis, NATS with JetStream and RabbitMQ on
+//! 127.0.0.1, as `.ci/services` starts them; the webhook receiver is started here).
+//! `OUTBOX_BENCH_MESSAGES` and `OUTBOX_BENCH_BATCH` change the backlog and the claim size.
+#![allow(clippy::print_stdout)]
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use outboxctl::model::{Message, NewMessage};
+use outboxctl::relay::{Relay, RelaySettings};
+use outboxctl::retry::RetryPolicy;
+use outboxctl::sink::{DeliveryError, Router, Sink, SinkConfig};
+use outboxctl::store::{self, StoreOptions};
+use outboxctl::time::SystemClock;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn content(i: usize) -> String {
+    format!(r#"{{"order":{i},"customer":"c-{}","total":{}.50,"lines":[{{"sku":"A-1","qty":2}}]}}"#, i % 977, i % 500)
+}
+
+/// A backlog of `n` messages in a fresh SQLite database; returns the messages as the relay
+/// would read them, for the plain client to publish.
+fn backlog(dir: &std::path::Path, n: usize, ty: &str) -> (String, Vec<Message>) {
+    let db = dir.join(format!("{ty}.db")).display().to_string();
+    let opts = StoreOptions {
+        table: "OutboxMessage".into(),
+        busy_timeout: Duration::from_secs(5),
+    };
+    let mut store = store::open(&db, &opts).unwrap();
+    let now = chrono::Utc::now();
+    let all: Vec<NewMessage> = (0..n).map(|i| NewMessage::new(ty, content(i), now)).collect();
+    for chunk in all.chunks(5000) {
+        let mut tx = store.begin().unwrap();
+        tx.insert_messages(chunk).unwrap();
+        tx.commit().unwrap();
+    }
+    let messages = all
+        .into_iter()
+        .map(|m| Message {
+            id: m.id,
+            event_type: m.event_type,
+            content: m.content,
+            occurred_on: Some(m.occurred_on),
+            processed_on: None,
+            error: None,
+            attempts: 1,
+            next_attempt_on: None,
+            locked_by: None,
+            locked_until: None,
+            dead_on: None,
+            last_attempt_on: None,
+        })
+        .collect();
+    (db, messages)
+}
+
+/// Accepts whole batches at once and does nothing: what the relay costs without a destination.
+struct Accept;
+
+impl Sink for Accept {
+    fn deliver(&mut self, _: &Message) -> Result<(), DeliveryError> {
+        Ok(())
+    }
+    fn max_in_flight(&self) -> usize {
+        256
+    }
+}
+
+/// Drains the backlog through the relay; returns messages per second.
+fn relay(db: &str, sink: &str, n: usize, batch: usize) -> f64 {
+    let routes = BTreeMap::from([("*".to_owned(), vec!["s".to_owned()])]);
+    let mut router = if sink == "accept" {
+        let mut r = Router::new(&BTreeMap::new(), &routes);
+        r.insert("s", Box::new(Accept));
+        r
+    } else {
+        let mut cfg: SinkConfig = toml::from_str(sink).unwrap();
+        cfg.resolve(&|_| None).unwrap();
+        Router::new(&BTreeMap::from([("s".to_owned(), cfg)]), &routes)
+    };
+    let opts = StoreOptions {
+        table: "OutboxMessage".into(),
+        busy_timeout: Duration::from_secs(5),
+    };
+    let mut store = store::open(db, &opts).unwrap();
+    let settings = RelaySettings {
+        owner: "bench".into(),
+        batch_size: batch,
+        lease: Duration::from_secs(300),
+        retry: RetryPolicy::default(),
+    };
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    let mut delivered = 0;
+    loop {
+        let report = Relay {
+            store: store.as_mut(),
+            router: &mut router,
+            clock: &SystemClock,
+            settings: &settings,
+        }
+        .run_once(&stop)
+        .unwrap();
+        assert_eq!(report.failed + report.dead, 0, "deliveries failed: {report:?}");
+        delivered += report.delivered as usize;
+        if report.claimed == 0 {
+            break;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(delivered, n);
+    n as f64 / secs
+}
+
+fn line(name: &str, relay: f64, plain: f64, note: &str) {
+    println!(
+        "{name:<10} relay {relay:>9.0} msg/s   plain client {plain:>9.0} msg/s   ratio {:>5.1}%   {note}",
+        100.0 * relay / plain
+    );
+}
+
+fn envelope(m: &Message) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": m.id, "type": m.event_type, "occurred_on": m.occurred_on, "attempt": 1,
+        "content": serde_json::from_str::<serde_json::Value>(&m.content).unwrap(),
+    }))
+    .unwrap()
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn bench_nats(dir: &std::path::Path, n: usize, batch: usize) {
+    use async_nats::jetstream;
+    let rt = rt();
+    let prefix = format!("outboxbench{}", uuid::Uuid::new_v4().simple());
+    let ctx = rt.block_on(async {
+        let ctx = jetstream::new(async_nats::connect("nats://127.0.0.1:4222").await.unwrap());
+        ctx.create_stream(jetstream::stream::Config {
+            name: prefix.to_uppercase(),
+            subjects: vec![format!("{prefix}.>")],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        ctx
+    });
+    let (db, messages) = backlog(dir, n, "OrderPlaced");
+
+    // The plain client: publish with Nats-Msg-Id, acknowledgements awaited in windows.
+    let window = 256;
+    let started = Instant::now();
+    rt.block_on(async {
+        for chunk in messages.chunks(window) {
+            let mut acks = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                let mut h = async_nats::HeaderMap::new();
+                h.insert("Nats-Msg-Id", format!("plain-{}", m.id).as_str());
+                acks.push(
+                    ctx.publish_with_headers(format!("{prefix}.plain"), h, envelope(m).into())
+                        .await
+                        .unwrap(),
+                );
+            }
+            for a in acks {
+                a.await.unwrap();
+            }
+        }
+    });
+    let plain = n as f64 / started.elapsed().as_secs_f64();
+
+    {
+        let mut cfg: SinkConfig = toml::from_str(&format!("kind = \"nats\"\nsubject = \"{prefix}.x\"\n")).unwrap();
+        cfg.resolve(&|_| None).unwrap();
+        let routes = BTreeMap::from([("*".to_owned(), vec!["s".to_owned()])]);
+        let mut r = Router::new(&BTreeMap::from([("s".to_owned(), cfg)]), &routes);
+        let alone: Vec<Message> = messages.iter().map(|m| Message { id: format!("alone-{}", m.id), ..m.clone() }).collect();
+        let t = Instant::now();
+        for chunk in alone.chunks(window) {
+            assert!(r.sink("s").deliver_batch(chunk).iter().all(Result::is_ok));
+        }
+        // The sink without the relay and SQLite around it, to tell where the time goes.
+        let alone = n as f64 / t.elapsed().as_secs_f64();
+        println!("{:<10} sink  {alone:>9.0} msg/s   (the NATS sink's deliver_batch alone, no database)", "nats");
+    }
+    let relay = relay(
+        &db,
+        &format!("kind = \"nats\"\nsubject = \"{prefix}.{{type}}\"\nmax_in_flight = {window}\n"),
+        n,
+        batch,
+    );
+    let stored = rt.block_on(async {
+        let mut s = ctx.get_stream(prefix.to_uppercase()).await.unwrap();
+        let n = s.info().await.unwrap().state.messages;
+        ctx.delete_stream(prefix.to_uppercase()).await.unwrap();
+        n
+    });
+    assert_eq!(stored as usize, 3 * n);
+    line("nats", relay, plain, "(JetStream acks, 256 in flight)");
+}
+
+fn bench_redis(dir: &std::path::Path, n: usize, batch: usize) {
+    let mut con = redis::Client::open("redis://127.0.0.1:6379")
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let key = format!("outboxbench:{}", uuid::Uuid::new_v4().simple());
+    let (db, messages) = backlog(dir, n, "OrderPlaced");
+
+    // The plain client: XADD pipelined in windows.
+    let window = 256;
+    let plain_key = format!("{key}:plain");
+    let started = Instant::now();
+    for chunk in messages.chunks(window) {
+        let mut pipe = redis::pipe();
+        for m in chunk {
+            pipe.cmd("XADD")
+                .arg(&plain_key)
+                .arg("*")
+                .arg("id")
+                .arg(&m.id)
+                .arg("type")
+                .arg(&m.event_type)
+                .arg("content")
+                .arg(&m.content);
+        }
+        let _: Vec<redis::Value> = pipe.query(&mut con).unwrap();
+    }
+    let plain = n as f64 / started.elapsed().as_secs_f64();
+
+    let relay_plain = relay(&db, &format!("kind = \"redis\"\nstream = \"{key}\"\n"), n, batch);
+    let n_stored: usize = redis::cmd("XLEN").arg(&key).query(&mut con).unwrap();
+    assert_eq!(n_stored, n);
+    line("redis", relay_plain, plain, "(pipelined XADD, 256 per round trip)");
+
+    let (db, _) = backlog(dir, n, "OrderShipped");
+    let dedup_key = format!("{key}:dedup");
+    let relay_dedup = relay(
+        &db,
+        &format!("kind = \"redis\"\nstream = \"{dedup_key}\"\ndedup = true\ndedup_window = \"5m\"\n"),
+        n,
+        batch,
+    );
+    line("redis-dedup", relay_dedup, plain, "(dedup script, pipelined; plain client without dedup)");
+    let _: () = redis::cmd("DEL").arg(&key).arg(&plain_key).arg(&dedup_key).query(&mut con).unwrap();
+}
+
+fn bench_rabbitmq(dir: &std::path::Path, n: usize, batch: usize) {
+    use lapin::options::*;
+    use lapin::types::FieldTable;
+    use lapin::{BasicProperties, Connection, ConnectionProperties};
+    let rt = rt();
+    let url = "amqp://guest:guest@127.0.0.1:5672/%2f";
+    let queue = format!("outboxbench-{}", uuid::Uuid::new_v4().simple());
+    let plain_queue = format!("{queue}-plain");
+    let (_conn, ch) = rt.block_on(async {
+        let conn = Connection::connect(url, ConnectionProperties::default()).await.unwrap();
+        let ch = conn.create_channel().await.unwrap();
+        for q in [&queue, &plain_queue] {
+            ch.queue_declare(q.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
+                .await
+                .unwrap();
+        }
+        ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
+        (conn, ch)
+    });
+    let (db, messages) = backlog(dir, n, "OrderPlaced");
+
+    let window = 256;
+    let started = Instant::now();
+    rt.block_on(async {
+        for chunk in messages.chunks(window) {
+            let mut confirms = Vec::with_capacity(chunk.len());
+            for m in chunk {
+                let props = BasicProperties::default()
+                    .with_message_id(m.id.as_str().into())
+                    .with_delivery_mode(2);
+                let opts = BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                };
+                confirms.push(
+                    ch.basic_publish("".into(), plain_queue.as_str().into(), opts, &envelope(m), props)
+                        .await
+                        .unwrap(),
+                );
+            }
+            for c in confirms {
+                assert!(c.await.unwrap().is_ack());
+            }
+        }
+    });
+    let plain = n as f64 / started.elapsed().as_secs_f64();
+    let relay = relay(
+        &db,
+        &format!("kind = \"rabbitmq\"\nrouting_key = \"{queue}\"\nmax_in_flight = {window}\n"),
+        n,
+        batch,
+    );
+    rt.block_on(async {
+        let q = ch
+            .queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(q.message_count() as usize, n);
+        for q in [&queue, &plain_queue] {
+            ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
+        }
+    });
+    line("rabbitmq", relay, plain, "(persistent, confirms, 256 in flight)");
+}
+
+/// A keep-alive webhook receiver answering 200 to everything; counts requests.
+fn receiver() -> (u16, Arc<AtomicU64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = Arc::new(AtomicU64::new(0));
+    let c = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let c = Arc::clone(&c);
+            std::thread::spawn(move || {
+                let _ = stream.set_nodelay(true);
+                let mut w = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut len = 0;
+                    loop {
+                        let mut h = String::new();
+                        r.read_line(&mut h).unwrap();
+                        let h = h.trim_end().to_ascii_lowercase();
+                        if h.is_empty() {
+                            break;
+                        }
+                        if let Some(v) = h.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                    }
+                    let mut body = vec![0; len];
+                    r.read_exact(&mut body).unwrap();
+                    c.fetch_add(1, Ordering::Relaxed);
+                    if w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, count)
+}
+
+fn bench_http(dir: &std::path::Path, n: usize, batch: usize) {
+    let (port, count) = receiver();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let (db, messages) = backlog(dir, n, "OrderPlaced");
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let started = Instant::now();
+    for m in &messages {
+        agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &m.id)
+            .send(&envelope(m)[..])
+            .unwrap();
+    }
+    let plain = n as f64 / started.elapsed().as_secs_f64();
+    let relay = relay(
+        &db,
+        &format!("kind = \"http\"\nurl = \"{url}\"\n"),
+        n,
+        batch,
+    );
+    assert_eq!(count.load(Ordering::Relaxed) as usize, 2 * n);
+    line("http", relay, plain, "(one request at a time, keep-alive, unsigned)");
+}
+
+fn main() {
+    let n = env_usize("OUTBOX_BENCH_MESSAGES", 20_000);
+    let batch = env_usize("OUTBOX_BENCH_BATCH", 1_000);
+    let dir = tempfile::tempdir().unwrap();
+    println!(
+        "sinks benchmark: {n} messages per destination, claimed {batch} at a time, SQLite in {}",
+        dir.path().display()
+    );
+    let which = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let run = |name: &str| which.as_deref().is_none_or(|w| w == name);
+    if run("store") {
+        let (db, _) = backlog(dir.path(), n, "Ceiling");
+        let rate = relay(&db, "accept", n, batch);
+        println!("{:<10} relay {rate:>9.0} msg/s   (claim + mark processed on SQLite, 256 per mark; a sink that accepts at once)", "ceiling");
+    }
+    if run("nats") {
+        bench_nats(dir.path(), n, batch);
+    }
+    if run("redis") {
+        bench_redis(dir.path(), n, batch);
+    }
+    if run("rabbitmq") {
+        bench_rabbitmq(dir.path(), n, batch);
+    }
+    if run("http") {
+        bench_http(dir.path(), n, batch);
+    }
+}

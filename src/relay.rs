@@ -137,8 +137,17 @@ impl Relay<'_> {
     fn handle_run(&mut self, sink: &str, run: &[Message], report: &mut BatchReport) -> Result<(), StoreError> {
         let outcomes = self.router.sink(sink).deliver_batch(run);
         debug_assert_eq!(outcomes.len(), run.len());
+        let mut delivered = Vec::with_capacity(run.len());
         for (message, outcome) in run.iter().zip(outcomes) {
-            self.record(message, outcome.map_err(|e| (Some(sink.to_owned()), e)), report)?;
+            match outcome {
+                Ok(()) => delivered.push(message.id.clone()),
+                Err(e) => self.record(message, Err((Some(sink.to_owned()), e)), report)?,
+            }
+        }
+        if !delivered.is_empty() {
+            self.store.mark_processed_many(&delivered, self.clock.now())?;
+            report.delivered += delivered.len() as u64;
+            tracing::debug!(count = delivered.len(), sink, "delivered");
         }
         Ok(())
     }

@@ -271,6 +271,12 @@ impl Router {
             .as_mut()
     }
 
+    /// Adds (or replaces) a sink under a name, for Rust applications with a destination of
+    /// their own. Its deliveries must end well within the lease.
+    pub fn insert(&mut self, name: impl Into<String>, sink: Box<dyn Sink>) {
+        self.sinks.insert(name.into(), sink);
+    }
+
     /// How many messages the named sink takes at once through `deliver_batch`.
     pub fn max_in_flight(&self, name: &str) -> usize {
         self.sinks.get(name).map_or(1, |s| s.max_in_flight().max(1))

@@ -82,45 +82,42 @@ impl NatsSink {
         if let Err(e) = self.connect() {
             return messages.iter().map(|_| Err(e.clone())).collect();
         }
-        let (rt, context) = (
-            self.runtime.as_ref().expect("connected"),
-            self.context.as_ref().expect("connected"),
-        );
-        let (timeout, redactor, shown_url) = (self.timeout, &self.redactor, &self.shown_url);
-        let fail = |what: &str, e: &dyn std::fmt::Display| {
-            DeliveryError::retryable(redactor.scrub(&format!("{what} ({shown_url}): {e}")))
-        };
-        rt.block_on(async {
+        let mut prepared = Vec::with_capacity(messages.len());
+        let mut malformed = Vec::new();
+        for m in messages {
+            prepared.push(
+                cloudevents::encode(m, self.cloudevents, self.source.as_deref()).map_err(|e| malformed.push(e)).map(|encoded| {
+                    let mut headers = HeaderMap::new();
+                    headers.insert("Nats-Msg-Id", m.id.as_str());
+                    headers.insert("Outbox-Type", m.event_type.as_str());
+                    headers.insert("Content-Type", encoded.content_type);
+                    for (name, value) in &encoded.attributes {
+                        headers.insert(format!("ce-{name}").as_str(), value.as_str());
+                    }
+                    (expand(&self.subject, &m.event_type), headers, encoded.body)
+                }),
+            );
+        }
+        let context = self.context.clone().expect("connected");
+        let timeout = self.timeout;
+        let published = self.runtime.as_ref().expect("connected").run(async move {
             // The whole batch shares one deadline, so it never takes longer than one delivery may.
             let deadline = tokio::time::Instant::now() + timeout;
             // Publish everything first, then collect the acknowledgements: one round trip's
             // worth of waiting for the whole batch instead of one per message.
-            let mut pending = Vec::with_capacity(messages.len());
-            for m in messages {
-                let encoded = match cloudevents::encode(m, self.cloudevents, self.source.as_deref()) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        pending.push(Err(e));
-                        continue;
-                    }
+            let mut pending = Vec::with_capacity(prepared.len());
+            for p in prepared {
+                let Ok((subject, headers, body)) = p else {
+                    pending.push(Err(Stage::Malformed));
+                    continue;
                 };
-                let mut headers = HeaderMap::new();
-                headers.insert("Nats-Msg-Id", m.id.as_str());
-                headers.insert("Outbox-Type", m.event_type.as_str());
-                headers.insert("Content-Type", encoded.content_type);
-                for (name, value) in &encoded.attributes {
-                    headers.insert(format!("ce-{name}").as_str(), value.as_str());
-                }
-                let subject = expand(&self.subject, &m.event_type);
-                let sent = tokio::time::timeout_at(
-                    deadline,
-                    context.publish_with_headers(subject, headers, encoded.body.into()),
-                )
-                .await;
+                let sent =
+                    tokio::time::timeout_at(deadline, context.publish_with_headers(subject, headers, body.into()))
+                        .await;
                 pending.push(match sent {
                     Ok(Ok(ack)) => Ok(ack),
-                    Ok(Err(e)) => Err(fail("publishing to NATS", &e)),
-                    Err(_) => Err(fail("publishing to NATS", &"timed out")),
+                    Ok(Err(e)) => Err(Stage::Publish(e.to_string())),
+                    Err(_) => Err(Stage::Publish("timed out".into())),
                 });
             }
             let mut outcomes = Vec::with_capacity(pending.len());
@@ -129,15 +126,40 @@ impl NatsSink {
                     Ok(ack) => match tokio::time::timeout_at(deadline, ack.into_future()).await {
                         // A duplicate was stored on an earlier attempt: delivered all the same.
                         Ok(Ok(_)) => Ok(()),
-                        Ok(Err(e)) => Err(fail("JetStream did not acknowledge", &e)),
-                        Err(_) => Err(fail("JetStream did not acknowledge", &"timed out")),
+                        Ok(Err(e)) => Err(Stage::Ack(e.to_string())),
+                        Err(_) => Err(Stage::Ack("timed out".into())),
                     },
                     Err(e) => Err(e),
                 });
             }
             outcomes
-        })
+        });
+        let outcomes = match published {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let e = self.fail("publishing to NATS", e);
+                return messages.iter().map(|_| Err(e.clone())).collect();
+            }
+        };
+        let mut malformed = malformed.into_iter();
+        outcomes
+            .into_iter()
+            .map(|outcome| match outcome {
+                Ok(()) => Ok(()),
+                Err(Stage::Malformed) => Err(malformed.next().expect("one error per malformed message")),
+                Err(Stage::Publish(e)) => Err(self.fail("publishing to NATS", e)),
+                Err(Stage::Ack(e)) => Err(self.fail("JetStream did not acknowledge", e)),
+            })
+            .collect()
     }
+}
+
+/// Where a message of a batch failed.
+enum Stage {
+    /// Its content cannot be encoded (the error waits outside the task, in order).
+    Malformed,
+    Publish(String),
+    Ack(String),
 }
 
 impl Sink for NatsSink {

@@ -126,9 +126,10 @@ impl RabbitmqSink {
             );
         }
         let rt = self.runtime.as_ref().expect("connected");
-        let (_, channel) = self.open.as_ref().expect("connected");
-        let (timeout, exchange) = (self.timeout, self.exchange.as_str());
-        let outcomes: Vec<Outcome> = rt.block_on(async {
+        let channel = self.open.as_ref().expect("connected").1.clone();
+        let (timeout, exchange) = (self.timeout, self.exchange.clone());
+        let outcomes = rt.run(async move {
+            let exchange = exchange.as_str();
             // The whole batch shares one deadline, so it never takes longer than one delivery may.
             let deadline = tokio::time::Instant::now() + timeout;
             // Publish everything first, then collect the confirms.
@@ -177,6 +178,10 @@ impl RabbitmqSink {
             }
             outcomes
         });
+        let outcomes: Vec<Outcome> = match outcomes {
+            Ok(o) => o,
+            Err(e) => messages.iter().map(|_| Outcome::Broken(e.clone())).collect(),
+        };
         let broken = outcomes.iter().any(|o| matches!(o, Outcome::Broken(_)));
         let results = outcomes
             .into_iter()

@@ -129,6 +129,17 @@ pub trait Store {
     /// Marks a message processed and clears its error. Returns false if it already was.
     fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
 
+    /// `mark_processed` for several messages (a batch a sink accepted together). Backends do it
+    /// in one transaction; one commit per message would cap the relay's throughput. Returns how
+    /// many were not processed yet.
+    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let mut marked = 0;
+        for id in ids {
+            marked += u64::from(self.mark_processed(id, now)?);
+        }
+        Ok(marked)
+    }
+
     /// Records that one destination of several accepted the message.
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 

@@ -505,6 +505,30 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
+    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let t = self.table.clone();
+        let now = time::format(now);
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| {
+            let mut update = tx.prepare_cached(&format!(
+                "UPDATE \"{t}\" SET ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL,
+                     LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
+                 WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
+            ))?;
+            let mut forget = tx.prepare_cached(&format!("DELETE FROM \"{t}_Delivery\" WHERE MessageId = ?1"))?;
+            let mut n = 0u64;
+            for id in ids {
+                n += update.execute(params![id, now])? as u64;
+                forget.execute([id])?;
+            }
+            Ok(n)
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n)
+    }
+
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO \"{}_Delivery\" (MessageId, Destination, DeliveredOnUtc) VALUES (?1, ?2, ?3)
