@@ -21,11 +21,18 @@ use outboxctl::store::{self, StoreOptions};
 use outboxctl::time::SystemClock;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn content(i: usize) -> String {
-    format!(r#"{{"order":{i},"customer":"c-{}","total":{}.50,"lines":[{{"sku":"A-1","qty":2}}]}}"#, i % 977, i % 500)
+    format!(
+        r#"{{"order":{i},"customer":"c-{}","total":{}.50,"lines":[{{"sku":"A-1","qty":2}}]}}"#,
+        i % 977,
+        i % 500
+    )
 }
 
 /// A backlog of `n` messages in a fresh SQLite database; returns the messages as the relay
@@ -138,7 +145,10 @@ fn envelope(m: &Message) -> Vec<u8> {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -183,18 +193,28 @@ fn bench_nats(dir: &std::path::Path, n: usize, batch: usize) {
     let plain = n as f64 / started.elapsed().as_secs_f64();
 
     {
-        let mut cfg: SinkConfig = toml::from_str(&format!("kind = \"nats\"\nsubject = \"{prefix}.x\"\n")).unwrap();
+        let mut cfg: SinkConfig =
+            toml::from_str(&format!("kind = \"nats\"\nsubject = \"{prefix}.x\"\n")).unwrap();
         cfg.resolve(&|_| None).unwrap();
         let routes = BTreeMap::from([("*".to_owned(), vec!["s".to_owned()])]);
         let mut r = Router::new(&BTreeMap::from([("s".to_owned(), cfg)]), &routes);
-        let alone: Vec<Message> = messages.iter().map(|m| Message { id: format!("alone-{}", m.id), ..m.clone() }).collect();
+        let alone: Vec<Message> = messages
+            .iter()
+            .map(|m| Message {
+                id: format!("alone-{}", m.id),
+                ..m.clone()
+            })
+            .collect();
         let t = Instant::now();
         for chunk in alone.chunks(window) {
             assert!(r.sink("s").deliver_batch(chunk).iter().all(Result::is_ok));
         }
         // The sink without the relay and SQLite around it, to tell where the time goes.
         let alone = n as f64 / t.elapsed().as_secs_f64();
-        println!("{:<10} sink  {alone:>9.0} msg/s   (the NATS sink's deliver_batch alone, no database)", "nats");
+        println!(
+            "{:<10} sink  {alone:>9.0} msg/s   (the NATS sink's deliver_batch alone, no database)",
+            "nats"
+        );
     }
     let relay = relay(
         &db,
@@ -244,7 +264,12 @@ fn bench_redis(dir: &std::path::Path, n: usize, batch: usize) {
     let relay_plain = relay(&db, &format!("kind = \"redis\"\nstream = \"{key}\"\n"), n, batch);
     let n_stored: usize = redis::cmd("XLEN").arg(&key).query(&mut con).unwrap();
     assert_eq!(n_stored, n);
-    line("redis", relay_plain, plain, "(pipelined XADD, 256 per round trip)");
+    line(
+        "redis",
+        relay_plain,
+        plain,
+        "(pipelined XADD, 256 per round trip)",
+    );
 
     let (db, _) = backlog(dir, n, "OrderShipped");
     let dedup_key = format!("{key}:dedup");
@@ -254,8 +279,18 @@ fn bench_redis(dir: &std::path::Path, n: usize, batch: usize) {
         n,
         batch,
     );
-    line("redis-dedup", relay_dedup, plain, "(dedup script, pipelined; plain client without dedup)");
-    let _: () = redis::cmd("DEL").arg(&key).arg(&plain_key).arg(&dedup_key).query(&mut con).unwrap();
+    line(
+        "redis-dedup",
+        relay_dedup,
+        plain,
+        "(dedup script, pipelined; plain client without dedup)",
+    );
+    let _: () = redis::cmd("DEL")
+        .arg(&key)
+        .arg(&plain_key)
+        .arg(&dedup_key)
+        .query(&mut con)
+        .unwrap();
 }
 
 fn bench_rabbitmq(dir: &std::path::Path, n: usize, batch: usize) {
@@ -267,12 +302,18 @@ fn bench_rabbitmq(dir: &std::path::Path, n: usize, batch: usize) {
     let queue = format!("outboxbench-{}", uuid::Uuid::new_v4().simple());
     let plain_queue = format!("{queue}-plain");
     let (_conn, ch) = rt.block_on(async {
-        let conn = Connection::connect(url, ConnectionProperties::default()).await.unwrap();
+        let conn = Connection::connect(url, ConnectionProperties::default())
+            .await
+            .unwrap();
         let ch = conn.create_channel().await.unwrap();
         for q in [&queue, &plain_queue] {
-            ch.queue_declare(q.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
-                .await
-                .unwrap();
+            ch.queue_declare(
+                q.as_str().into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
         }
         ch.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
         (conn, ch)
@@ -324,7 +365,9 @@ fn bench_rabbitmq(dir: &std::path::Path, n: usize, batch: usize) {
             .unwrap();
         assert_eq!(q.message_count() as usize, n);
         for q in [&queue, &plain_queue] {
-            ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
+            ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await
+                .unwrap();
         }
     });
     line("rabbitmq", relay, plain, "(persistent, confirms, 256 in flight)");
@@ -363,7 +406,9 @@ fn receiver() -> (u16, Arc<AtomicU64>) {
                     let mut body = vec![0; len];
                     r.read_exact(&mut body).unwrap();
                     c.fetch_add(1, Ordering::Relaxed);
-                    if w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").is_err() {
+                    if w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                        .is_err()
+                    {
                         return;
                     }
                 }
@@ -388,14 +433,14 @@ fn bench_http(dir: &std::path::Path, n: usize, batch: usize) {
             .unwrap();
     }
     let plain = n as f64 / started.elapsed().as_secs_f64();
-    let relay = relay(
-        &db,
-        &format!("kind = \"http\"\nurl = \"{url}\"\n"),
-        n,
-        batch,
-    );
+    let relay = relay(&db, &format!("kind = \"http\"\nurl = \"{url}\"\n"), n, batch);
     assert_eq!(count.load(Ordering::Relaxed) as usize, 2 * n);
-    line("http", relay, plain, "(one request at a time, keep-alive, unsigned)");
+    line(
+        "http",
+        relay,
+        plain,
+        "(one request at a time, keep-alive, unsigned)",
+    );
 }
 
 fn main() {
@@ -411,7 +456,10 @@ fn main() {
     if run("store") {
         let (db, _) = backlog(dir.path(), n, "Ceiling");
         let rate = relay(&db, "accept", n, batch);
-        println!("{:<10} relay {rate:>9.0} msg/s   (claim + mark processed on SQLite, 256 per mark; a sink that accepts at once)", "ceiling");
+        println!(
+            "{:<10} relay {rate:>9.0} msg/s   (claim + mark processed on SQLite, 256 per mark; a sink that accepts at once)",
+            "ceiling"
+        );
     }
     if run("nats") {
         bench_nats(dir.path(), n, batch);

@@ -134,7 +134,12 @@ impl Relay<'_> {
     }
 
     /// Delivers a run found by `batchable_run` in one call, then records each message's outcome.
-    fn handle_run(&mut self, sink: &str, run: &[Message], report: &mut BatchReport) -> Result<(), StoreError> {
+    fn handle_run(
+        &mut self,
+        sink: &str,
+        run: &[Message],
+        report: &mut BatchReport,
+    ) -> Result<(), StoreError> {
         let outcomes = self.router.sink(sink).deliver_batch(run);
         debug_assert_eq!(outcomes.len(), run.len());
         let mut delivered = Vec::with_capacity(run.len());

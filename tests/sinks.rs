@@ -26,7 +26,10 @@ impl Env {
     fn new(config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("outboxctl.toml"), config).unwrap();
-        Env { dir, vars: Vec::new() }
+        Env {
+            dir,
+            vars: Vec::new(),
+        }
     }
 
     fn var(mut self, name: &str, value: &str) -> Self {
@@ -57,7 +60,11 @@ impl Env {
             .args(["--format", "json", "emit", "event", ty, content])
             .output()
             .unwrap();
-        assert!(out.status.success(), "emit: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "emit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         v["emitted"][0]["id"].as_str().unwrap().to_owned()
     }
@@ -79,8 +86,16 @@ impl Env {
     }
 
     fn show(&self, id: &str) -> Value {
-        let out = self.cmd().args(["--format", "json", "show", id]).output().unwrap();
-        assert!(out.status.success(), "show: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self
+            .cmd()
+            .args(["--format", "json", "show", id])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "show: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -111,7 +126,11 @@ fn unique(prefix: &str) -> String {
 
 /// A port nothing listens on right now.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn retry_fast() -> &'static str {
@@ -192,7 +211,10 @@ impl Receiver {
         let len: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
         let mut body = vec![0; len];
         reader.read_exact(&mut body).unwrap();
-        self.requests.lock().unwrap().push(Request { path, headers, body });
+        self.requests
+            .lock()
+            .unwrap()
+            .push(Request { path, headers, body });
         let a = {
             let mut s = self.script.lock().unwrap();
             if s.is_empty() { answer(200) } else { s.remove(0) }
@@ -315,8 +337,15 @@ mod http {
         assert_eq!(m["state"], "dead");
         assert_eq!(m["attempts"], 1);
         let error = m["error"].as_str().unwrap();
-        assert!(error.contains("422") && error.contains("unknown field order"), "{error}");
-        assert!(error.len() < 1200, "the body excerpt is bounded: {} bytes", error.len());
+        assert!(
+            error.contains("422") && error.contains("unknown field order"),
+            "{error}"
+        );
+        assert!(
+            error.len() < 1200,
+            "the body excerpt is bounded: {} bytes",
+            error.len()
+        );
         env.process();
         assert_eq!(rx.requests().len(), 1, "a dead message is not tried again");
     }
@@ -337,7 +366,10 @@ mod http {
         assert_eq!(m["state"], "retrying");
         let next = chrono::DateTime::parse_from_rfc3339(m["next_attempt_on"].as_str().unwrap()).unwrap();
         let wait = next.with_timezone(&chrono::Utc) - before;
-        assert!(wait >= chrono::Duration::seconds(119), "next attempt in {wait}, not after Retry-After");
+        assert!(
+            wait >= chrono::Duration::seconds(119),
+            "next attempt in {wait}, not after Retry-After"
+        );
         // Not due yet: nothing is sent again.
         env.process();
         assert_eq!(rx.requests().len(), 1);
@@ -365,7 +397,10 @@ mod http {
         let json = env.show(&id).to_string();
         for text in [&logs, &shown, &json] {
             assert!(!text.contains("hunter2-pw"), "password leaked: {text}");
-            assert!(!text.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "secret leaked: {text}");
+            assert!(
+                !text.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+                "secret leaked: {text}"
+            );
         }
         assert!(shown.contains("alice:***@127.0.0.1"), "{shown}");
         assert_eq!(rx.requests().len(), 1);
@@ -379,7 +414,9 @@ mod http {
             .replace("backoff = \"1ms\"", "backoff = \"100ms\"")
             .replace("max_backoff = \"10ms\"", "max_backoff = \"200ms\"");
         let env = Env::new(&config).var("TEST_WEBHOOK_SECRET", SECRET);
-        let ids: Vec<String> = (0..5).map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}"))).collect();
+        let ids: Vec<String> = (0..5)
+            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .collect();
 
         // The relay loop runs while the receiver is down.
         let mut relay = std::process::Command::new(assert_cmd::cargo::cargo_bin("outboxctl"))
@@ -391,7 +428,10 @@ mod http {
             .unwrap();
         let failing = Instant::now();
         while env.show(&ids[0])["failures"].as_array().unwrap().len() < 2 {
-            assert!(failing.elapsed() < Duration::from_secs(60), "no failed attempts recorded");
+            assert!(
+                failing.elapsed() < Duration::from_secs(60),
+                "no failed attempts recorded"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         let m = env.show(&ids[0]);
@@ -401,7 +441,10 @@ mod http {
         let rx = Receiver::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap(), vec![]);
         let up = Instant::now();
         while !ids.iter().all(|id| env.show(id)["state"] == "processed") {
-            assert!(up.elapsed() < Duration::from_secs(60), "not delivered after the receiver came up");
+            assert!(
+                up.elapsed() < Duration::from_secs(60),
+                "not delivered after the receiver came up"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         unsafe_sigterm(relay.id());
@@ -518,7 +561,10 @@ mod redis_streams {
         ));
         router.sink("s").deliver(&m).unwrap();
         router.sink("s").deliver(&m).unwrap();
-        let batch = [m.clone(), message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", "{}")];
+        let batch = [
+            m.clone(),
+            message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", "{}"),
+        ];
         assert!(router.sink("s").deliver_batch(&batch).iter().all(Result::is_ok));
         let got = entries(&deduped);
         assert_eq!(got.len(), 2, "the redelivery is skipped, the new message added");
@@ -540,21 +586,38 @@ mod redis_streams {
             "{}[sinks.events]\nkind = \"redis\"\nurl = \"redis://127.0.0.1:{port}\"\nstream = \"{stream}\"\ntimeout = \"2s\"\n[routes]\n\"*\" = \"events\"\n",
             retry_fast()
         ));
-        let ids: Vec<String> = (0..4).map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}"))).collect();
+        let ids: Vec<String> = (0..4)
+            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .collect();
         let report = env.process();
         assert_eq!(report["failed"], 4, "{report}");
         let m = env.show(&ids[0]);
         assert_eq!(m["state"], "retrying");
-        assert!(m["error"].as_str().unwrap().contains("cannot connect to Redis"), "{m}");
+        assert!(
+            m["error"].as_str().unwrap().contains("cannot connect to Redis"),
+            "{m}"
+        );
 
         let mut server = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed");
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "redis-server did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "redis-server did not start"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         for id in &ids {
@@ -584,7 +647,10 @@ mod nats_jetstream {
     use async_nats::jetstream;
 
     fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     }
 
     /// A test-unique stream on `<prefix>.>`, deleted by the returned guard.
@@ -607,7 +673,11 @@ mod nats_jetstream {
         (rt, ctx, name)
     }
 
-    fn stored(rt: &tokio::runtime::Runtime, ctx: &jetstream::Context, name: &str) -> Vec<(String, String, Value)> {
+    fn stored(
+        rt: &tokio::runtime::Runtime,
+        ctx: &jetstream::Context,
+        name: &str,
+    ) -> Vec<(String, String, Value)> {
         rt.block_on(async {
             let mut stream = ctx.get_stream(name).await.unwrap();
             let n = stream.info().await.unwrap().state.messages;
@@ -615,7 +685,11 @@ mod nats_jetstream {
             for seq in 1..=n {
                 let m = stream.get_raw_message(seq).await.unwrap();
                 let id = m.headers.get("Nats-Msg-Id").unwrap().as_str().to_owned();
-                out.push((m.subject.to_string(), id, serde_json::from_slice(&m.payload).unwrap()));
+                out.push((
+                    m.subject.to_string(),
+                    id,
+                    serde_json::from_slice(&m.payload).unwrap(),
+                ));
             }
             out
         })
@@ -636,7 +710,10 @@ mod nats_jetstream {
         let b = env.emit("UserRegistered", r#"{"email":"q@r.s"}"#);
         // A relay that published `a` and died before marking it processed.
         let mut router = sink_router(&format!("kind = \"nats\"\nsubject = \"{prefix}.{{type}}\"\n"));
-        router.sink("s").deliver(&message(&a, "OrderPlaced", r#"{"order":1}"#)).unwrap();
+        router
+            .sink("s")
+            .deliver(&message(&a, "OrderPlaced", r#"{"order":1}"#))
+            .unwrap();
 
         assert_eq!(env.process()["delivered"], 2);
         let got = stored(&rt, &ctx, &name);
@@ -697,7 +774,10 @@ mod rabbitmq {
     const URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
     fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
     }
 
     #[test]
@@ -705,17 +785,25 @@ mod rabbitmq {
         let rt = rt();
         let queue = unique("outboxctl-test-");
         let channel = rt.block_on(async {
-            let conn = Connection::connect(URL, ConnectionProperties::default()).await.unwrap();
-            let ch = conn.create_channel().await.unwrap();
-            ch.queue_declare(queue.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
+            let conn = Connection::connect(URL, ConnectionProperties::default())
                 .await
                 .unwrap();
+            let ch = conn.create_channel().await.unwrap();
+            ch.queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
             (conn, ch)
         });
         let env = Env::new(&format!(
             "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\n[routes]\n\"*\" = \"mq\"\n"
         ));
-        let ids: Vec<String> = (0..3).map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}"))).collect();
+        let ids: Vec<String> = (0..3)
+            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .collect();
         assert_eq!(env.process()["delivered"], 3);
         rt.block_on(async {
             let ch = &channel.1;
@@ -732,7 +820,9 @@ mod rabbitmq {
                 let body: Value = serde_json::from_slice(&got.delivery.data).unwrap();
                 assert_eq!(body["id"], id.as_str());
             }
-            ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.unwrap();
+            ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await
+                .unwrap();
         });
     }
 
@@ -789,19 +879,32 @@ mod several_destinations {
         assert_eq!(m["deliveries"][0]["destination"], "events");
         assert_eq!(m["failures"][0]["destination"], "web");
         let text = env.show_text(&id);
-        assert!(text.contains("Delivered to:") && text.contains("events"), "{text}");
+        assert!(
+            text.contains("Delivered to:") && text.contains("events"),
+            "{text}"
+        );
         assert!(text.contains("[web]"), "{text}");
 
         env.process_until_processed(&id, 50);
         let n: usize = redis::cmd("XLEN")
             .arg(&stream)
-            .query(&mut redis::Client::open("redis://127.0.0.1:6379").unwrap().get_connection().unwrap())
+            .query(
+                &mut redis::Client::open("redis://127.0.0.1:6379")
+                    .unwrap()
+                    .get_connection()
+                    .unwrap(),
+            )
             .unwrap();
         assert_eq!(n, 1, "the retry did not add to the stream again");
         assert_eq!(rx.requests().len(), 2);
         let _: () = redis::cmd("DEL")
             .arg(&stream)
-            .query(&mut redis::Client::open("redis://127.0.0.1:6379").unwrap().get_connection().unwrap())
+            .query(
+                &mut redis::Client::open("redis://127.0.0.1:6379")
+                    .unwrap()
+                    .get_connection()
+                    .unwrap(),
+            )
             .unwrap();
     }
 }

@@ -27,7 +27,11 @@ pub struct Encoded {
 
 /// Encodes a message as the sink sends it: the [`Envelope`] JSON by default, or CloudEvents.
 /// Malformed content fails permanently.
-pub fn encode(m: &Message, mode: Option<CloudEventsMode>, source: Option<&str>) -> Result<Encoded, DeliveryError> {
+pub fn encode(
+    m: &Message,
+    mode: Option<CloudEventsMode>,
+    source: Option<&str>,
+) -> Result<Encoded, DeliveryError> {
     let envelope = Envelope::of(m)?;
     let source = source.unwrap_or(DEFAULT_SOURCE);
     let time = envelope.occurred_on.clone();

@@ -30,7 +30,9 @@ pub fn signing_key(secret: &str) -> Result<Vec<u8>, String> {
     match BASE64.decode(b64) {
         Ok(key) if !key.is_empty() => Ok(key),
         // Never quote the secret: only say what form it must have.
-        _ => Err("the webhook secret must be whsec_ followed by base64 (as Standard Webhooks issues them)".into()),
+        _ => Err(
+            "the webhook secret must be whsec_ followed by base64 (as Standard Webhooks issues them)".into(),
+        ),
     }
 }
 
@@ -108,10 +110,9 @@ impl Sink for HttpSink {
         let mut response = match request.send(&encoded.body[..]) {
             Ok(r) => r,
             Err(e) => {
-                return Err(DeliveryError::retryable(self.redactor.scrub(&format!(
-                    "POST {}: {e}",
-                    self.shown_url
-                ))));
+                return Err(DeliveryError::retryable(
+                    self.redactor.scrub(&format!("POST {}: {e}", self.shown_url)),
+                ));
             }
         };
         let status = response.status().as_u16();
@@ -164,10 +165,7 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
 fn excerpt_text(bytes: &[u8]) -> String {
     let cut = bytes.len().min(BODY_EXCERPT);
     let s = String::from_utf8_lossy(&bytes[..cut]);
-    let flat: String = s
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let flat = flat.trim().to_owned();
     if bytes.len() > BODY_EXCERPT {
         format!("{flat}…")
@@ -185,7 +183,12 @@ mod tests {
     fn signature_matches_the_specification_example() {
         let key = signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         assert_eq!(
-            sign(&key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, br#"{"test": 2432232314}"#),
+            sign(
+                &key,
+                "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                1614265330,
+                br#"{"test": 2432232314}"#
+            ),
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
         );
     }

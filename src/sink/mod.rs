@@ -17,9 +17,9 @@ mod http;
 mod nats;
 #[cfg(feature = "rabbitmq")]
 mod rabbitmq;
+pub mod redact;
 #[cfg(feature = "redis")]
 mod redis;
-pub mod redact;
 #[cfg(any(feature = "nats", feature = "rabbitmq"))]
 mod runtime;
 pub mod settings;

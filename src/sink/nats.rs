@@ -86,16 +86,18 @@ impl NatsSink {
         let mut malformed = Vec::new();
         for m in messages {
             prepared.push(
-                cloudevents::encode(m, self.cloudevents, self.source.as_deref()).map_err(|e| malformed.push(e)).map(|encoded| {
-                    let mut headers = HeaderMap::new();
-                    headers.insert("Nats-Msg-Id", m.id.as_str());
-                    headers.insert("Outbox-Type", m.event_type.as_str());
-                    headers.insert("Content-Type", encoded.content_type);
-                    for (name, value) in &encoded.attributes {
-                        headers.insert(format!("ce-{name}").as_str(), value.as_str());
-                    }
-                    (expand(&self.subject, &m.event_type), headers, encoded.body)
-                }),
+                cloudevents::encode(m, self.cloudevents, self.source.as_deref())
+                    .map_err(|e| malformed.push(e))
+                    .map(|encoded| {
+                        let mut headers = HeaderMap::new();
+                        headers.insert("Nats-Msg-Id", m.id.as_str());
+                        headers.insert("Outbox-Type", m.event_type.as_str());
+                        headers.insert("Content-Type", encoded.content_type);
+                        for (name, value) in &encoded.attributes {
+                            headers.insert(format!("ce-{name}").as_str(), value.as_str());
+                        }
+                        (expand(&self.subject, &m.event_type), headers, encoded.body)
+                    }),
             );
         }
         let context = self.context.clone().expect("connected");
@@ -111,9 +113,11 @@ impl NatsSink {
                     pending.push(Err(Stage::Malformed));
                     continue;
                 };
-                let sent =
-                    tokio::time::timeout_at(deadline, context.publish_with_headers(subject, headers, body.into()))
-                        .await;
+                let sent = tokio::time::timeout_at(
+                    deadline,
+                    context.publish_with_headers(subject, headers, body.into()),
+                )
+                .await;
                 pending.push(match sent {
                     Ok(Ok(ack)) => Ok(ack),
                     Ok(Err(e)) => Err(Stage::Publish(e.to_string())),

@@ -62,7 +62,11 @@ impl RabbitmqSink {
             let rt = Background::start("rabbitmq").map_err(|e| self.fail("starting the AMQP client", e))?;
             self.runtime = Some(rt);
         }
-        if self.open.as_ref().is_some_and(|(c, ch)| c.status().connected() && ch.status().connected()) {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|(c, ch)| c.status().connected() && ch.status().connected())
+        {
             return Ok(());
         }
         self.open = None;
@@ -91,7 +95,11 @@ impl RabbitmqSink {
         let timestamp = m
             .occurred_on
             .map(|t| t.timestamp().max(0) as u64)
-            .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            });
         let mut props = BasicProperties::default()
             .with_message_id(m.id.as_str().into())
             .with_type(m.event_type.as_str().into())

@@ -46,7 +46,7 @@ impl Redactor {
         // Very short secrets would turn ordinary words into asterisks; they are not worth it.
         if secret.len() >= 3 {
             self.secrets.push((secret.to_owned(), replacement.to_owned()));
-            self.secrets.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.0.len()));
         }
     }
 

@@ -105,8 +105,7 @@ impl RedisSink {
                 m.content.as_bytes().to_vec()
             }
             Some(_) => {
-                cloudevents::encode(m, Some(CloudEventsMode::Structured), self.source.as_deref())?
-                    .body
+                cloudevents::encode(m, Some(CloudEventsMode::Structured), self.source.as_deref())?.body
             }
         };
         Ok([

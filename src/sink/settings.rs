@@ -102,7 +102,10 @@ impl HttpSettings {
             return Err("an http sink needs url (or url_env)".into());
         }
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(format!("url {} must start with http:// or https://", redact_url(&url)));
+            return Err(format!(
+                "url {} must start with http:// or https://",
+                redact_url(&url)
+            ));
         }
         self.resolved_url = Secret(url);
         let secret = match (&self.secret_env, &self.secret_file) {

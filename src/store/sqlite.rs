@@ -516,7 +516,8 @@ impl Store for SqliteStore {
                      LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
                  WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
             ))?;
-            let mut forget = tx.prepare_cached(&format!("DELETE FROM \"{t}_Delivery\" WHERE MessageId = ?1"))?;
+            let mut forget =
+                tx.prepare_cached(&format!("DELETE FROM \"{t}_Delivery\" WHERE MessageId = ?1"))?;
             let mut n = 0u64;
             for id in ids {
                 n += update.execute(params![id, now])? as u64;
