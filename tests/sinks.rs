@@ -407,6 +407,24 @@ mod http {
     }
 
     #[test]
+    fn a_missing_or_malformed_secret_is_a_config_error_that_never_quotes_it() {
+        let env = Env::new(&http_config("http://127.0.0.1:9/hook", ""));
+        let out = env.cmd().arg("process-once").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("TEST_WEBHOOK_SECRET") && err.contains("not set"),
+            "{err}"
+        );
+
+        let env = env.var("TEST_WEBHOOK_SECRET", "whsec_no#base64-hunter2");
+        let out = env.cmd().arg("process-once").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("whsec_") && !err.contains("hunter2"), "{err}");
+    }
+
+    #[test]
     fn a_webhook_that_is_down_gets_everything_once_it_is_up() {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}/hook");
