@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::StoreError;
 use crate::model::Message;
 use crate::retry::{Next, RetryPolicy};
-use crate::sink::{DeliveryError, Router};
+use crate::sink::{DeliveryError, InFlight, Router};
 use crate::store::{ClaimParams, FailParams, Store};
 use crate::time::Clock;
 
@@ -56,6 +56,13 @@ impl BatchReport {
     }
 }
 
+/// A run of messages a sink is delivering.
+struct Started {
+    sink: String,
+    range: std::ops::Range<usize>,
+    outcomes: InFlight,
+}
+
 pub struct Relay<'a> {
     pub store: &'a mut dyn Store,
     pub router: &'a mut Router,
@@ -83,9 +90,13 @@ impl Relay<'_> {
             tracing::debug!(claimed = batch.len(), "claimed a batch");
         }
 
+        // A batch handed to a sink that delivers in the background: its outcomes are recorded
+        // while the next one is on its way, so the database and the destination work at once.
+        let mut in_flight: Option<Started> = None;
         let mut i = 0;
         while i < batch.len() {
             if stop.load(Ordering::Relaxed) {
+                self.finish_run(&batch, in_flight.take(), &mut report)?;
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
                 report.released = self.store.release(&rest, &self.settings.owner)?;
                 tracing::info!(
@@ -98,18 +109,27 @@ impl Relay<'_> {
             let now = self.clock.now();
             if now + self.router.longest_timeout() + Duration::from_secs(1) >= lease_until {
                 lease_until = now + self.settings.lease;
-                let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
+                let from = in_flight.as_ref().map_or(i, |f| f.range.start);
+                let rest: Vec<String> = batch[from..].iter().map(|m| m.id.clone()).collect();
                 self.store.extend(&rest, &self.settings.owner, lease_until)?;
             }
             // Consecutive messages bound for one sink that takes many at once go together.
             if let Some((sink, run)) = self.batchable_run(&batch[i..]) {
-                self.handle_run(&sink, &batch[i..i + run], &mut report)?;
+                let outcomes = self.router.sink(&sink).start_batch(&batch[i..i + run]);
+                let started = Started {
+                    sink,
+                    range: i..i + run,
+                    outcomes,
+                };
+                self.finish_run(&batch, in_flight.replace(started), &mut report)?;
                 i += run;
             } else {
+                self.finish_run(&batch, in_flight.take(), &mut report)?;
                 self.handle(&batch[i], &mut report)?;
                 i += 1;
             }
         }
+        self.finish_run(&batch, in_flight.take(), &mut report)?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }
@@ -133,14 +153,24 @@ impl Relay<'_> {
         (run > 1).then_some((sink, run))
     }
 
-    /// Delivers a run found by `batchable_run` in one call, then records each message's outcome.
-    fn handle_run(
+    /// Waits for a run started by `start_batch`, then records each message's outcome: the
+    /// delivered ones in one transaction.
+    fn finish_run(
         &mut self,
-        sink: &str,
-        run: &[Message],
+        batch: &[Message],
+        started: Option<Started>,
         report: &mut BatchReport,
     ) -> Result<(), StoreError> {
-        let outcomes = self.router.sink(sink).deliver_batch(run);
+        let Some(Started {
+            sink,
+            range,
+            outcomes,
+        }) = started
+        else {
+            return Ok(());
+        };
+        let (run, sink) = (&batch[range], sink.as_str());
+        let outcomes = outcomes();
         debug_assert_eq!(outcomes.len(), run.len());
         let mut delivered = Vec::with_capacity(run.len());
         for (message, outcome) in run.iter().zip(outcomes) {

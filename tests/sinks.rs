@@ -124,13 +124,25 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
 }
 
-/// A port nothing listens on right now.
+/// A port nothing listens on right now, below the kernel's ephemeral range so that no other
+/// test's `bind(0)` or outgoing connection takes it before this test starts its server there.
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    loop {
+        let port = 20_000 + (uuid::Uuid::new_v4().as_u128() % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// A child process killed when the test ends, passed or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn retry_fast() -> &'static str {
@@ -437,13 +449,17 @@ mod http {
             .collect();
 
         // The relay loop runs while the receiver is down.
-        let mut relay = std::process::Command::new(assert_cmd::cargo::cargo_bin("outboxctl"))
-            .current_dir(env.dir.path())
-            .env("TEST_WEBHOOK_SECRET", SECRET)
-            .env_remove("OUTBOX_LOG")
-            .args(["-q", "run", "--every", "50ms"])
-            .spawn()
-            .unwrap();
+        let mut relay = KillOnDrop(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("outboxctl"))
+                .current_dir(env.dir.path())
+                .env("TEST_WEBHOOK_SECRET", SECRET)
+                .env_remove("OUTBOX_LOG")
+                .args(["-q", "run", "--every", "50ms"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
         let failing = Instant::now();
         while env.show(&ids[0])["failures"].as_array().unwrap().len() < 2 {
             assert!(
@@ -465,8 +481,8 @@ mod http {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        unsafe_sigterm(relay.id());
-        let status = relay.wait().unwrap();
+        sigterm(relay.0.id());
+        let status = relay.0.wait().unwrap();
         assert!(status.success(), "run exits cleanly on SIGTERM: {status}");
 
         let reqs = rx.requests();
@@ -481,7 +497,7 @@ mod http {
     }
 }
 
-fn unsafe_sigterm(pid: u32) {
+fn sigterm(pid: u32) {
     std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
@@ -616,20 +632,22 @@ mod redis_streams {
             "{m}"
         );
 
-        let mut server = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed");
+        let _server = KillOnDrop(
+            std::process::Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server is installed"),
+        );
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
@@ -652,8 +670,6 @@ mod redis_streams {
             .map(|(_, f)| f.into_iter().find(|(k, _)| k == "id").unwrap().1)
             .collect();
         assert_eq!(got, ids, "everything arrives, once, in order");
-        let _ = server.kill();
-        let _ = server.wait();
     }
 }
 

@@ -82,7 +82,18 @@ pub trait Sink {
     fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
         messages.iter().map(|m| self.deliver(m)).collect()
     }
+
+    /// Starts `deliver_batch` and returns what waits for its outcomes, so the relay can record
+    /// the previous batch meanwhile. Batches started one after another must reach the
+    /// destination in that order. The default delivers at once.
+    fn start_batch(&mut self, messages: &[Message]) -> InFlight {
+        let outcomes = self.deliver_batch(messages);
+        Box::new(move || outcomes)
+    }
 }
+
+/// A batch on its way to a sink; calling it waits for one outcome per message.
+pub type InFlight = Box<dyn FnOnce() -> Vec<Result<(), DeliveryError>>>;
 
 /// How a sink is configured under `[sinks.NAME]`.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -12,7 +12,7 @@ use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
 use super::settings::{NatsSettings, expand};
-use super::{DeliveryError, Sink};
+use super::{DeliveryError, InFlight, Sink};
 use crate::model::Message;
 
 pub struct NatsSink {
@@ -26,6 +26,8 @@ pub struct NatsSink {
     redactor: Redactor,
     runtime: Option<Background>,
     context: Option<jetstream::Context>,
+    /// Resolves once the last batch started has published everything.
+    published: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl NatsSink {
@@ -42,6 +44,7 @@ impl NatsSink {
             source: s.source.clone(),
             runtime: None,
             context: None,
+            published: None,
         }
     }
 
@@ -78,9 +81,12 @@ impl NatsSink {
         Ok(())
     }
 
-    fn publish_all(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
+    /// Starts publishing a batch on the runtime's thread; the returned function waits for the
+    /// acknowledgements.
+    fn start(&mut self, messages: &[Message]) -> InFlight {
         if let Err(e) = self.connect() {
-            return messages.iter().map(|_| Err(e.clone())).collect();
+            let outcomes = messages.iter().map(|_| Err(e.clone())).collect();
+            return Box::new(move || outcomes);
         }
         let mut prepared = Vec::with_capacity(messages.len());
         let mut malformed = Vec::new();
@@ -102,7 +108,15 @@ impl NatsSink {
         }
         let context = self.context.clone().expect("connected");
         let timeout = self.timeout;
-        let published = self.runtime.as_ref().expect("connected").run(async move {
+        // Batches reach the server in the order they were started: each publishes only once
+        // the one before has published everything (not once it is acknowledged).
+        let previous = self.published.take();
+        let (published_tx, published_rx) = tokio::sync::oneshot::channel::<()>();
+        self.published = Some(published_rx);
+        let task = self.runtime.as_ref().expect("connected").spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
             // The whole batch shares one deadline, so it never takes longer than one delivery may.
             let deadline = tokio::time::Instant::now() + timeout;
             // Publish everything first, then collect the acknowledgements: one round trip's
@@ -124,6 +138,7 @@ impl NatsSink {
                     Err(_) => Err(Stage::Publish("timed out".into())),
                 });
             }
+            let _ = published_tx.send(());
             let mut outcomes = Vec::with_capacity(pending.len());
             for p in pending {
                 outcomes.push(match p {
@@ -138,23 +153,27 @@ impl NatsSink {
             }
             outcomes
         });
-        let outcomes = match published {
-            Ok(outcomes) => outcomes,
-            Err(e) => {
-                let e = self.fail("publishing to NATS", e);
-                return messages.iter().map(|_| Err(e.clone())).collect();
-            }
-        };
-        let mut malformed = malformed.into_iter();
-        outcomes
-            .into_iter()
-            .map(|outcome| match outcome {
-                Ok(()) => Ok(()),
-                Err(Stage::Malformed) => Err(malformed.next().expect("one error per malformed message")),
-                Err(Stage::Publish(e)) => Err(self.fail("publishing to NATS", e)),
-                Err(Stage::Ack(e)) => Err(self.fail("JetStream did not acknowledge", e)),
-            })
-            .collect()
+        let (redactor, shown_url) = (self.redactor.clone(), self.shown_url.clone());
+        let count = messages.len();
+        Box::new(move || {
+            let fail = |what: &str, e: &str| {
+                DeliveryError::retryable(redactor.scrub(&format!("{what} ({shown_url}): {e}")))
+            };
+            let outcomes = match task() {
+                Ok(outcomes) => outcomes,
+                Err(e) => return (0..count).map(|_| Err(fail("publishing to NATS", &e))).collect(),
+            };
+            let mut malformed = malformed.into_iter();
+            outcomes
+                .into_iter()
+                .map(|outcome| match outcome {
+                    Ok(()) => Ok(()),
+                    Err(Stage::Malformed) => Err(malformed.next().expect("one error per malformed message")),
+                    Err(Stage::Publish(e)) => Err(fail("publishing to NATS", &e)),
+                    Err(Stage::Ack(e)) => Err(fail("JetStream did not acknowledge", &e)),
+                })
+                .collect()
+        })
     }
 }
 
@@ -168,7 +187,7 @@ enum Stage {
 
 impl Sink for NatsSink {
     fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
-        self.publish_all(std::slice::from_ref(m))
+        self.start(std::slice::from_ref(m))()
             .pop()
             .expect("one outcome per message")
     }
@@ -178,6 +197,10 @@ impl Sink for NatsSink {
     }
 
     fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        self.publish_all(messages)
+        self.start(messages)()
+    }
+
+    fn start_batch(&mut self, messages: &[Message]) -> InFlight {
+        self.start(messages)
     }
 }

@@ -36,6 +36,21 @@ impl Background {
         self.handle.block_on(future)
     }
 
+    /// Starts a future as a task on the runtime's own thread; the returned function waits for it.
+    pub fn spawn<F>(&self, future: F) -> impl FnOnce() -> Result<F::Output, String> + 'static
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let task = self.handle.spawn(future);
+        let handle = self.handle.clone();
+        move || {
+            handle
+                .block_on(task)
+                .map_err(|e| format!("the client task failed: {e}"))
+        }
+    }
+
     /// Runs a future as a task on the runtime's own thread and waits for it. For batches: the
     /// many small wake-ups between the client's connection task and the publishing code then
     /// stay on one thread instead of bouncing between two.
