@@ -173,14 +173,22 @@ impl Relay<'_> {
         let outcomes = outcomes();
         debug_assert_eq!(outcomes.len(), run.len());
         let mut delivered = Vec::with_capacity(run.len());
+        let mut occurred = Vec::with_capacity(run.len());
         for (message, outcome) in run.iter().zip(outcomes) {
             match outcome {
-                Ok(()) => delivered.push(message.id.clone()),
+                Ok(()) => {
+                    delivered.push(message.id.clone());
+                    occurred.extend(message.occurred_on);
+                }
                 Err(e) => self.record(message, Err((Some(sink.to_owned()), e)), report)?,
             }
         }
         if !delivered.is_empty() {
-            self.store.mark_processed_many(&delivered, self.clock.now())?;
+            let now = self.clock.now();
+            self.store.mark_processed_many(&delivered, now)?;
+            report
+                .latencies
+                .extend(occurred.into_iter().filter_map(|o| (now - o).to_std().ok()));
             report.delivered += delivered.len() as u64;
             tracing::debug!(count = delivered.len(), sink, "delivered");
         }

@@ -92,13 +92,20 @@ fn story(s: &mut dyn Store) {
     assert_eq!(a.attempts, 1);
     assert_eq!(a.locked_by.as_deref(), Some("r1"));
     assert_eq!(a.locked_until, Some(secs(70)));
-    assert_eq!(a.next_attempt_on, Some(secs(70)), "a claimed row is not due until its lease ends");
+    assert_eq!(
+        a.next_attempt_on,
+        Some(secs(70)),
+        "a claimed row is not due until its lease ends"
+    );
     assert_eq!(a.state(secs(10)), State::InFlight);
     // Another relay gets only what is not claimed.
     assert_eq!(claim(s, "r2", 11, 60, 10), vec![C, E]);
     assert!(claim(s, "r3", 12, 60, 10).is_empty());
     let st = s.stats(secs(12)).unwrap();
-    assert_eq!((st.counts.total, st.counts.in_flight, st.counts.pending), (4, 4, 0));
+    assert_eq!(
+        (st.counts.total, st.counts.in_flight, st.counts.pending),
+        (4, 4, 0)
+    );
 
     // Success: once.
     assert!(s.mark_processed(A, secs(20)).unwrap());
@@ -128,7 +135,11 @@ fn story(s: &mut dyn Store) {
 
     // retry --dead: counted by a dry run, then due again with a fresh set of attempts.
     assert_eq!(s.retry(&RetrySelect::Dead, secs(600), true).unwrap(), 1);
-    assert_eq!(list(s, ListFilter::Dead, None), vec![B], "a dry run changes nothing");
+    assert_eq!(
+        list(s, ListFilter::Dead, None),
+        vec![B],
+        "a dry run changes nothing"
+    );
     assert_eq!(s.retry(&RetrySelect::Dead, secs(600), false).unwrap(), 1);
     let b = s.get(B).unwrap().unwrap().message;
     assert_eq!((b.attempts, b.dead_on, b.next_attempt_on), (0, None, None));
@@ -147,11 +158,18 @@ fn story(s: &mut dyn Store) {
     let before = s.get(E).unwrap().unwrap().message.attempts;
     assert_eq!(s.release(&[E.into()], "r3").unwrap(), 1);
     let e = s.get(E).unwrap().unwrap().message;
-    assert_eq!((e.attempts, e.locked_by, e.next_attempt_on), (before - 1, None, None));
+    assert_eq!(
+        (e.attempts, e.locked_by, e.next_attempt_on),
+        (before - 1, None, None)
+    );
     assert_eq!(claim(s, "r1", 602, 60, 10), vec![E]);
 
     // retry --id on a message someone holds does nothing; on a free failing one it works.
-    assert_eq!(s.retry(&RetrySelect::Ids(vec![C.into()]), secs(603), false).unwrap(), 0);
+    assert_eq!(
+        s.retry(&RetrySelect::Ids(vec![C.into()]), secs(603), false)
+            .unwrap(),
+        0
+    );
 
     // Several destinations: accepted ones are remembered until the message is processed.
     s.record_delivery(C, "a", secs(604)).unwrap();
@@ -165,7 +183,10 @@ fn story(s: &mut dyn Store) {
 
     // list: processed newest first, by type; get is case-insensitive.
     assert_eq!(list(s, ListFilter::Processed, Some("Beta")), vec![B, E]);
-    assert_eq!(list(s, ListFilter::Processed, None).last().map(String::as_str), Some(A));
+    assert_eq!(
+        list(s, ListFilter::Processed, None).last().map(String::as_str),
+        Some(A)
+    );
     assert!(list(s, ListFilter::Unprocessed, None).is_empty());
     assert_eq!(s.get(&A.to_uppercase()).unwrap().unwrap().message.id, A);
     assert!(s.get("0190a000-0000-7000-8000-0000000000ff").unwrap().is_none());
@@ -182,7 +203,12 @@ fn story(s: &mut dyn Store) {
     // Stats from counters, per type.
     let st = s.stats(secs(700)).unwrap();
     assert_eq!(
-        (st.counts.total, st.counts.processed, st.counts.failed, st.counts.retrying),
+        (
+            st.counts.total,
+            st.counts.processed,
+            st.counts.failed,
+            st.counts.retrying
+        ),
         (5, 4, 1, 1)
     );
     let alpha = st.by_type.iter().find(|t| t.event_type == "Alpha").unwrap();
@@ -233,7 +259,10 @@ fn story(s: &mut dyn Store) {
     assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 1);
     assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 0);
     let st = s.stats(secs(701)).unwrap();
-    assert_eq!((st.counts.total, st.counts.processed, st.counts.failed), (1, 0, 1));
+    assert_eq!(
+        (st.counts.total, st.counts.processed, st.counts.failed),
+        (1, 0, 1)
+    );
     assert_eq!(s.get(D).unwrap().unwrap().failures.len(), 1);
     assert!(s.get(B).unwrap().is_none());
 }

@@ -781,10 +781,7 @@ impl Store for SqliteStore {
                  DeadOnUtc = NULL
              WHERE {filter}"
         );
-        let n = self
-            .conn
-            .execute(&sql, args)
-            .map_err(|e| self.err(e))?;
+        let n = self.conn.execute(&sql, args).map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
 

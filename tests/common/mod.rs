@@ -56,8 +56,9 @@ impl PgSchema {
     }
 
     pub fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.base, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("cannot reach the test PostgreSQL ({e}); set OUTBOX_TEST_POSTGRES_URL"))
+        postgres::Client::connect(&self.base, postgres::NoTls).unwrap_or_else(|e| {
+            panic!("cannot reach the test PostgreSQL ({e}); set OUTBOX_TEST_POSTGRES_URL")
+        })
     }
 
     /// One value from a query, as i64.
@@ -65,7 +66,9 @@ impl PgSchema {
         let mut c = self.client();
         c.batch_execute(&format!("SET search_path TO \"{}\", public", self.name))
             .unwrap();
-        c.query_one(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+        c.query_one(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .get(0)
     }
 }
 
