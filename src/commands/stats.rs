@@ -1,4 +1,4 @@
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::Context;
 use crate::cli::{Format, StatsArgs};
@@ -11,8 +11,14 @@ pub fn run(args: &StatsArgs, ctx: &Context) -> Result<()> {
         _ => ctx.printer.render(&stats)?,
     };
     match &args.output {
-        Some(path) => crate::output::write_atomic(path, &text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        // Exit 1 as for any write failure, but say what to fix rather than the OS error's words.
+        Some(path) => crate::output::write_atomic(path, &text).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::NotFound => "its directory does not exist".to_owned(),
+                _ => e.to_string(),
+            };
+            anyhow::anyhow!("cannot write {}: {why}", path.display())
+        })?,
         None => crate::output::write_stdout(&text)?,
     }
     Ok(())
