@@ -13,6 +13,7 @@ use crate::model::{ActivityBucket, Message, MessageDetail, NewMessage, Stats};
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;
+mod wal;
 
 /// A value bound to an application statement inside a [`Transaction`].
 #[derive(Debug, Clone, PartialEq)]
