@@ -104,3 +104,21 @@ fn an_application_trigger_still_fires_for_purged_rows() {
     let (stored, counted) = counters(&path);
     assert_eq!(stored, counted);
 }
+
+/// A relay stopped between marking a message processed and dropping its per-destination
+/// state leaves that state behind; purge removes it, and keeps the state of a waiting message.
+#[test]
+fn purge_drops_delivery_state_left_behind_by_processed_messages() {
+    let (_dir, path, mut store) = setup();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO OutboxMessage_Delivery (MessageId, Destination, DeliveredOnUtc) VALUES
+                 ('m-02500', 'hook', '2024-06-01 00:00:00'),
+                 ('w', 'hook', '2024-06-01 00:00:00');",
+        )
+        .unwrap();
+    assert_eq!(purge(store.as_mut()), 2000);
+    assert!(store.deliveries("m-02500").unwrap().is_empty());
+    assert_eq!(store.deliveries("w").unwrap(), vec!["hook".to_string()]);
+}

@@ -1,11 +1,14 @@
 //! Redis Streams: XADD with the fields `id`, `type` and `content` (optionally `MAXLEN ~`).
-//! A batch goes out as one pipeline: one round trip for many messages.
+//! A batch goes out as one pipeline: one round trip for many messages, sent by a thread that
+//! owns the connection, so the relay records one batch while the next is on its way.
 //!
 //! Redis does not deduplicate stream entries: a message delivered again (the relay crashed after
 //! the XADD, before marking it processed) is added twice. With `dedup = true`, a script adds
 //! the entry only when no marker key for the Id exists, and sets the marker (expiring after
 //! `dedup_window`) in the same atomic step.
 
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use redis::{Connection, Value};
@@ -13,7 +16,7 @@ use redis::{Connection, Value};
 use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
 use super::settings::{RedisSettings, expand};
-use super::{DeliveryError, Sink};
+use super::{DeliveryError, InFlight, Sink};
 use crate::model::Message;
 
 /// KEYS: stream, marker. ARGV: marker lifetime in seconds, MAXLEN ('' for none), then the
@@ -33,65 +36,38 @@ return 1
 ";
 
 pub struct RedisSink {
-    url: String,
-    shown_url: String,
     stream: String,
     maxlen: Option<u64>,
     dedup: Option<Duration>,
-    timeout: Duration,
     max_in_flight: usize,
     cloudevents: Option<CloudEventsMode>,
     source: Option<String>,
-    redactor: Redactor,
-    script: redis::Script,
-    connection: Option<Connection>,
+    script_hash: String,
+    /// What the worker's connection is made from.
+    url: String,
+    timeout: Duration,
+    script: Option<redis::Script>,
+    /// Started with the first batch.
+    worker: Option<Worker>,
 }
 
 impl RedisSink {
     pub fn new(s: &RedisSettings) -> Self {
         let url = s.resolved_url.0.clone();
+        let script = redis::Script::new(DEDUP_SCRIPT);
         RedisSink {
-            shown_url: redact_url(&url),
-            redactor: Redactor::for_url(&url),
-            url,
             stream: s.stream.clone(),
             maxlen: s.maxlen,
             dedup: s.dedup.then(|| s.dedup_window()),
-            timeout: s.timeout(),
             max_in_flight: s.max_in_flight(),
             cloudevents: s.cloudevents,
             source: s.source.clone(),
-            script: redis::Script::new(DEDUP_SCRIPT),
-            connection: None,
+            script_hash: script.get_hash().to_owned(),
+            url,
+            timeout: s.timeout(),
+            script: s.dedup.then_some(script),
+            worker: None,
         }
-    }
-
-    fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
-        DeliveryError::retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
-    }
-
-    /// Connects on first use and after any connection error, so a Redis that is down fails
-    /// deliveries (to be retried) instead of stopping the relay.
-    fn connection(&mut self) -> Result<&mut Connection, DeliveryError> {
-        if self.connection.is_none() {
-            let client = redis::Client::open(self.url.as_str()).map_err(|e| self.fail("bad Redis URL", e))?;
-            let con = client
-                .get_connection_with_timeout(self.timeout)
-                .map_err(|e| self.fail("cannot connect to Redis", e))?;
-            con.set_read_timeout(Some(self.timeout))
-                .and_then(|()| con.set_write_timeout(Some(self.timeout)))
-                .map_err(|e| self.fail("cannot connect to Redis", e))?;
-            self.connection = Some(con);
-            if self.dedup.is_some() {
-                let script = self.script.clone();
-                let loaded = script.load(self.connection.as_mut().expect("just set"));
-                if let Err(e) = loaded {
-                    self.connection = None;
-                    return Err(self.fail("cannot load the dedup script into Redis", e));
-                }
-            }
-        }
-        Ok(self.connection.as_mut().expect("connected"))
     }
 
     /// The stream entry's field/value pairs.
@@ -115,11 +91,11 @@ impl RedisSink {
         ])
     }
 
-    fn add_all(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
+    /// One pipeline for the batch, and the outcomes of the messages that could not be encoded.
+    fn pipeline(&self, messages: &[Message]) -> (redis::Pipeline, Vec<Option<Result<(), DeliveryError>>>) {
         let mut outcomes: Vec<Option<Result<(), DeliveryError>>> = vec![None; messages.len()];
         let mut pipe = redis::pipe();
         pipe.ignore_errors();
-        let mut sent = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             let fields = match self.fields(m) {
                 Ok(f) => f,
@@ -132,7 +108,7 @@ impl RedisSink {
             let cmd = pipe.cmd(if self.dedup.is_some() { "EVALSHA" } else { "XADD" });
             match self.dedup {
                 Some(window) => {
-                    cmd.arg(self.script.get_hash())
+                    cmd.arg(&self.script_hash)
                         .arg(2)
                         .arg(&stream)
                         .arg(format!("{stream}:outbox-dedup:{}", m.id))
@@ -150,54 +126,67 @@ impl RedisSink {
             for (name, value) in fields {
                 cmd.arg(name).arg(value);
             }
-            sent.push(i);
         }
-        if !sent.is_empty() {
-            let answers = match self.connection() {
-                Ok(con) => match pipe.query::<Vec<Value>>(con) {
-                    Ok(answers) => Ok(answers),
-                    Err(e) => {
-                        let text = e.to_string();
-                        Err(self.fail("Redis did not answer the XADD", text))
-                    }
-                },
-                Err(e) => Err(e),
-            };
-            match answers {
-                Ok(answers) => {
-                    for (i, answer) in sent.iter().zip(answers) {
-                        outcomes[*i] = Some(match answer {
-                            Value::ServerError(e) => {
-                                let text = e.to_string();
-                                // A flushed script cache: load it again on the next connection.
-                                if text.contains("NOSCRIPT") {
-                                    self.connection = None;
-                                }
-                                Err(self.fail("Redis refused the XADD", text))
-                            }
-                            _ => Ok(()),
-                        });
-                    }
-                }
-                Err(e) => {
-                    // The connection is in an unknown state: start afresh next time.
-                    self.connection = None;
-                    for i in &sent {
-                        outcomes[*i] = Some(Err(e.clone()));
-                    }
-                }
-            }
+        (pipe, outcomes)
+    }
+
+    /// Hands the batch's pipeline to the worker, which owns the connection, so the round trip
+    /// runs while the relay records the previous batch.
+    fn start(&mut self, messages: &[Message]) -> InFlight {
+        let (pipe, outcomes) = self.pipeline(messages);
+        let sent = outcomes.iter().filter(|o| o.is_none()).count();
+        let finish = move |answers: Vec<Result<(), DeliveryError>>| {
+            let mut answers = answers.into_iter();
+            outcomes
+                .into_iter()
+                .map(|o| {
+                    o.or_else(|| answers.next())
+                        .unwrap_or_else(|| Err(DeliveryError::retryable("Redis gave no answer for it")))
+                })
+                .collect()
+        };
+        if sent == 0 {
+            return Box::new(move || finish(Vec::new()));
         }
-        outcomes
-            .into_iter()
-            .map(|o| o.expect("every message has an outcome"))
-            .collect()
+        let (reply, answer) = mpsc::channel();
+        if let Err(e) = self.worker().and_then(|w| {
+            w.jobs
+                .as_ref()
+                .and_then(|jobs| jobs.send((pipe, sent, reply)).ok())
+                .ok_or_else(|| std::io::Error::other("it stopped"))
+        }) {
+            self.worker = None;
+            let failure = DeliveryError::retryable(format!("the Redis client thread: {e}"));
+            return Box::new(move || finish(vec![Err(failure); sent]));
+        }
+        Box::new(move || {
+            let answers = answer.recv().unwrap_or_else(|_| {
+                vec![Err(DeliveryError::retryable("the Redis client thread stopped")); sent]
+            });
+            finish(answers)
+        })
+    }
+}
+
+impl RedisSink {
+    fn worker(&mut self) -> std::io::Result<&Worker> {
+        if self.worker.is_none() {
+            self.worker = Some(Worker::start(Link {
+                shown_url: redact_url(&self.url),
+                redactor: Redactor::for_url(&self.url),
+                url: self.url.clone(),
+                timeout: self.timeout,
+                script: self.script.clone(),
+                connection: None,
+            })?);
+        }
+        Ok(self.worker.as_ref().expect("started above"))
     }
 }
 
 impl Sink for RedisSink {
     fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
-        self.add_all(std::slice::from_ref(m))
+        self.start(std::slice::from_ref(m))()
             .pop()
             .expect("one outcome per message")
     }
@@ -207,6 +196,117 @@ impl Sink for RedisSink {
     }
 
     fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        self.add_all(messages)
+        self.start(messages)()
+    }
+
+    fn start_batch(&mut self, messages: &[Message]) -> InFlight {
+        self.start(messages)
+    }
+}
+
+/// A pipeline, how many commands it holds, and where the outcome of each goes.
+type Job = (
+    redis::Pipeline,
+    usize,
+    mpsc::Sender<Vec<Result<(), DeliveryError>>>,
+);
+
+/// The thread that owns the connection and sends pipelines in the order they came.
+struct Worker {
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    fn start(mut link: Link) -> std::io::Result<Worker> {
+        let (jobs, received) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("outboxctl-redis".into())
+            .spawn(move || {
+                for (pipe, sent, reply) in received {
+                    let _ = reply.send(link.send(&pipe, sent));
+                }
+            })?;
+        Ok(Worker {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread after the pipeline in progress.
+        self.jobs.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A connection to Redis, opened on first use and again after any error, so a Redis that is
+/// down fails deliveries (to be retried) instead of stopping the relay.
+struct Link {
+    url: String,
+    shown_url: String,
+    redactor: Redactor,
+    timeout: Duration,
+    /// The dedup script, loaded into each new connection.
+    script: Option<redis::Script>,
+    connection: Option<Connection>,
+}
+
+impl Link {
+    fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
+        DeliveryError::retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
+    }
+
+    fn connection(&mut self) -> Result<&mut Connection, DeliveryError> {
+        if self.connection.is_none() {
+            let client = redis::Client::open(self.url.as_str()).map_err(|e| self.fail("bad Redis URL", e))?;
+            let mut con = client
+                .get_connection_with_timeout(self.timeout)
+                .map_err(|e| self.fail("cannot connect to Redis", e))?;
+            con.set_read_timeout(Some(self.timeout))
+                .and_then(|()| con.set_write_timeout(Some(self.timeout)))
+                .map_err(|e| self.fail("cannot connect to Redis", e))?;
+            if let Some(script) = &self.script
+                && let Err(e) = script.load(&mut con)
+            {
+                return Err(self.fail("cannot load the dedup script into Redis", e));
+            }
+            self.connection = Some(con);
+        }
+        Ok(self.connection.as_mut().expect("connected"))
+    }
+
+    /// Sends one pipeline of `sent` commands; one outcome per command.
+    fn send(&mut self, pipe: &redis::Pipeline, sent: usize) -> Vec<Result<(), DeliveryError>> {
+        let answers = match self.connection() {
+            Ok(con) => pipe.query::<Vec<Value>>(con).map_err(|e| e.to_string()),
+            Err(e) => return vec![Err(e); sent],
+        };
+        let answers = match answers {
+            Ok(answers) => answers,
+            Err(text) => {
+                // The connection is in an unknown state: start afresh next time.
+                self.connection = None;
+                return vec![Err(self.fail("Redis did not answer the XADD", text)); sent];
+            }
+        };
+        answers
+            .into_iter()
+            .map(|answer| match answer {
+                Value::ServerError(e) => {
+                    let text = e.to_string();
+                    // A flushed script cache: load it again on the next connection.
+                    if text.contains("NOSCRIPT") {
+                        self.connection = None;
+                    }
+                    Err(self.fail("Redis refused the XADD", text))
+                }
+                _ => Ok(()),
+            })
+            .collect()
     }
 }

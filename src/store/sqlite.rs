@@ -249,14 +249,16 @@ impl SqliteStore {
                     .execute(args)?
             };
             if n < limit {
-                // Last chunk: drop the failure history of messages that are gone.
-                tx.execute(
-                    &format!(
-                        "DELETE FROM \"{t}_Attempt\" WHERE NOT EXISTS
-                             (SELECT 1 FROM \"{t}\" m WHERE m.Id = \"{t}_Attempt\".MessageId)"
-                    ),
-                    [],
-                )?;
+                // Last chunk: drop the failure history of messages that are gone, and
+                // per-destination state left behind by a relay that stopped between marking a
+                // message processed and dropping it.
+                tx.execute_batch(&format!(
+                    "DELETE FROM \"{t}_Attempt\" WHERE NOT EXISTS
+                         (SELECT 1 FROM \"{t}\" m WHERE m.Id = \"{t}_Attempt\".MessageId);
+                     DELETE FROM \"{t}_Delivery\" WHERE NOT EXISTS
+                         (SELECT 1 FROM \"{t}\" m
+                          WHERE m.Id = \"{t}_Delivery\".MessageId AND m.ProcessedOnUtc IS NULL);"
+                ))?;
             }
             Ok(n)
         })()
@@ -535,7 +537,10 @@ impl Store for SqliteStore {
             ))
             .and_then(|mut st| st.execute(params![ids, time::format(now)]))
             .map_err(|e| self.err(e))?;
-        self.forget_deliveries(&ids)?;
+        // The marks are committed: a failure to tidy up after them must not fail them.
+        if let Err(e) = self.forget_deliveries(&ids) {
+            tracing::warn!("could not drop the per-destination state of processed messages: {e}");
+        }
         Ok(n as u64)
     }
 
