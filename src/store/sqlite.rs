@@ -169,17 +169,30 @@ impl SqliteStore {
 
     /// Drops the per-destination state of processed messages (a JSON array of ids): it only
     /// matters until a message is processed. Left behind by a crash just before this, it is
-    /// harmless, and `purge` removes it.
-    fn forget_deliveries(&self, ids_json: &str) -> Result<(), StoreError> {
+    /// harmless, and `purge` removes it. The marks are committed by now, so a failure here
+    /// does not fail them. Most outboxes never route a message to several destinations: a
+    /// read finds the table empty, without taking the write lock.
+    fn forget_deliveries(&self, ids_json: &str) {
         let t = self.t();
-        self.conn
-            .prepare_cached(&format!(
-                "DELETE FROM \"{t}_Delivery\" WHERE MessageId IN (SELECT value FROM json_each(?1))
-                   AND EXISTS (SELECT 1 FROM \"{t}_Delivery\")"
-            ))
-            .and_then(|mut st| st.execute([ids_json]))
-            .map(drop)
-            .map_err(|e| self.err(e))
+        let result = self
+            .conn
+            .prepare_cached(&format!("SELECT EXISTS (SELECT 1 FROM \"{t}_Delivery\")"))
+            .and_then(|mut st| st.query_row([], |r| r.get::<_, bool>(0)))
+            .and_then(|any| match any {
+                false => Ok(0),
+                true => self
+                    .conn
+                    .prepare_cached(&format!(
+                        "DELETE FROM \"{t}_Delivery\" WHERE MessageId IN (SELECT value FROM json_each(?1))"
+                    ))
+                    .and_then(|mut st| st.execute([ids_json])),
+            });
+        if let Err(e) = result {
+            tracing::warn!(
+                "could not drop the per-destination state of processed messages: {}",
+                self.err(e)
+            );
+        }
     }
 
     /// Whether the table has triggers besides outboxctl's own.
@@ -520,7 +533,18 @@ impl Store for SqliteStore {
     }
 
     fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        Ok(self.mark_processed_many(&[id.to_owned()], now)? > 0)
+        let t = self.t().to_owned();
+        let n = self
+            .conn
+            .prepare_cached(&format!(
+                "UPDATE \"{t}\" SET ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL,
+                     LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
+                 WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
+            ))
+            .and_then(|mut st| st.execute(params![id, time::format(now)]))
+            .map_err(|e| self.err(e))?;
+        self.forget_deliveries(&ids_json(&[id.to_owned()]));
+        Ok(n > 0)
     }
 
     fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -537,10 +561,7 @@ impl Store for SqliteStore {
             ))
             .and_then(|mut st| st.execute(params![ids, time::format(now)]))
             .map_err(|e| self.err(e))?;
-        // The marks are committed: a failure to tidy up after them must not fail them.
-        if let Err(e) = self.forget_deliveries(&ids) {
-            tracing::warn!("could not drop the per-destination state of processed messages: {e}");
-        }
+        self.forget_deliveries(&ids);
         Ok(n as u64)
     }
 
