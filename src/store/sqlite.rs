@@ -40,6 +40,10 @@ const BUSY_POLL: Duration = Duration::from_millis(1);
 const COLUMNS: &str = "Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts, \
      NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc";
 
+/// What marking a message processed (at `?2`) writes: its claim and its last error go.
+const PROCESSED: &str =
+    "ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL, LockedUntilUtc = NULL, NextAttemptOnUtc = NULL";
+
 pub struct SqliteStore {
     conn: Connection,
     path: String,
@@ -537,9 +541,7 @@ impl Store for SqliteStore {
         let n = self
             .conn
             .prepare_cached(&format!(
-                "UPDATE \"{t}\" SET ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL,
-                     LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
-                 WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
+                "UPDATE \"{t}\" SET {PROCESSED} WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
             ))
             .and_then(|mut st| st.execute(params![id, time::format(now)]))
             .map_err(|e| self.err(e))?;
@@ -555,8 +557,7 @@ impl Store for SqliteStore {
         let n = self
             .conn
             .prepare_cached(&format!(
-                "UPDATE \"{t}\" SET ProcessedOnUtc = ?2, Error = NULL, LockedBy = NULL,
-                     LockedUntilUtc = NULL, NextAttemptOnUtc = NULL
+                "UPDATE \"{t}\" SET {PROCESSED}
                  WHERE Id IN (SELECT value FROM json_each(?1)) AND ProcessedOnUtc IS NULL"
             ))
             .and_then(|mut st| st.execute(params![ids, time::format(now)]))
