@@ -149,12 +149,7 @@ impl RedisSink {
             return Box::new(move || finish(Vec::new()));
         }
         let (reply, answer) = mpsc::channel();
-        if let Err(e) = self.worker().and_then(|w| {
-            w.jobs
-                .as_ref()
-                .and_then(|jobs| jobs.send((pipe, sent, reply)).ok())
-                .ok_or_else(|| std::io::Error::other("it stopped"))
-        }) {
+        if let Err(e) = self.worker().and_then(|w| w.send((pipe, sent, reply))) {
             self.worker = None;
             let failure = DeliveryError::retryable(format!("the Redis client thread: {e}"));
             return Box::new(move || finish(vec![Err(failure); sent]));
@@ -166,9 +161,7 @@ impl RedisSink {
             finish(answers)
         })
     }
-}
 
-impl RedisSink {
     fn worker(&mut self) -> std::io::Result<&Worker> {
         if self.worker.is_none() {
             self.worker = Some(Worker::start(Link {
@@ -231,6 +224,13 @@ impl Worker {
             jobs: Some(jobs),
             thread: Some(thread),
         })
+    }
+
+    fn send(&self, job: Job) -> std::io::Result<()> {
+        self.jobs
+            .as_ref()
+            .and_then(|jobs| jobs.send(job).ok())
+            .ok_or_else(|| std::io::Error::other("it stopped"))
     }
 }
 

@@ -178,20 +178,21 @@ impl SqliteStore {
     /// read finds the table empty, without taking the write lock.
     fn forget_deliveries(&self, ids_json: &str) {
         let t = self.t();
-        let result = self
-            .conn
-            .prepare_cached(&format!("SELECT EXISTS (SELECT 1 FROM \"{t}_Delivery\")"))
-            .and_then(|mut st| st.query_row([], |r| r.get::<_, bool>(0)))
-            .and_then(|any| match any {
-                false => Ok(0),
-                true => self
-                    .conn
+        let forget = || -> rusqlite::Result<()> {
+            let any: bool = self
+                .conn
+                .prepare_cached(&format!("SELECT EXISTS (SELECT 1 FROM \"{t}_Delivery\")"))?
+                .query_row([], |r| r.get(0))?;
+            if any {
+                self.conn
                     .prepare_cached(&format!(
                         "DELETE FROM \"{t}_Delivery\" WHERE MessageId IN (SELECT value FROM json_each(?1))"
-                    ))
-                    .and_then(|mut st| st.execute([ids_json])),
-            });
-        if let Err(e) = result {
+                    ))?
+                    .execute([ids_json])?;
+            }
+            Ok(())
+        };
+        if let Err(e) = forget() {
             tracing::warn!(
                 "could not drop the per-destination state of processed messages: {}",
                 self.err(e)
