@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
 
 /// Deliver transactional-outbox events reliably, and watch and repair the flow.
 ///
@@ -50,14 +52,6 @@ pub struct GlobalArgs {
     /// Only errors on stderr, and no summary on stdout for process-once
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Table,
-    Json,
-    /// Prometheus text exposition format (stats only)
-    Prometheus,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,7 +119,7 @@ pub struct ProcessOnceArgs {
 pub struct RunArgs {
     /// Poll at least this often, e.g. 500ms, 10s, 1m [default: 60s, or every in the config];
     /// new messages and due retries wake the relay sooner
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION", conflicts_with = "cron")]
+    #[arg(long, value_parser = crate::duration::parse_positive, value_name = "DURATION", conflicts_with = "cron")]
     pub every: Option<Duration>,
     /// Process on a cron schedule instead (UTC), e.g. "* * * * *"
     #[arg(long, value_name = "EXPR")]
@@ -201,7 +195,7 @@ pub struct RetryArgs {
 #[derive(Debug, Args)]
 pub struct PurgeArgs {
     /// Age of processing past which a processed message is deleted, e.g. 7d, 12h
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::duration::parse_positive, value_name = "DURATION")]
     pub older_than: Duration,
     /// Only count what would be deleted
     #[arg(long)]
@@ -225,10 +219,10 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub struct HealthArgs {
     /// CRITICAL when the oldest unprocessed (not dead) message is older than this, e.g. 5m
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::duration::parse_positive, value_name = "DURATION")]
     pub max_lag: Option<Duration>,
     /// WARNING when the oldest unprocessed (not dead) message is older than this, e.g. 1m
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::duration::parse_positive, value_name = "DURATION")]
     pub warn_lag: Option<Duration>,
     /// CRITICAL when more than N messages are failing and waiting for a retry (dead ones excluded)
     #[arg(long, value_name = "N")]
@@ -264,16 +258,4 @@ pub struct DashboardArgs {
     /// IP addresses and localhost are always accepted
     #[arg(long = "allow-host", value_name = "NAME")]
     pub allow_host: Vec<String>,
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d =
-        humantime::parse_duration(s).map_err(|e| format!("{e} (write durations like 500ms, 30s, 5m, 7d)"))?;
-    if d.is_zero() {
-        return Err("must be longer than zero".into());
-    }
-    if d > crate::config::MAX_DURATION {
-        return Err("too long (at most 100 years)".into());
-    }
-    Ok(d)
 }

@@ -9,15 +9,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::cli::{Format, GlobalArgs};
+use crate::cli::GlobalArgs;
 use crate::error::Error;
+use crate::output::Format;
 use crate::retry::RetryPolicy;
 use crate::sink::SinkConfig;
 use crate::store::StoreOptions;
 
 pub const DEFAULT_DATABASE: &str = "outbox.db";
 pub const DEFAULT_CONFIG: &str = "outboxctl.toml";
-pub const DEFAULT_TABLE: &str = "OutboxMessage";
 pub const DEFAULT_BATCH_SIZE: usize = 20;
 
 /// The config file as written. Every key is optional; flags override it.
@@ -27,11 +27,11 @@ struct FileConfig {
     database: Option<String>,
     table: Option<String>,
     batch_size: Option<usize>,
-    #[serde(default, deserialize_with = "de_duration")]
+    #[serde(default, deserialize_with = "crate::duration::de_option")]
     lease: Option<Duration>,
-    #[serde(default, deserialize_with = "de_duration")]
+    #[serde(default, deserialize_with = "crate::duration::de_option")]
     busy_timeout: Option<Duration>,
-    #[serde(default, deserialize_with = "de_duration")]
+    #[serde(default, deserialize_with = "crate::duration::de_option")]
     every: Option<Duration>,
     #[serde(default)]
     retry: FileRetry,
@@ -45,9 +45,9 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileRetry {
     max_attempts: Option<u32>,
-    #[serde(default, deserialize_with = "de_duration")]
+    #[serde(default, deserialize_with = "crate::duration::de_option")]
     backoff: Option<Duration>,
-    #[serde(default, deserialize_with = "de_duration")]
+    #[serde(default, deserialize_with = "crate::duration::de_option")]
     max_backoff: Option<Duration>,
 }
 
@@ -58,20 +58,6 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    let d = humantime::parse_duration(&s)
-        .map_err(|e| serde::de::Error::custom(format!("{e} (write durations like 500ms, 30s, 5m)")))?;
-    if d > MAX_DURATION {
-        return Err(serde::de::Error::custom(format!(
-            "{s:?} is too long (at most 100 years)"
-        )));
-    }
-    Ok(Some(d))
-}
-
-/// Longer durations overflow time arithmetic; nobody means them.
-pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
 /// SQLite takes its busy timeout in milliseconds as a 32-bit number.
 const MAX_BUSY_TIMEOUT: Duration = Duration::from_secs(86_400);
 
@@ -112,7 +98,7 @@ impl Config {
             .table
             .clone()
             .or(file.table)
-            .unwrap_or_else(|| DEFAULT_TABLE.into());
+            .unwrap_or_else(|| crate::store::DEFAULT_TABLE.into());
         crate::store::validate_table_name(&table).map_err(Error::Usage)?;
         let batch_size = file.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
         if !(1..=100_000).contains(&batch_size) {

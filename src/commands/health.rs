@@ -6,10 +6,11 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::Context;
-use crate::cli::{Format, GlobalArgs, HealthArgs};
+use crate::cli::{GlobalArgs, HealthArgs};
 use crate::config::Config;
 use crate::error::Error;
 use crate::model::Stats;
+use crate::output::Format;
 use crate::output::{Check, HealthReport, HealthStatus};
 
 /// Runs the check from the global flags, so a broken config file is UNKNOWN too.

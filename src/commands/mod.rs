@@ -82,7 +82,7 @@ pub fn run(cli: Cli) -> Result<()> {
         // Loads the config itself: a config error is UNKNOWN (3) for a monitor, not a usage error.
         return health::run(args, &cli.global);
     }
-    if cli.global.format == crate::cli::Format::Prometheus && !matches!(cli.command, Command::Stats(_)) {
+    if cli.global.format == crate::output::Format::Prometheus && !matches!(cli.command, Command::Stats(_)) {
         return Err(crate::error::Error::usage(
             "--format prometheus is only for stats; use table or json for this command",
         )

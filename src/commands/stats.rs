@@ -1,7 +1,8 @@
 use anyhow::Result;
 
 use super::Context;
-use crate::cli::{Format, StatsArgs};
+use crate::cli::StatsArgs;
+use crate::output::Format;
 
 pub fn run(args: &StatsArgs, ctx: &Context) -> Result<()> {
     let mut store = ctx.open_store()?;

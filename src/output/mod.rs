@@ -6,10 +6,17 @@ use std::io::{self, Write};
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use crate::cli::Format;
-
 mod health;
 mod views;
+
+/// How commands that print data print it (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    /// Prometheus text exposition format (stats only)
+    Prometheus,
+}
 
 pub use health::{Check, HealthReport, HealthStatus};
 pub use views::{EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport};

@@ -102,7 +102,7 @@ pub enum SinkConfig {
     /// Run a command with the message as JSON on stdin.
     Exec {
         command: Vec<String>,
-        #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+        #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
         timeout: Option<Duration>,
         #[serde(default)]
         env: BTreeMap<String, String>,

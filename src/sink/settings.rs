@@ -76,7 +76,7 @@ pub struct HttpSettings {
     pub secret_env: Option<String>,
     /// A file holding the signing secret (`whsec_…`), e.g. a mounted secret.
     pub secret_file: Option<PathBuf>,
-    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
     pub timeout: Option<Duration>,
     /// Extra request headers.
     #[serde(default)]
@@ -145,7 +145,7 @@ pub struct NatsSettings {
     pub url_env: Option<String>,
     /// The subject; `{type}` is replaced by the message type.
     pub subject: String,
-    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
     pub timeout: Option<Duration>,
     pub max_in_flight: Option<usize>,
     pub cloudevents: Option<CloudEventsMode>,
@@ -189,9 +189,9 @@ pub struct RedisSettings {
     /// with the XADD in a script). Redis itself does not deduplicate.
     #[serde(default)]
     pub dedup: bool,
-    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
     pub dedup_window: Option<Duration>,
-    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
     pub timeout: Option<Duration>,
     pub max_in_flight: Option<usize>,
     pub cloudevents: Option<CloudEventsMode>,
@@ -240,7 +240,7 @@ pub struct RabbitmqSettings {
     pub exchange: String,
     /// The routing key; `{type}` is replaced by the message type.
     pub routing_key: String,
-    #[serde(default, deserialize_with = "crate::config::de_duration", skip_serializing)]
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
     pub timeout: Option<Duration>,
     pub max_in_flight: Option<usize>,
     pub cloudevents: Option<CloudEventsMode>,

@@ -279,6 +279,9 @@ pub fn redact_url(database: &str) -> String {
     out
 }
 
+/// The original design's table name, used when none is given.
+pub const DEFAULT_TABLE: &str = "OutboxMessage";
+
 /// Table names go into SQL text, so they are limited to plain identifiers.
 pub fn validate_table_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();

@@ -499,7 +499,7 @@ impl PostgresStore {
             self.schema,
             self.table,
             self.target.shown,
-            if self.table == crate::config::DEFAULT_TABLE {
+            if self.table == super::DEFAULT_TABLE {
                 ""
             } else {
                 " and --table"

@@ -555,9 +555,8 @@ impl Action {
             "retry-dead" => Ok(Action::Retry(RetrySelect::Dead)),
             _ => {
                 let text = req.field("older_than").unwrap_or_default().trim();
-                humantime::parse_duration(text)
+                crate::duration::parse_positive(text)
                     .ok()
-                    .filter(|d| !d.is_zero())
                     .and_then(|d| chrono::Duration::from_std(d).ok())
                     .map(|age| Action::Purge {
                         text: text.to_owned(),
