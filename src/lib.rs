@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod health;
 pub mod maintenance;
 pub mod metrics;
 pub mod model;
