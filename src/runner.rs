@@ -135,3 +135,129 @@ fn pause(wait: Duration, stop: &AtomicBool) {
     // Cannot fail: nothing but the time and the stop flag is looked at.
     let _ = sleep_unless_stopped(wait, stop, || Ok(false));
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Instant;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::model::NewMessage;
+    use crate::store::{ClaimParams, FailParams, StoreOptions};
+    use crate::time::SystemClock;
+
+    /// Runs until `want` messages were delivered (then sets stop) or a minute passes.
+    fn run_until_delivered(store: &mut dyn Store, batch_size: usize, want: u64) -> (BatchReport, Duration) {
+        let routes = BTreeMap::from([("*".to_owned(), vec!["noop".to_owned()])]);
+        let mut router = Router::new(&BTreeMap::new(), &routes);
+        let settings = RelaySettings {
+            owner: "test".into(),
+            batch_size,
+            lease: Duration::from_secs(60),
+            retry: crate::retry::RetryPolicy::default(),
+        };
+        // A tick far beyond the test: only draining, wake-ups and stop can end a wait.
+        let schedule = Schedule::Every(Duration::from_secs(3600));
+        let stop = AtomicBool::new(false);
+        let started = Instant::now();
+        let mut delivered = 0;
+        let total = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(60) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                stop.store(true, Ordering::Relaxed);
+            });
+            let total = Runner {
+                store,
+                router: &mut router,
+                clock: &SystemClock,
+                settings: &settings,
+                schedule: &schedule,
+            }
+            .run(&stop, &mut |event| {
+                if let Event::Pass(report) = event {
+                    delivered += report.delivered;
+                    if delivered >= want {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                }
+            });
+            stop.store(true, Ordering::Relaxed);
+            total
+        });
+        (total, started.elapsed())
+    }
+
+    fn store() -> (tempfile::TempDir, Box<dyn Store>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.db");
+        let options = StoreOptions {
+            table: crate::store::DEFAULT_TABLE.into(),
+            busy_timeout: Duration::from_secs(5),
+        };
+        let mut store = crate::store::open(path.to_str().unwrap(), &options).unwrap();
+        store.init().unwrap();
+        (dir, store)
+    }
+
+    fn insert(store: &mut dyn Store, n: usize) -> Vec<String> {
+        let messages: Vec<NewMessage> = (0..n)
+            .map(|i| NewMessage::new("Work", format!(r#"{{"n":{i}}}"#), Utc::now()))
+            .collect();
+        let mut tx = store.begin().unwrap();
+        tx.insert_messages(&messages).unwrap();
+        tx.commit().unwrap();
+        messages.into_iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn drains_while_batches_come_back_full() {
+        let (_dir, mut store) = store();
+        insert(store.as_mut(), 25);
+        let (total, took) = run_until_delivered(store.as_mut(), 10, 25);
+        assert_eq!((total.claimed, total.delivered), (25, 25));
+        assert!(
+            took < Duration::from_secs(30),
+            "drained without waiting for a tick: {took:?}"
+        );
+    }
+
+    #[test]
+    fn wakes_up_when_a_retry_comes_due() {
+        let (_dir, mut store) = store();
+        let id = insert(store.as_mut(), 1).remove(0);
+        // A failed attempt with a short backoff, as the relay records it.
+        let now = Utc::now();
+        let claimed = store
+            .claim(&ClaimParams {
+                owner: "earlier",
+                now,
+                lease_until: now + Duration::from_secs(60),
+                limit: 1,
+            })
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let failed = store
+            .mark_failed(&FailParams {
+                id: &id,
+                owner: "earlier",
+                now,
+                attempt: 1,
+                error: "boom",
+                destination: None,
+                next_attempt: Some(now + Duration::from_millis(300)),
+            })
+            .unwrap();
+        assert!(failed);
+        let (total, took) = run_until_delivered(store.as_mut(), 10, 1);
+        assert_eq!(total.delivered, 1);
+        assert!(
+            took < Duration::from_secs(30),
+            "woke up at the retry's due time: {took:?}"
+        );
+        assert!(store.get(&id).unwrap().unwrap().message.processed_on.is_some());
+    }
+}
