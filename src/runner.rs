@@ -9,7 +9,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::config::Config;
 use crate::error::StoreError;
 use crate::relay::{BatchReport, Relay, RelaySettings};
 use crate::sink::Router;
@@ -43,16 +42,6 @@ pub enum Event<'e> {
     Pass(&'e BatchReport),
     /// A pass failed on the store; the runner backs off and tries again.
     Error(&'e StoreError),
-}
-
-/// The relay's settings from the loaded config; `batch_size` overrides the config's.
-pub fn relay_settings(config: &Config, batch_size: Option<u64>) -> RelaySettings {
-    RelaySettings {
-        owner: crate::config::relay_identity(),
-        batch_size: batch_size.map_or(config.batch_size, |b| b as usize),
-        lease: config.lease,
-        retry: config.retry.clone(),
-    }
 }
 
 pub struct Runner<'a> {

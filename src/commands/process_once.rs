@@ -7,7 +7,7 @@ use crate::sink::Router;
 
 pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
     let stop = ctx.stop_on_signals()?;
-    let settings = crate::runner::relay_settings(&ctx.config, args.batch_size);
+    let settings = ctx.config.relay_settings(args.batch_size);
     let mut store = ctx.open_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
     let report = Relay {

@@ -16,7 +16,7 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         Some(addr) => Some(serve_metrics(addr, ctx, &stop)?),
         None => None,
     };
-    let settings = crate::runner::relay_settings(&ctx.config, args.batch_size);
+    let settings = ctx.config.relay_settings(args.batch_size);
     let mut store = ctx.open_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
     tracing::info!(owner = %settings.owner, backend = store.backend(), "relay started");
