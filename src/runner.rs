@@ -56,6 +56,7 @@ impl Runner<'_> {
     /// Runs passes until `stop` is set and returns their sum. Store errors are reported to
     /// `observe` and retried, never returned.
     pub fn run(&mut self, stop: &AtomicBool, observe: &mut dyn FnMut(Event<'_>)) -> BatchReport {
+        tracing::info!(owner = %self.settings.owner, backend = self.store.backend(), "relay started");
         let mut total = BatchReport::default();
         let mut backoff = FIRST_BACKOFF;
         while !stop.load(Ordering::Relaxed) {
@@ -92,6 +93,12 @@ impl Runner<'_> {
                 pause(backoff, stop);
             }
         }
+        tracing::info!(
+            delivered = total.delivered,
+            failed = total.failed,
+            dead = total.dead,
+            "relay stopped"
+        );
         total
     }
 

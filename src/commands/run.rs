@@ -19,8 +19,7 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     let settings = ctx.config.relay_settings(args.batch_size);
     let mut store = ctx.open_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
-    tracing::info!(owner = %settings.owner, backend = store.backend(), "relay started");
-    let total = Runner {
+    Runner {
         store: store.as_mut(),
         router: &mut router,
         clock: ctx.clock.as_ref(),
@@ -36,12 +35,6 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
             }
         }
     });
-    tracing::info!(
-        delivered = total.delivered,
-        failed = total.failed,
-        dead = total.dead,
-        "relay stopped"
-    );
     Ok(())
 }
 
