@@ -48,7 +48,9 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
 /// An open write transaction in which an application writes its business rows and its outbox
 /// messages together. Dropping it without `commit` rolls everything back.
 pub trait Transaction {
-    /// Runs an application statement. Parameters are written `$1, $2, …` on every backend.
+    /// Runs an application statement. Parameters are written `$1, $2, …` on every backend and
+    /// bound by number: `$N` is `params[N - 1]` wherever and however often it appears. A `$N`
+    /// without a value is an error.
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError>;
     /// Inserts outbox messages as part of this transaction.
     fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError>;
