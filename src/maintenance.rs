@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Error;
+use crate::error::{Error, StoreError};
 use crate::store::{RetrySelect, Store};
 
 /// Each chunk is one transaction that the application's writers wait for: its size follows
@@ -24,7 +24,7 @@ pub fn purge(
     store: &mut dyn Store,
     before: DateTime<Utc>,
     progress: &mut dyn FnMut(u64),
-) -> Result<u64, Error> {
+) -> Result<u64, StoreError> {
     let mut deleted = 0;
     let mut chunk = FIRST_CHUNK;
     loop {
