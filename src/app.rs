@@ -105,3 +105,42 @@ impl<'s> UnitOfWork<'s> {
         Ok(self.pending)
     }
 }
+
+/// Why an event given as text cannot be written.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("invalid event type {0:?}: give a name like OrderPlaced")]
+    Type(String),
+    #[error("not valid JSON ({0})")]
+    Content(serde_json::Error),
+}
+
+/// A type name is plain text: not empty, no surrounding spaces, no control characters.
+pub fn check_event_type(event_type: &str) -> Result<&str, EventError> {
+    let ty = event_type.trim();
+    if ty.is_empty() || ty != event_type || ty.chars().any(char::is_control) {
+        return Err(EventError::Type(event_type.to_owned()));
+    }
+    Ok(ty)
+}
+
+/// A message for an event given as text (`emit event`): a plain type name and JSON content,
+/// checked before anything is written. Surrounding whitespace of the content is dropped.
+pub fn event_message(event_type: &str, content: &str, at: DateTime<Utc>) -> Result<NewMessage, EventError> {
+    let ty = check_event_type(event_type)?;
+    let content = content.trim();
+    serde_json::from_str::<serde_json::Value>(content).map_err(EventError::Content)?;
+    Ok(NewMessage::new(ty, content.to_owned(), at))
+}
+
+/// Writes messages that belong to no aggregate, in one transaction.
+pub fn write_messages(
+    store: &mut dyn Store,
+    messages: Vec<NewMessage>,
+) -> Result<Vec<NewMessage>, StoreError> {
+    let mut uow = UnitOfWork::begin(store)?;
+    for m in messages {
+        uow.add(m);
+    }
+    uow.commit()
+}

@@ -257,6 +257,18 @@ pub fn log_filter(verbose: u8, quiet: bool) -> String {
     }
 }
 
+impl Config {
+    /// The relay's settings under a fresh identity; `batch_size` overrides the configured one.
+    pub fn relay_settings(&self, batch_size: Option<u64>) -> crate::relay::RelaySettings {
+        crate::relay::RelaySettings {
+            owner: relay_identity(),
+            batch_size: batch_size.map_or(self.batch_size, |b| b as usize),
+            lease: self.lease,
+            retry: self.retry.clone(),
+        }
+    }
+}
+
 /// An identity for this relay process, stored as the claim owner: host, pid and a random part.
 pub fn relay_identity() -> String {
     let host = std::env::var("HOSTNAME")

@@ -2,8 +2,9 @@
 //!
 //! Applications write domain events into an outbox table in the same transaction as their
 //! business data ([`app`]); the relay ([`relay`]) claims due messages under a lease, delivers each
-//! to its destinations ([`sink`]) and marks it processed only after they accepted it. Storage
-//! backends implement [`store::Store`].
+//! to its destinations ([`sink`]) and marks it processed only after they accepted it. The loops
+//! around it are library code too: [`runner`] (what `outboxctl run` does) and [`maintenance`]
+//! (purge, retry). Storage backends implement [`store::Store`].
 
 pub mod app;
 pub mod cli;
@@ -11,11 +12,14 @@ pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod health;
+pub mod maintenance;
 pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod relay;
 pub mod retry;
+pub mod runner;
 pub mod sample;
 pub mod sink;
 pub mod store;

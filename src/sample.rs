@@ -90,3 +90,28 @@ pub fn save_new_user(store: &mut dyn Store, user: &mut User) -> Result<Vec<NewMe
     uow.save(user);
     Ok(uow.commit()?)
 }
+
+/// Registers `count` users, the first with `first` if given and the others with generated
+/// emails, each in its own transaction; `saved` is called after each. Returns their messages.
+pub fn register_users(
+    store: &mut dyn Store,
+    count: u64,
+    first: Option<User>,
+    name: Option<String>,
+    saved: &mut dyn FnMut(),
+) -> Result<Vec<NewMessage>, Error> {
+    let mut emitted = Vec::with_capacity(count.min(100_000) as usize);
+    let mut next = first;
+    for _ in 0..count {
+        let mut user = match next.take() {
+            Some(u) => u,
+            None => {
+                let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
+                User::register(format!("user-{tag}@example.com"), name.clone())?
+            }
+        };
+        emitted.extend(save_new_user(store, &mut user)?);
+        saved();
+    }
+    Ok(emitted)
+}

@@ -419,3 +419,62 @@ fn sslmode_require_encrypts_and_verify_full_checks_the_certificate() {
         "{err}"
     );
 }
+
+/// A failed message is retried when its backoff ends, not at the next `--every` tick: the relay
+/// wakes up at the store's next due time.
+#[test]
+fn run_retries_a_failed_message_after_its_backoff_not_the_next_tick() {
+    let (db, dir) = setup("nextdue");
+    let marker = dir.path().join("failed-once");
+    // The handler fails the first time (leaving a marker) and succeeds after.
+    let config = dir.path().join("retry.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[retry]
+backoff = "1s"
+max_backoff = "1s"
+[sinks.flaky]
+kind = "exec"
+command = ["/bin/sh", "-c", "test -e '{m}' || {{ touch '{m}'; exit 1; }}"]
+timeout = "5s"
+[routes]
+"*" = "flaky"
+"#,
+            m = marker.display()
+        ),
+    )
+    .unwrap();
+    let relay = StdCommand::new(env!("CARGO_BIN_EXE_outboxctl"))
+        .current_dir(dir.path())
+        .env_remove("OUTBOX_CONFIG")
+        .arg("-q")
+        .args(["-d", &db.url, "-c"])
+        .arg(&config)
+        .args(["run", "--every", "60s"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let emitted = Instant::now();
+    cli(&db, &dir)
+        .args(["emit", "event", "OrderPlaced", "{}"])
+        .assert()
+        .success();
+    // Well under the 60 s tick: a relay waiting for its tick would not make it.
+    let deadline = Duration::from_secs(30);
+    let delivered = loop {
+        if db.count("SELECT count(*) FROM \"OutboxMessage\" WHERE \"ProcessedOnUtc\" IS NOT NULL") == 1 {
+            break true;
+        }
+        if emitted.elapsed() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    stop(relay);
+    assert!(delivered, "not redelivered within {deadline:?} of a 1 s backoff");
+    assert!(marker.exists(), "the first attempt failed");
+    assert_eq!(db.count("SELECT \"Attempts\"::int8 FROM \"OutboxMessage\""), 2);
+    assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage_Attempt\""), 1);
+}

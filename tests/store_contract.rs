@@ -3,9 +3,12 @@
 
 mod common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use outboxctl::model::{NewMessage, State};
-use outboxctl::store::{self, ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, Store};
+use outboxctl::store::{self, ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 1, 12, 0, 0).unwrap()
@@ -62,16 +65,104 @@ fn list(s: &mut dyn Store, filter: ListFilter, ty: Option<&str>) -> Vec<String> 
     .collect()
 }
 
+const FILTERS: [ListFilter; 4] = [
+    ListFilter::Unprocessed,
+    ListFilter::Failed,
+    ListFilter::Dead,
+    ListFilter::Processed,
+];
+
+/// Every filter, with and without a type: pages of two, read with OFFSET, add up to the list.
+fn paging_matches_list(s: &mut dyn Store) {
+    for filter in FILTERS {
+        for ty in [None, Some("Alpha"), Some("Beta")] {
+            let whole = list(s, filter, ty);
+            let mut paged = Vec::new();
+            for offset in (0..whole.len() + 2).step_by(2) {
+                let params = ListParams {
+                    filter,
+                    event_type: ty.map(Into::into),
+                    limit: 2,
+                };
+                let page = s.list_page(&params, offset).unwrap();
+                assert!(page.len() <= 2);
+                paged.extend(page.into_iter().map(|m| m.id));
+            }
+            assert_eq!(paged, whole, "{filter:?} {ty:?}");
+        }
+    }
+}
+
+/// `$N` means the N-th value on every store, whatever order the statement names them in.
+fn numbered_parameters(s: &mut dyn Store) {
+    let mut tx = s.begin().unwrap();
+    tx.execute(
+        "CREATE TABLE Users (Id integer PRIMARY KEY, Name text NOT NULL)",
+        &[],
+    )
+    .unwrap();
+    tx.execute(
+        "INSERT INTO Users (Id, Name) VALUES ($1, $2), ($1 + 1, $2)",
+        &[1.into(), "a".into()],
+    )
+    .unwrap();
+    // Out of order: `$2` first. Bound by appearance this would look for Id 'b' and change nothing.
+    let n = tx
+        .execute(
+            "UPDATE Users SET Name = $2 WHERE Id = $1",
+            &[1.into(), "b".into()],
+        )
+        .unwrap();
+    assert_eq!(n, 1, "$2 before $1 binds by number");
+    // Repeated: `$1` twice, and a `$2` inside a string literal that is no parameter.
+    let n = tx
+        .execute(
+            "UPDATE Users SET Name = $2 || '$1' WHERE Id = $1 OR Id = $1 + 1",
+            &[1.into(), "c".into()],
+        )
+        .unwrap();
+    assert_eq!(n, 2, "a repeated $1 is the same value");
+    tx.commit().unwrap();
+    let count = |s: &mut dyn Store, name: &str| {
+        let mut tx = s.begin().unwrap();
+        let n = tx
+            .execute("UPDATE Users SET Name = Name WHERE Name = $1", &[name.into()])
+            .unwrap();
+        drop(tx);
+        n
+    };
+    assert_eq!(count(s, "c$1"), 2);
+    // A parameter without a value is an error, not a NULL.
+    let mut tx = s.begin().unwrap();
+    let err = tx
+        .execute("UPDATE Users SET Name = $1 WHERE Id = $2", &["x".into()])
+        .unwrap_err();
+    assert!(err.to_string().contains('2'), "{err}");
+    drop(tx);
+    // Rollback: a transaction dropped without commit leaves nothing.
+    let mut tx = s.begin().unwrap();
+    tx.execute("UPDATE Users SET Name = $1", &[SqlValue::from("gone")])
+        .unwrap();
+    drop(tx);
+    assert_eq!(count(s, "gone"), 0);
+    assert_eq!(count(s, "c$1"), 2);
+}
+
 const A: &str = "0190a000-0000-7000-8000-00000000000a";
 const B: &str = "0190a000-0000-7000-8000-00000000000b";
 const C: &str = "0190a000-0000-7000-8000-00000000000c";
 const D: &str = "0190a000-0000-7000-8000-00000000000d";
 const E: &str = "0190a000-0000-7000-8000-00000000000e";
 
-fn story(s: &mut dyn Store) {
+fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
+    assert_eq!(s.backend(), backend);
+    // Init is idempotent.
+    s.init().unwrap();
     // Empty.
     assert_eq!(s.stats(secs(0)).unwrap().counts.total, 0);
     assert!(claim(s, "r1", 0, 60, 10).is_empty());
+    assert_eq!(s.next_due(secs(0)).unwrap(), None);
+    numbered_parameters(s);
 
     // Insert through a transaction; a transaction dropped without commit leaves nothing.
     let mut tx = s.begin().unwrap();
@@ -117,6 +208,9 @@ fn story(s: &mut dyn Store) {
     let b = s.get(B).unwrap().unwrap();
     assert_eq!(b.message.error.as_deref(), Some("boom 1"));
     assert_eq!(b.message.state(secs(21)), State::Retrying);
+    // The next wake-up: B's retry at 40, then the end of C's and E's lease at 71.
+    assert_eq!(s.next_due(secs(21)).unwrap(), Some(secs(40)));
+    assert_eq!(s.next_due(secs(40)).unwrap(), Some(secs(71)));
     // The history keeps every reported failure, even one from a relay that lost its claim.
     assert_eq!(b.failures.len(), 2);
     assert_eq!(b.failures[1].destination.as_deref(), Some("hook"));
@@ -132,6 +226,8 @@ fn story(s: &mut dyn Store) {
     assert_eq!(list(s, ListFilter::Dead, None), vec![B]);
     let st = s.stats(secs(43)).unwrap();
     assert_eq!((st.counts.dead, st.counts.failed), (1, 1));
+    assert_eq!(list(s, ListFilter::Unprocessed, None), vec![B, C, E]);
+    paging_matches_list(s);
 
     // retry --dead: counted by a dry run, then due again with a fresh set of attempts.
     assert_eq!(s.retry(&RetrySelect::Dead, secs(600), true).unwrap(), 1);
@@ -176,10 +272,22 @@ fn story(s: &mut dyn Store) {
     s.record_delivery(C, "a", secs(605)).unwrap();
     assert_eq!(s.deliveries(C).unwrap(), vec!["a".to_string()]);
     assert_eq!(s.get(C).unwrap().unwrap().deliveries.len(), 1);
-    for id in [B, C, E] {
-        assert!(s.mark_processed(id, secs(610)).unwrap());
-    }
+    // A run a sink accepted together is marked at once; A, already processed, is not counted.
+    assert_eq!(
+        s.mark_processed_many(&[A.into(), B.into(), C.into(), E.into()], secs(610))
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        s.mark_processed_many(&[B.into(), C.into()], secs(611)).unwrap(),
+        0
+    );
+    assert_eq!(s.get(C).unwrap().unwrap().message.processed_on, Some(secs(610)));
+    assert_eq!(s.get(A).unwrap().unwrap().message.processed_on, Some(secs(20)));
+    let c = s.get(C).unwrap().unwrap().message;
+    assert_eq!((c.locked_by, c.error, c.next_attempt_on), (None, None, None));
     assert!(s.deliveries(C).unwrap().is_empty());
+    assert_eq!(s.next_due(secs(611)).unwrap(), None);
 
     // list: processed newest first, by type; get is case-insensitive.
     assert_eq!(list(s, ListFilter::Processed, Some("Beta")), vec![B, E]);
@@ -199,6 +307,7 @@ fn story(s: &mut dyn Store) {
     tx.commit().unwrap();
     assert_eq!(claim(s, "r1", 700, 60, 10), vec![D]);
     assert!(fail(s, D, "r1", 700, 1, Some(800)));
+    assert_eq!(s.next_due(secs(700)).unwrap(), Some(secs(800)));
 
     // Stats from counters, per type.
     let st = s.stats(secs(700)).unwrap();
@@ -252,6 +361,35 @@ fn story(s: &mut dyn Store) {
         all[1..3].to_vec()
     );
 
+    paging_matches_list(s);
+
+    // retry --id and --failed make a failing message due now, keeping its error and attempts;
+    // a dry run only counts.
+    assert_eq!(
+        s.retry(&RetrySelect::Ids(vec![D.into()]), secs(701), true)
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.retry(&RetrySelect::Failed, secs(701), true).unwrap(), 1);
+    assert_eq!(
+        s.next_due(secs(701)).unwrap(),
+        Some(secs(800)),
+        "a dry run changes nothing"
+    );
+    assert_eq!(s.retry(&RetrySelect::Failed, secs(701), false).unwrap(), 1);
+    assert_eq!(s.next_due(secs(701)).unwrap(), None);
+    let d = s.get(D).unwrap().unwrap().message;
+    assert_eq!(
+        (d.attempts, d.next_attempt_on, d.error.as_deref()),
+        (1, None, Some("boom 1"))
+    );
+    assert_eq!(
+        s.retry(&RetrySelect::Ids(vec![D.into()]), secs(701), false)
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(701), true).unwrap(), 0);
+
     // Purge: processed rows before the cutoff only, in chunks; never unprocessed ones.
     assert_eq!(s.count_purgeable(secs(615)).unwrap(), 4);
     assert_eq!(s.count_purgeable(secs(15)).unwrap(), 0);
@@ -265,6 +403,53 @@ fn story(s: &mut dyn Store) {
     );
     assert_eq!(s.get(D).unwrap().unwrap().failures.len(), 1);
     assert!(s.get(B).unwrap().is_none());
+
+    waiting(s, other);
+}
+
+/// `wait_for_work` returns when its time is up, when stop is set, and early when another
+/// connection commits new messages.
+fn waiting(s: &mut dyn Store, other: &mut dyn Store) {
+    let no = AtomicBool::new(false);
+    // The first wait starts watching (PostgreSQL LISTENs then); it may return at once.
+    s.wait_for_work(std::time::Duration::from_millis(100), &no)
+        .unwrap();
+
+    let started = Instant::now();
+    s.wait_for_work(std::time::Duration::from_millis(300), &no)
+        .unwrap();
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(250) && waited < std::time::Duration::from_secs(10),
+        "waited {waited:?} for a 300 ms timeout"
+    );
+
+    let stop = AtomicBool::new(false);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            stop.store(true, Ordering::Relaxed);
+        });
+        s.wait_for_work(std::time::Duration::from_secs(60), &stop)
+            .unwrap();
+    });
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "stop ends the wait"
+    );
+
+    // Another writer's commit wakes the waiting relay long before its timeout.
+    let mut tx = other.begin().unwrap();
+    tx.insert_messages(&[msg("0190a000-0000-7000-8000-0000000000f1", "Gamma", 900)])
+        .unwrap();
+    tx.commit().unwrap();
+    let started = Instant::now();
+    s.wait_for_work(std::time::Duration::from_secs(60), &no).unwrap();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "a commit wakes the relay"
+    );
 }
 
 #[test]
@@ -272,7 +457,8 @@ fn sqlite_store_keeps_the_contract() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("outbox.db");
     let mut s = store::open(path.to_str().unwrap(), &common::store_options()).unwrap();
-    story(s.as_mut());
+    let mut other = store::open(path.to_str().unwrap(), &common::store_options()).unwrap();
+    story(s.as_mut(), other.as_mut(), "sqlite");
 }
 
 #[cfg(feature = "postgres")]
@@ -281,5 +467,6 @@ fn postgres_store_keeps_the_contract() {
     let db = common::PgSchema::new("contract");
     let mut s = store::open(&db.url, &common::store_options()).unwrap();
     s.init().unwrap();
-    story(s.as_mut());
+    let mut other = store::open(&db.url, &common::store_options()).unwrap();
+    story(s.as_mut(), other.as_mut(), "postgres");
 }

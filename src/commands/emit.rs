@@ -3,12 +3,11 @@ use std::io::Read;
 use anyhow::{Context as _, Result};
 
 use super::Context;
-use crate::app::UnitOfWork;
+use crate::app::{self, EventError};
 use crate::cli::{EmitEventArgs, EmitUserArgs};
 use crate::error::Error;
-use crate::model::NewMessage;
 use crate::output::EmitReport;
-use crate::sample::{User, save_new_user};
+use crate::sample::{User, register_users};
 
 pub fn user_registered(args: &EmitUserArgs, ctx: &Context) -> Result<()> {
     if args.email.is_some() && args.count > 1 {
@@ -21,33 +20,17 @@ pub fn user_registered(args: &EmitUserArgs, ctx: &Context) -> Result<()> {
     };
     let mut store = ctx.open_store()?;
     let bar = super::progress(ctx, args.count, "registering users");
-    let mut emitted = Vec::with_capacity(args.count.min(100_000) as usize);
-    let mut next = first;
-    for _ in 0..args.count {
-        let mut user = match next.take() {
-            Some(u) => u,
-            None => {
-                let tag = &uuid::Uuid::now_v7().simple().to_string()[20..];
-                User::register(format!("user-{tag}@example.com"), args.name.clone())?
-            }
-        };
-        emitted.extend(save_new_user(store.as_mut(), &mut user)?);
-        bar.inc(1);
-    }
+    let emitted = register_users(store.as_mut(), args.count, first, args.name.clone(), &mut || {
+        bar.inc(1)
+    })?;
     bar.finish_and_clear();
     ctx.printer.print(&EmitReport::from_messages(&emitted))?;
     Ok(())
 }
 
 pub fn event(args: &EmitEventArgs, ctx: &Context) -> Result<()> {
-    let ty = args.event_type.trim();
-    if ty.is_empty() || ty != args.event_type || ty.chars().any(char::is_control) {
-        return Err(Error::usage(format!(
-            "invalid event type {:?}: give a name like OrderPlaced",
-            args.event_type
-        ))
-        .into());
-    }
+    // Checked before reading the content, so a bad type is reported first.
+    app::check_event_type(&args.event_type).map_err(|e| Error::usage(e.to_string()))?;
     let (text, source) = match args.content.as_str() {
         "-" => {
             let mut s = String::new();
@@ -64,17 +47,12 @@ pub fn event(args: &EmitEventArgs, ctx: &Context) -> Result<()> {
         }
         c => (c.to_owned(), "the argument".to_owned()),
     };
-    let text = text.trim();
-    serde_json::from_str::<serde_json::Value>(text).map_err(|e| {
-        Error::usage(format!(
-            "content from {source} is not valid JSON ({e}); nothing was written"
-        ))
+    let message = app::event_message(&args.event_type, &text, ctx.now()).map_err(|e| match e {
+        EventError::Content(_) => Error::usage(format!("content from {source} is {e}; nothing was written")),
+        EventError::Type(_) => Error::usage(e.to_string()),
     })?;
-    let message = NewMessage::new(ty, text.to_owned(), ctx.now());
     let mut store = ctx.open_store()?;
-    let mut uow = UnitOfWork::begin(store.as_mut())?;
-    uow.add(message);
-    let written = uow.commit()?;
+    let written = app::write_messages(store.as_mut(), vec![message])?;
     ctx.printer.print(&EmitReport::from_messages(&written))?;
     Ok(())
 }

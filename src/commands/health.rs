@@ -1,17 +1,15 @@
 //! `health`: the outbox's state against thresholds, as a Nagios plugin reports it.
 //! Everything that keeps the state from being known, config errors included, is UNKNOWN (3).
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use super::Context;
 use crate::cli::{GlobalArgs, HealthArgs};
 use crate::config::Config;
 use crate::error::Error;
-use crate::model::Stats;
+use crate::health::{Thresholds, evaluate};
 use crate::output::Format;
-use crate::output::{Check, HealthReport, HealthStatus};
+use crate::output::{HealthReport, HealthStatus};
 
 /// Runs the check from the global flags, so a broken config file is UNKNOWN too.
 pub fn run(args: &HealthArgs, global: &GlobalArgs) -> Result<()> {
@@ -46,75 +44,13 @@ fn check(args: &HealthArgs, ctx: &Context) -> Result<HealthReport> {
     }
     let mut store = ctx.open_store()?;
     let stats = store.stats(ctx.now())?;
-    Ok(evaluate(args, &stats))
-}
-
-/// Compares the stats with the thresholds: above a critical one is CRITICAL, above a warning
-/// one WARNING; the worst check decides.
-pub fn evaluate(args: &HealthArgs, stats: &Stats) -> HealthReport {
-    let lag = stats.oldest_unprocessed_age_seconds.unwrap_or(0.0);
-    let c = &stats.counts;
-    let failing = c.failed.saturating_sub(c.dead);
-    let secs = |d: Option<Duration>| d.map(|d| d.as_secs_f64());
-    let count = |n: Option<u64>| n.map(|n| n as f64);
-    let lag_text = match stats.oldest_unprocessed_age_seconds {
-        Some(_) => format!(
-            "oldest waiting message {} old",
-            humantime::format_duration(Duration::from_secs(lag as u64))
-        ),
-        None => "no message waiting".to_owned(),
+    let thresholds = Thresholds {
+        warn_lag: args.warn_lag,
+        max_lag: args.max_lag,
+        warn_failed: args.warn_failed,
+        max_failed: args.max_failed,
+        warn_dead: args.warn_dead,
+        max_dead: args.max_dead,
     };
-    let checks = vec![
-        measure("lag", "s", lag, lag_text, secs(args.warn_lag), secs(args.max_lag)),
-        measure(
-            "failed",
-            "",
-            failing as f64,
-            format!("{failing} failing"),
-            count(args.warn_failed),
-            count(args.max_failed),
-        ),
-        measure(
-            "dead",
-            "",
-            c.dead as f64,
-            format!("{} dead", c.dead),
-            count(args.warn_dead),
-            count(args.max_dead),
-        ),
-    ];
-    let status = checks.iter().map(|c| c.status).max().unwrap_or(HealthStatus::Ok);
-    HealthReport {
-        status,
-        exit_code: status.exit_code(),
-        error: None,
-        checks,
-        unprocessed: Some(c.total - c.processed),
-    }
-}
-
-fn measure(
-    name: &'static str,
-    unit: &'static str,
-    value: f64,
-    text: String,
-    warning: Option<f64>,
-    critical: Option<f64>,
-) -> Check {
-    let status = if critical.is_some_and(|t| value > t) {
-        HealthStatus::Critical
-    } else if warning.is_some_and(|t| value > t) {
-        HealthStatus::Warning
-    } else {
-        HealthStatus::Ok
-    };
-    Check {
-        name,
-        value,
-        warning,
-        critical,
-        status,
-        text,
-        unit,
-    }
+    Ok(evaluate(&thresholds, &stats))
 }

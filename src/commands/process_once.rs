@@ -2,12 +2,12 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::ProcessOnceArgs;
-use crate::relay::{Relay, RelaySettings};
+use crate::relay::Relay;
 use crate::sink::Router;
 
 pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
     let stop = ctx.stop_on_signals()?;
-    let settings = settings(ctx, args.batch_size);
+    let settings = ctx.config.relay_settings(args.batch_size);
     let mut store = ctx.open_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
     let report = Relay {
@@ -21,13 +21,4 @@ pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
         ctx.printer.print(&report)?;
     }
     Ok(())
-}
-
-pub fn settings(ctx: &Context, batch_size: Option<u64>) -> RelaySettings {
-    RelaySettings {
-        owner: crate::config::relay_identity(),
-        batch_size: batch_size.map_or(ctx.config.batch_size, |b| b as usize),
-        lease: ctx.config.lease,
-        retry: ctx.config.retry.clone(),
-    }
 }

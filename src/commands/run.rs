@@ -1,29 +1,14 @@
-use std::str::FromStr;
-use std::sync::atomic::Ordering;
-use std::time::Duration;
-
 use anyhow::Result;
 
 use super::Context;
 use crate::cli::RunArgs;
 use crate::error::Error;
-use crate::relay::{BatchReport, Relay};
+use crate::runner::{Event, Runner, Schedule};
 use crate::sink::Router;
-use crate::store::sleep_unless_stopped;
-
-enum Schedule {
-    /// Poll at least this often; the store may wake the relay sooner when messages arrive.
-    Every(Duration),
-    Cron(Box<croner::Cron>),
-}
 
 pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
     let schedule = match &args.cron {
-        Some(expr) => {
-            Schedule::Cron(Box::new(croner::Cron::from_str(expr).map_err(|e| {
-                Error::usage(format!("invalid --cron expression {expr:?}: {e}"))
-            })?))
-        }
+        Some(expr) => Schedule::cron(expr).map_err(Error::usage)?,
         None => Schedule::Every(args.every.unwrap_or(ctx.config.every)),
     };
     let stop = ctx.stop_on_signals()?;
@@ -31,76 +16,25 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         Some(addr) => Some(serve_metrics(addr, ctx, &stop)?),
         None => None,
     };
-    let observe = |f: &dyn Fn(&mut crate::metrics::RelayMetrics)| {
-        if let Some(m) = &metrics {
-            f(&mut m.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
-        }
-    };
-    let settings = super::process_once::settings(ctx, args.batch_size);
+    let settings = ctx.config.relay_settings(args.batch_size);
     let mut store = ctx.open_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
-    tracing::info!(owner = %settings.owner, backend = store.backend(), "relay started");
-
-    let mut total = BatchReport::default();
-    let mut backoff = Duration::from_millis(500);
-    while !stop.load(Ordering::Relaxed) {
-        let pass = Relay {
-            store: store.as_mut(),
-            router: &mut router,
-            clock: ctx.clock.as_ref(),
-            settings: &settings,
-        }
-        .run_once(&stop);
-        match pass {
-            Ok(report) => {
-                observe(&|m| m.observe(&report));
-                backoff = Duration::from_millis(500);
-                total.add(&report);
-                if report.claimed > 0 {
-                    tracing::debug!(?report, "batch done");
-                }
-                if report.full(settings.batch_size) {
-                    continue; // more is waiting: drain without waiting for the next tick
-                }
-            }
-            Err(e) => {
-                observe(&|m| m.observe_error(&e));
-                // The database went away or is locked: nothing is lost, claims expire.
-                tracing::error!("{e}; trying again in {}", humantime::format_duration(backoff));
-                sleep_unless_stopped(backoff, &stop, || Ok(false))?;
-                backoff = (backoff * 2).min(Duration::from_secs(30));
-                continue;
-            }
-        }
-        let waited = match &schedule {
-            Schedule::Every(every) => {
-                let now = ctx.now();
-                let wait = match store.next_due(now) {
-                    Ok(Some(at)) => (at - now).to_std().unwrap_or_default().min(*every),
-                    _ => *every,
-                };
-                store.wait_for_work(wait, &stop)
-            }
-            Schedule::Cron(cron) => {
-                let now = chrono::Utc::now();
-                let wait = cron
-                    .find_next_occurrence(&now, false)
-                    .map(|next| (next - now).to_std().unwrap_or_default())
-                    .unwrap_or(Duration::from_secs(60));
-                sleep_unless_stopped(wait, &stop, || Ok(false))
-            }
-        };
-        if let Err(e) = waited {
-            tracing::error!("{e}");
-            sleep_unless_stopped(backoff, &stop, || Ok(false))?;
-        }
+    Runner {
+        store: store.as_mut(),
+        router: &mut router,
+        clock: ctx.clock.as_ref(),
+        settings: &settings,
+        schedule: &schedule,
     }
-    tracing::info!(
-        delivered = total.delivered,
-        failed = total.failed,
-        dead = total.dead,
-        "relay stopped"
-    );
+    .run(&stop, &mut |event| {
+        if let Some(m) = &metrics {
+            let mut m = m.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match event {
+                Event::Pass(report) => m.observe(report),
+                Event::Error(e) => m.observe_error(e),
+            }
+        }
+    });
     Ok(())
 }
 

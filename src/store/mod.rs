@@ -48,7 +48,9 @@ impl<T: Into<SqlValue>> From<Option<T>> for SqlValue {
 /// An open write transaction in which an application writes its business rows and its outbox
 /// messages together. Dropping it without `commit` rolls everything back.
 pub trait Transaction {
-    /// Runs an application statement. Parameters are written `$1, $2, …` on every backend.
+    /// Runs an application statement. Parameters are written `$1, $2, …` on every backend and
+    /// bound by number: `$N` is `params[N - 1]` wherever and however often it appears. A `$N`
+    /// without a value is an error.
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError>;
     /// Inserts outbox messages as part of this transaction.
     fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError>;
@@ -133,13 +135,7 @@ pub trait Store {
     /// `mark_processed` for several messages (a batch a sink accepted together). Backends do it
     /// in one transaction; one commit per message would cap the relay's throughput. Returns how
     /// many were not processed yet.
-    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let mut marked = 0;
-        for id in ids {
-            marked += u64::from(self.mark_processed(id, now)?);
-        }
-        Ok(marked)
-    }
+    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Records that one destination of several accepted the message.
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
@@ -175,10 +171,9 @@ pub trait Store {
     fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError>;
 
     /// When the next message that is waiting (on a retry backoff or a lease) becomes due, if
-    /// any: `run` wakes up then rather than at its next tick.
-    fn next_due(&mut self, _now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
-        Ok(None)
-    }
+    /// any: `run` wakes up then rather than at its next tick. Without it a failed message would
+    /// wait for the next `--every` tick instead of its backoff.
+    fn next_due(&mut self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError>;
 
     /// Processed messages and failed attempts per `bucket` in `[since, until)`, oldest first.
     /// Buckets start at multiples of `bucket` since the Unix epoch; empty ones may be left out.
@@ -189,21 +184,12 @@ pub trait Store {
         bucket: Duration,
     ) -> Result<Vec<ActivityBucket>, StoreError>;
 
-    /// One page of `list`: skips `offset` rows. Backends may override it with a real OFFSET.
-    fn list_page(&mut self, params: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError> {
-        let mut rows = self.list(&ListParams {
-            filter: params.filter,
-            event_type: params.event_type.clone(),
-            limit: offset + params.limit,
-        })?;
-        Ok(rows.split_off(offset.min(rows.len())))
-    }
+    /// One page of `list`: the same order, skipping `offset` rows in the database.
+    fn list_page(&mut self, params: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError>;
 
-    /// Waits until new messages may have arrived, `timeout` passes or `stop` is set.
-    /// Backends with a change signal return early on it; the default just sleeps.
-    fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {
-        sleep_unless_stopped(timeout, stop, || Ok(false))
-    }
+    /// Waits until new messages may have arrived, `timeout` passes or `stop` is set, returning
+    /// early on the backend's change signal (a NOTIFY, SQLite's data_version).
+    fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError>;
 }
 
 /// Sleeps in short steps until `timeout`, `stop`, or `changed` says there is new work.

@@ -911,6 +911,22 @@ impl Store for PostgresStore {
         Ok(self.count(&sql, &[&id, &now])? > 0)
     }
 
+    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
+        // One statement for the whole run: one round trip and one commit, not one per message.
+        let sql = format!(
+            "WITH done AS (
+                 UPDATE {t} SET \"ProcessedOnUtc\" = $2, \"Error\" = NULL, \"LockedBy\" = NULL,
+                     \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL
+                 WHERE \"Id\" = ANY({ids}) AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
+             gone AS (DELETE FROM {d} WHERE \"MessageId\" = ANY($1::text[]))
+             SELECT count(*) FROM done",
+            t = self.sql.t,
+            d = self.sql.delivery,
+            ids = self.sql.ids("$1")
+        );
+        self.count(&sql, &[&ids, &now])
+    }
+
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
         let sql = format!(
             "INSERT INTO {} (\"MessageId\", \"Destination\", \"DeliveredOnUtc\") VALUES ($1, $2, $3)
@@ -976,6 +992,10 @@ impl Store for PostgresStore {
     }
 
     fn list(&mut self, p: &ListParams) -> Result<Vec<Message>, StoreError> {
+        self.list_page(p, 0)
+    }
+
+    fn list_page(&mut self, p: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError> {
         let (filter, order) = match p.filter {
             ListFilter::Unprocessed => ("\"ProcessedOnUtc\" IS NULL", "\"OccuredOnUtc\", \"Id\""),
             ListFilter::Failed => ("\"Error\" IS NOT NULL", "\"OccuredOnUtc\", \"Id\""),
@@ -990,12 +1010,12 @@ impl Store for PostgresStore {
         };
         let sql = format!(
             "SELECT {cols} FROM {t} WHERE {filter} AND ($1::text IS NULL OR \"Type\" = $1)
-             ORDER BY {order} LIMIT $2",
+             ORDER BY {order} LIMIT $2 OFFSET $3",
             cols = Sql::columns(""),
             t = self.sql.t
         );
-        let limit = p.limit as i64;
-        self.messages(&sql, &[&p.event_type, &limit])
+        let (limit, offset) = (p.limit as i64, offset as i64);
+        self.messages(&sql, &[&p.event_type, &limit, &offset])
     }
 
     fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError> {
@@ -1168,6 +1188,17 @@ impl Store for PostgresStore {
             a = self.sql.attempt
         );
         self.count(&sql, &[&before])
+    }
+
+    fn next_due(&mut self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+        // Read from the partial due index, like the claim.
+        let sql = format!(
+            "SELECT min(\"NextAttemptOnUtc\") FROM {}
+             WHERE \"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL AND \"NextAttemptOnUtc\" > $1",
+            self.sql.t
+        );
+        let rows = self.query(&sql, &[&now])?;
+        Ok(rows.first().and_then(|r| r.get(0)))
     }
 
     fn activity(

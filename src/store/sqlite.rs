@@ -393,12 +393,41 @@ struct SqliteTransaction<'c> {
 
 impl Transaction for SqliteTransaction<'_> {
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64, StoreError> {
+        let map = |e| map_err(self.path, self.busy, e);
         // Cached: an application runs the same few statements once per unit of work.
-        self.tx
-            .prepare_cached(sql)
-            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params)))
-            .map(|n| n as u64)
-            .map_err(|e| map_err(self.path, self.busy, e))
+        let mut stmt = self.tx.prepare_cached(sql).map_err(map)?;
+        // SQLite numbers `$N` parameters in order of appearance, not by N: bind each by its name,
+        // so `SET Name = $2 WHERE Id = $1` and a repeated `$1` mean what they say, as on PostgreSQL.
+        let mut highest = 0;
+        for index in 1..=stmt.parameter_count() {
+            let n = match stmt.parameter_name(index) {
+                None => index, // a plain `?`
+                Some(name) => name
+                    .strip_prefix(['$', '?'])
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        StoreError::Other(format!(
+                            "parameter {name} is not numbered; write parameters as $1, $2, …"
+                        ))
+                    })?,
+            };
+            let value = params.get(n - 1).ok_or_else(|| {
+                StoreError::Other(format!(
+                    "${n} has no value: the statement was given {} parameter(s)",
+                    params.len()
+                ))
+            })?;
+            stmt.raw_bind_parameter(index, value).map_err(map)?;
+            highest = highest.max(n);
+        }
+        if params.len() > highest {
+            return Err(StoreError::Other(format!(
+                "the statement was given {} parameters but uses only up to ${highest}",
+                params.len()
+            )));
+        }
+        stmt.raw_execute().map(|n| n as u64).map_err(map)
     }
 
     fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError> {
