@@ -96,7 +96,10 @@ impl Problem {
     /// it occurred) or how often it was tried is unknown. The other columns are the relay's own
     /// bookkeeping, which the next claim or outcome overwrites.
     pub fn is_fatal(&self) -> bool {
-        matches!(self.column, "Id" | "Type" | "Content" | "OccuredOnUtc" | "Attempts")
+        matches!(
+            self.column,
+            "Id" | "Type" | "Content" | "OccuredOnUtc" | "Attempts"
+        )
     }
 }
 

@@ -138,7 +138,11 @@ impl Relay<'_> {
     /// Makes each message whose row cannot be read (written by another application) dead at
     /// once, with what was wrong as its error: no sink could deliver it, and no retry can help.
     /// Returns the rest of the batch.
-    fn fail_unreadable(&mut self, batch: Vec<Message>, report: &mut BatchReport) -> Result<Vec<Message>, StoreError> {
+    fn fail_unreadable(
+        &mut self,
+        batch: Vec<Message>,
+        report: &mut BatchReport,
+    ) -> Result<Vec<Message>, StoreError> {
         if batch.iter().all(|m| m.problems.is_empty()) {
             return Ok(batch);
         }

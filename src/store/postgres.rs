@@ -741,7 +741,10 @@ fn message_from_row(row: &Row) -> Message {
             }
             Ok(v) => v,
             Err(_) => {
-                problems.push(Problem::new(column, "is not a time outboxctl can read (infinity, or out of range)"));
+                problems.push(Problem::new(
+                    column,
+                    "is not a time outboxctl can read (infinity, or out of range)",
+                ));
                 None
             }
         }
@@ -1151,7 +1154,8 @@ impl Store for PostgresStore {
             c.retrying = retrying as u64;
             c.pending = (count - dead - in_flight - retrying) as u64;
             c.total = count as u64;
-            let first: Option<DateTime<Utc>> = r.get(6);
+            // `-infinity` (or a year chrono cannot hold) is no age to report.
+            let first: Option<DateTime<Utc>> = r.try_get(6).ok().flatten();
             oldest = match (oldest, first) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
