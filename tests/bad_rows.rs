@@ -9,7 +9,6 @@ mod common;
 
 #[cfg(feature = "postgres")]
 #[path = "common/mod.rs"]
-#[allow(dead_code)]
 mod pg;
 
 use std::io::{Read, Write};

@@ -510,10 +510,10 @@ impl<'a, 'r> Reader<'a, 'r> {
     fn id(&mut self, idx: usize) -> rusqlite::Result<String> {
         let before = self.problems.len();
         let text = self.text(idx, "Id", true)?.unwrap_or_default();
-        if self.problems.len() > before {
-            if let ValueRef::Text(b) | ValueRef::Blob(b) = self.row.get_ref(idx)? {
-                return Ok(id_handle(b));
-            }
+        if self.problems.len() > before
+            && let ValueRef::Text(b) | ValueRef::Blob(b) = self.row.get_ref(idx)?
+        {
+            return Ok(id_handle(b));
         }
         Ok(text)
     }
@@ -1102,7 +1102,7 @@ impl Store for SqliteStore {
         );
         let next: Option<String> = self
             .conn
-            .query_row(&sql, [time::format(now)], |r| r.get(0))
+            .query_row(&sql, [time::format(now)], |r| Ok(lossy_text(r.get_ref(0)?)))
             .map_err(|e| self.err(e))?;
         Ok(next.as_deref().and_then(time::parse))
     }
