@@ -264,7 +264,11 @@ fn a_table_that_is_not_an_outbox_is_refused_in_one_line() {
             "{command}"
         );
     }
-    assert_eq!(env.count("SELECT count(*) FROM sqlite_master"), 2, "only Users and its key");
+    assert_eq!(
+        env.count("SELECT count(*) FROM sqlite_master"),
+        2,
+        "only Users and its key"
+    );
     assert_eq!(env.count("SELECT count(*) FROM pragma_table_info('Users')"), 3);
 }
 
@@ -296,7 +300,8 @@ fn a_postgres_table_that_is_not_an_outbox_is_refused_in_one_line() {
         )
         .unwrap()
         .get(0);
-    pg.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).unwrap();
+    pg.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
     for line in lines {
         assert!(
             line.starts_with(&format!(
