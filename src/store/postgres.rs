@@ -707,12 +707,12 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
     StoreError::Other(format!("PostgreSQL at {shown}: {e}"))
 }
 
-/// Reads a row leniently, noting what does not fit: columns are typed, but another
-/// application can still write a NULL into an adopted table, a time outside what outboxctl
-/// reads (`infinity`), or an attempt count the claim cannot raise.
 /// From here on, a time does not fit chrono (nor does `infinity`).
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
 
+/// Reads a row leniently, noting what does not fit: columns are typed, but another
+/// application can still write a NULL into an adopted table, a time outside what outboxctl
+/// reads (`infinity`), or an attempt count the claim cannot raise.
 fn message_from_row(row: &Row) -> Message {
     let mut problems = Vec::new();
     let mut text = |idx: usize, column: &'static str, required: bool| -> Option<String> {
