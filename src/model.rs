@@ -69,9 +69,64 @@ pub struct Message {
     pub locked_until: Option<DateTime<Utc>>,
     pub dead_on: Option<DateTime<Utc>>,
     pub last_attempt_on: Option<DateTime<Utc>>,
+    /// What could not be read from the row as the schema says (another application wrote it).
+    /// The fields named hold a lossy reading. Empty, and left out of JSON, for a readable row.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+}
+
+/// One column of a row that outboxctl could not read as the schema says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The column, as the schema names it.
+    pub column: &'static str,
+    /// What was wrong with it, e.g. "is not valid UTF-8 (a BLOB of 12 bytes)".
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(column: &'static str, detail: impl Into<String>) -> Self {
+        Problem {
+            column,
+            detail: detail.into(),
+        }
+    }
+
+    /// Whether the message cannot be delivered as stored: what it says (id, type, content, when
+    /// it occurred) or how often it was tried is unknown. The other columns are the relay's own
+    /// bookkeeping, which the next claim or outcome overwrites.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self.column,
+            "Id" | "Type" | "Content" | "OccuredOnUtc" | "Attempts"
+        )
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.column, self.detail)
+    }
+}
+
+impl Serialize for Problem {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 impl Message {
+    /// Why the message can never be delivered as stored, if so: its permanent failure.
+    pub fn unreadable(&self) -> Option<String> {
+        let fatal: Vec<String> = self
+            .problems
+            .iter()
+            .filter(|p| p.is_fatal())
+            .map(ToString::to_string)
+            .collect();
+        (!fatal.is_empty()).then(|| format!("unreadable row: {}", fatal.join("; ")))
+    }
+
     pub fn state(&self, now: DateTime<Utc>) -> State {
         if self.processed_on.is_some() {
             State::Processed

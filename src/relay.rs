@@ -86,6 +86,7 @@ impl Relay<'_> {
             limit: self.settings.batch_size,
         })?;
         report.claimed = batch.len() as u64;
+        let batch = self.fail_unreadable(batch, &mut report)?;
         if !batch.is_empty() {
             tracing::debug!(claimed = batch.len(), "claimed a batch");
         }
@@ -132,6 +133,38 @@ impl Relay<'_> {
         self.finish_run(&batch, in_flight.take(), &mut report)?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
+    }
+
+    /// Makes each message whose row cannot be read (written by another application) dead at
+    /// once, with what was wrong as its error: no sink could deliver it, and no retry can help.
+    /// Returns the rest of the batch.
+    fn fail_unreadable(
+        &mut self,
+        batch: Vec<Message>,
+        report: &mut BatchReport,
+    ) -> Result<Vec<Message>, StoreError> {
+        if batch.iter().all(|m| m.problems.is_empty()) {
+            return Ok(batch);
+        }
+        let mut rest = Vec::with_capacity(batch.len());
+        for m in batch {
+            let Some(error) = m.unreadable() else {
+                rest.push(m);
+                continue;
+            };
+            self.store.mark_failed(&FailParams {
+                id: &m.id,
+                owner: &self.settings.owner,
+                now: self.clock.now(),
+                attempt: m.attempts,
+                error: &error,
+                destination: None,
+                next_attempt: None,
+            })?;
+            tracing::error!(id = %m.id, attempt = m.attempts, "message is dead: {error}");
+            report.dead += 1;
+        }
+        Ok(rest)
     }
 
     /// The sink and the number of messages from the start of `rest` that go, each to that one

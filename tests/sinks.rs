@@ -529,6 +529,7 @@ fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
         locked_until: None,
         dead_on: None,
         last_attempt_on: None,
+        problems: Vec::new(),
     }
 }
 

@@ -21,6 +21,12 @@ fn one_line(s: &str, max: usize) -> String {
     }
 }
 
+/// What could not be read from a row, on one line.
+fn problems(m: &Message) -> String {
+    let all: Vec<String> = m.problems.iter().map(ToString::to_string).collect();
+    one_line(&all.join("; "), 300)
+}
+
 #[derive(Debug, Serialize)]
 pub struct InitReport {
     pub backend: &'static str,
@@ -135,17 +141,32 @@ impl Render for MessageList {
                 crate::model::State::Retrying | crate::model::State::InFlight => when(m.next_attempt_on),
                 _ => String::new(),
             };
+            // A row that cannot be fully read is marked, and explained under the table.
+            let mark = if m.problems.is_empty() { "" } else { "!" };
             t.add_row(vec![
                 m.id.clone(),
                 one_line(&m.event_type, 40),
-                l.state.as_str().to_owned(),
+                format!("{}{mark}", l.state.as_str()),
                 when(m.occurred_on),
                 m.attempts.to_string(),
                 next,
                 one_line(m.error.as_deref().unwrap_or(""), 60),
             ]);
         }
-        t.trim_fmt()
+        let mut out = t.trim_fmt();
+        let unreadable: Vec<&Message> = self
+            .messages
+            .iter()
+            .map(|l| &l.message)
+            .filter(|m| !m.problems.is_empty())
+            .collect();
+        if !unreadable.is_empty() {
+            out.push_str("\n! not readable as the schema says (shown lossily):");
+            for m in unreadable {
+                out.push_str(&format!("\n  {}: {}", m.id, problems(m)));
+            }
+        }
+        out
     }
 }
 
@@ -173,8 +194,11 @@ impl Render for MessageView {
             format!("LockedUntilUtc:   {}", when(m.locked_until)),
             format!("DeadOnUtc:        {}", when(m.dead_on)),
             format!("Error:            {}", m.error.as_deref().unwrap_or("")),
-            "Content:".to_owned(),
         ];
+        if !m.problems.is_empty() {
+            lines.push(format!("Unreadable:       {} (shown lossily)", problems(m)));
+        }
+        lines.push("Content:".to_owned());
         let content = serde_json::from_str::<serde_json::Value>(&m.content)
             .ok()
             .and_then(|v| serde_json::to_string_pretty(&v).ok())

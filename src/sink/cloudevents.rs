@@ -96,6 +96,7 @@ mod tests {
             locked_until: None,
             dead_on: None,
             last_attempt_on: None,
+            problems: Vec::new(),
         }
     }
 

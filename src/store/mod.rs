@@ -123,7 +123,9 @@ pub trait Store {
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
 
     /// Claims up to `limit` due messages, oldest first, that are neither processed, dead nor
-    /// claimed under a live lease. Never returns more than `limit` rows.
+    /// claimed under a live lease. Never returns more than `limit` rows. A row another
+    /// application wrote wrong is no error: it comes back with [`Message::problems`] set, its
+    /// id usable with `mark_failed`, and the relay decides its fate.
     fn claim(&mut self, params: &ClaimParams) -> Result<Vec<Message>, StoreError>;
 
     /// Pushes the lease of messages the owner still holds.

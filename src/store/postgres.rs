@@ -23,7 +23,7 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Stats,
+    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem, Stats,
 };
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
@@ -494,6 +494,8 @@ impl PostgresStore {
         if self.ready {
             return Ok(());
         }
+        // A table that exists but is no outbox: say so, rather than suggest an `init` that refuses it.
+        self.check_adoptable()?;
         Err(StoreError::Unavailable(format!(
             "no outbox schema for table {}.{} in {}; run `outboxctl init` first (with the same --database{})",
             self.schema,
@@ -531,9 +533,9 @@ impl PostgresStore {
                 .collect();
             if !missing.is_empty() {
                 return Err(StoreError::Unavailable(format!(
-                    "{schema}.\"{table}\" exists but has no column {} (it has {}); outboxctl adopts only a table \
-                     of the original design, with its quoted names \"Id\", \"Type\", \"Content\", \"OccuredOnUtc\"; \
-                     choose another --table or rename the columns",
+                    "{schema}.\"{table}\" is not an outbox table: it has no column {} (it has {}); choose \
+                     another --table (outboxctl adopts only a table of the original design, with its quoted \
+                     names \"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")",
                     missing
                         .iter()
                         .map(|c| format!("\"{c}\""))
@@ -705,20 +707,86 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
     StoreError::Other(format!("PostgreSQL at {shown}: {e}"))
 }
 
+/// From here on, a time does not fit chrono (nor does `infinity`).
+const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
+
+/// Reads a row leniently, noting what does not fit: columns are typed, but another
+/// application can still write a NULL into an adopted table, a time outside what outboxctl
+/// reads (`infinity`), or an attempt count the claim cannot raise.
 fn message_from_row(row: &Row) -> Message {
+    let mut problems = Vec::new();
+    let mut text = |idx: usize, column: &'static str, required: bool| -> Option<String> {
+        match row.try_get::<_, Option<String>>(idx) {
+            Ok(None) if required => {
+                problems.push(Problem::new(column, "is NULL"));
+                None
+            }
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(Problem::new(column, format!("cannot be read ({e})")));
+                None
+            }
+        }
+    };
+    let id = text(0, "Id", true).unwrap_or_default();
+    let event_type = text(1, "Type", true).unwrap_or_default();
+    let content = text(2, "Content", true).unwrap_or_default();
+    let error = text(5, "Error", false);
+    let locked_by = text(8, "LockedBy", false);
+    let mut time = |idx: usize, column: &'static str, required: bool| -> Option<DateTime<Utc>> {
+        match row.try_get::<_, Option<DateTime<Utc>>>(idx) {
+            Ok(None) if required => {
+                problems.push(Problem::new(column, "is NULL"));
+                None
+            }
+            Ok(v) => v,
+            Err(_) => {
+                problems.push(Problem::new(
+                    column,
+                    "is not a time outboxctl can read (infinity, or out of range)",
+                ));
+                None
+            }
+        }
+    };
+    let occurred_on = time(3, "OccuredOnUtc", true);
+    let processed_on = time(4, "ProcessedOnUtc", false);
+    let next_attempt_on = time(7, "NextAttemptOnUtc", false);
+    let locked_until = time(9, "LockedUntilUtc", false);
+    let dead_on = time(10, "DeadOnUtc", false);
+    let last_attempt_on = time(11, "LastAttemptOnUtc", false);
+    let attempts = match row.try_get::<_, Option<i64>>(6) {
+        Ok(Some(n)) if n >= i64::from(i32::MAX) => {
+            problems.push(Problem::new(
+                "Attempts",
+                format!("is at the integer maximum ({n}): no further attempt can be counted"),
+            ));
+            n
+        }
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            problems.push(Problem::new("Attempts", "is NULL"));
+            0
+        }
+        Err(e) => {
+            problems.push(Problem::new("Attempts", format!("cannot be read ({e})")));
+            0
+        }
+    };
     Message {
-        id: row.get(0),
-        event_type: row.get(1),
-        content: row.get(2),
-        occurred_on: row.get(3),
-        processed_on: row.get(4),
-        error: row.get(5),
-        attempts: row.get(6),
-        next_attempt_on: row.get(7),
-        locked_by: row.get(8),
-        locked_until: row.get(9),
-        dead_on: row.get(10),
-        last_attempt_on: row.get(11),
+        id,
+        event_type,
+        content,
+        occurred_on,
+        processed_on,
+        error,
+        attempts,
+        next_attempt_on,
+        locked_by,
+        locked_until,
+        dead_on,
+        last_attempt_on,
+        problems,
     }
 }
 
@@ -858,6 +926,9 @@ impl Store for PostgresStore {
     }
 
     fn claim(&mut self, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
+        // A NextAttemptOnUtc outboxctl cannot read counts as past (the claim overwrites it), and
+        // Attempts at the maximum stays there rather than failing the whole claim on `+ 1`: the
+        // relay sees it and makes that one message dead.
         // The CTE is evaluated exactly once (MATERIALIZED), so its LIMIT bounds the claim; rows
         // another relay holds locked are skipped, not waited for, and a row claimed and committed
         // by another relay meanwhile is re-checked against the WHERE clause and dropped.
@@ -865,16 +936,20 @@ impl Store for PostgresStore {
             "WITH due AS MATERIALIZED (
                  SELECT \"Id\" FROM {t}
                  WHERE \"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL
-                   AND (\"NextAttemptOnUtc\" IS NULL OR \"NextAttemptOnUtc\" <= $3)
+                   AND (\"NextAttemptOnUtc\" IS NULL OR \"NextAttemptOnUtc\" <= $3
+                        OR \"NextAttemptOnUtc\" >= {unreadable})
                  ORDER BY \"OccuredOnUtc\"
                  LIMIT {limit}
                  FOR UPDATE SKIP LOCKED)
              UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
-                 \"Attempts\" = m.\"Attempts\" + 1, \"LastAttemptOnUtc\" = $3
+                 \"Attempts\" = CASE WHEN m.\"Attempts\" < {max} THEN m.\"Attempts\" + 1 ELSE m.\"Attempts\" END,
+                 \"LastAttemptOnUtc\" = $3
              FROM due WHERE m.\"Id\" = due.\"Id\"
              RETURNING {cols}",
             t = self.sql.t,
             cols = Sql::columns("m."),
+            max = i32::MAX,
+            unreadable = UNREADABLE_TIME,
             // A literal, not a parameter: the cached generic plan of `LIMIT $n` assumes a tenth
             // of the table and sorts it all; with the number it walks the due index and stops.
             limit = p.limit
@@ -1099,7 +1174,8 @@ impl Store for PostgresStore {
             c.retrying = retrying as u64;
             c.pending = (count - dead - in_flight - retrying) as u64;
             c.total = count as u64;
-            let first: Option<DateTime<Utc>> = r.get(6);
+            // `-infinity` (or a year chrono cannot hold) is no age to report.
+            let first: Option<DateTime<Utc>> = r.try_get(6).ok().flatten();
             oldest = match (oldest, first) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

@@ -243,3 +243,73 @@ fn an_app_in_another_language_inserting_four_columns_gets_delivered() {
     assert_eq!(env.stats()["processed"], 2);
     assert_queries_match_stats(&env, &db);
 }
+
+/// `--table` naming an existing table that is no outbox: one line saying so and what it lacks,
+/// the database exit code, and nothing changed.
+#[test]
+fn a_table_that_is_not_an_outbox_is_refused_in_one_line() {
+    let env = TestEnv::new();
+    env.db()
+        .execute_batch(
+            "CREATE TABLE Users (Id TEXT PRIMARY KEY, Name TEXT, Email TEXT);
+             INSERT INTO Users VALUES ('u1', 'Ann', 'ann@example.com');",
+        )
+        .unwrap();
+    for command in ["init", "list", "process-once", "stats"] {
+        let line = env.fails(&["--table", "Users", command], 3);
+        assert_eq!(
+            line,
+            "error: table Users in outbox.db is not an outbox table: it has no column Type, Content, \
+             OccuredOnUtc (it has Id, Name, Email); choose another --table",
+            "{command}"
+        );
+    }
+    assert_eq!(
+        env.count("SELECT count(*) FROM sqlite_master"),
+        2,
+        "only Users and its key"
+    );
+    assert_eq!(env.count("SELECT count(*) FROM pragma_table_info('Users')"), 3);
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_postgres_table_that_is_not_an_outbox_is_refused_in_one_line() {
+    let base = std::env::var("OUTBOX_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let schema = format!("t_users_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let mut pg = postgres::Client::connect(&base, postgres::NoTls).expect("the test PostgreSQL");
+    pg.batch_execute(&format!(
+        "CREATE SCHEMA {schema};
+         CREATE TABLE {schema}.\"Users\" (\"Id\" text PRIMARY KEY, \"Name\" text);"
+    ))
+    .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}schema={schema}");
+    let env = TestEnv::new();
+    let lines: Vec<String> = ["init", "list", "process-once"]
+        .iter()
+        .map(|command| env.fails(&["-d", &url, "--table", "Users", command], 3))
+        .collect();
+    let tables: i64 = pg
+        .query_one(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1",
+            &[&schema],
+        )
+        .unwrap()
+        .get(0);
+    pg.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .unwrap();
+    for line in lines {
+        assert!(
+            line.starts_with(&format!(
+                "error: {schema}.\"Users\" is not an outbox table: it has no column \"Type\", \"Content\", \
+                 \"OccuredOnUtc\" (it has Id, Name); choose another --table"
+            )),
+            "{line}"
+        );
+    }
+    assert_eq!(tables, 2, "only Users and its key");
+}

@@ -651,6 +651,14 @@ pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str
         let _ = write!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
     }
     out.push_str("</table>");
+    if !m.problems.is_empty() {
+        let text: Vec<String> = m.problems.iter().map(ToString::to_string).collect();
+        let _ = write!(
+            out,
+            r#"<h2>Unreadable (shown lossily)</h2><pre class="err" id="problems">{}</pre>"#,
+            esc(&text.join("\n"))
+        );
+    }
     if let Some(e) = &m.error {
         let _ = write!(
             out,
