@@ -1274,7 +1274,10 @@ impl Store for PostgresStore {
             self.sql.t
         );
         let rows = self.query(&sql, &[&now])?;
-        Ok(rows.first().and_then(|r| r.get(0)))
+        // `infinity` (or a year chrono cannot hold) is no time to wake up at.
+        Ok(rows
+            .first()
+            .and_then(|r| r.try_get::<_, Option<DateTime<Utc>>>(0).ok().flatten()))
     }
 
     fn activity(
