@@ -14,8 +14,8 @@ use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProper
 use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
-use super::settings::{RabbitmqSettings, expand};
-use super::{DeliveryError, Sink};
+use super::settings::{ResolvedRabbitmq, expand};
+use super::{DeliveryError, Outcomes, Pending, Sink};
 use crate::model::Message;
 
 pub struct RabbitmqSink {
@@ -28,51 +28,53 @@ pub struct RabbitmqSink {
     cloudevents: Option<CloudEventsMode>,
     source: Option<String>,
     redactor: Redactor,
-    runtime: Option<Background>,
-    /// The connection is kept alive beside its channel.
-    open: Option<(Connection, Channel)>,
+    /// Connected on first use and again after any error.
+    client: Option<Client>,
+}
+
+/// A channel in confirm mode, the connection it lives on, and the runtime they run on.
+struct Client {
+    runtime: Background,
+    /// Kept alive beside its channel.
+    connection: Connection,
+    channel: Channel,
 }
 
 impl RabbitmqSink {
-    pub fn new(s: &RabbitmqSettings) -> Self {
-        let url = s.resolved_url.0.clone();
+    pub fn new(s: &ResolvedRabbitmq) -> Self {
+        let url = s.url.0.clone();
         RabbitmqSink {
             shown_url: redact_url(&url),
             redactor: Redactor::for_url(&url),
             url,
             exchange: s.exchange.clone(),
             routing_key: s.routing_key.clone(),
-            timeout: s.timeout(),
-            max_in_flight: s.max_in_flight(),
+            timeout: s.timeout,
+            max_in_flight: s.max_in_flight,
             cloudevents: s.cloudevents,
             source: s.source.clone(),
-            runtime: None,
-            open: None,
+            client: None,
         }
     }
 
     fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
-        DeliveryError::retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
+        DeliveryError::Retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
     }
 
-    /// Connects on first use and after any error, so a broker that is down fails deliveries
-    /// (to be retried) instead of stopping the relay.
-    fn connect(&mut self) -> Result<(), DeliveryError> {
-        if self.runtime.is_none() {
-            let rt = Background::start("rabbitmq").map_err(|e| self.fail("starting the AMQP client", e))?;
-            self.runtime = Some(rt);
-        }
-        if self
-            .open
-            .as_ref()
-            .is_some_and(|(c, ch)| c.status().connected() && ch.status().connected())
-        {
-            return Ok(());
-        }
-        self.open = None;
+    /// The open channel, connecting on first use and after any error, so a broker that is down
+    /// fails deliveries (to be retried) instead of stopping the relay.
+    fn client(&mut self) -> Result<&Client, DeliveryError> {
+        let client = match self.client.take() {
+            Some(c) if c.connection.status().connected() && c.channel.status().connected() => c,
+            _ => self.connect()?,
+        };
+        Ok(self.client.insert(client))
+    }
+
+    fn connect(&self) -> Result<Client, DeliveryError> {
+        let runtime = Background::start("rabbitmq").map_err(|e| self.fail("starting the AMQP client", e))?;
         let (url, timeout) = (self.url.clone(), self.timeout);
-        let rt = self.runtime.as_ref().expect("started above");
-        let opened = rt.block_on(async move {
+        let opened = runtime.block_on(async move {
             tokio::time::timeout(timeout, async {
                 let connection = Connection::connect(&url, ConnectionProperties::default()).await?;
                 let channel = connection.create_channel().await?;
@@ -82,10 +84,11 @@ impl RabbitmqSink {
             .await
         });
         match opened {
-            Ok(Ok(open)) => {
-                self.open = Some(open);
-                Ok(())
-            }
+            Ok(Ok((connection, channel))) => Ok(Client {
+                runtime,
+                connection,
+                channel,
+            }),
             Ok(Err(e)) => Err(self.fail("cannot connect to RabbitMQ", e)),
             Err(_) => Err(self.fail("cannot connect to RabbitMQ", "timed out")),
         }
@@ -120,10 +123,7 @@ impl RabbitmqSink {
         props
     }
 
-    fn publish_all(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        if let Err(e) = self.connect() {
-            return messages.iter().map(|_| Err(e.clone())).collect();
-        }
+    fn publish_all(&mut self, messages: &[Message]) -> Outcomes {
         let mut prepared = Vec::with_capacity(messages.len());
         for m in messages {
             prepared.push(
@@ -133,10 +133,13 @@ impl RabbitmqSink {
                 }),
             );
         }
-        let rt = self.runtime.as_ref().expect("connected");
-        let channel = self.open.as_ref().expect("connected").1.clone();
         let (timeout, exchange) = (self.timeout, self.exchange.clone());
-        let outcomes = rt.run(async move {
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(e) => return vec![Err(e); messages.len()],
+        };
+        let channel = client.channel.clone();
+        let outcomes = client.runtime.run(async move {
             let exchange = exchange.as_str();
             // The whole batch shares one deadline, so it never takes longer than one delivery may.
             let deadline = tokio::time::Instant::now() + timeout;
@@ -201,7 +204,7 @@ impl RabbitmqSink {
             .collect();
         if broken {
             // A channel or connection error closes the channel: open afresh next time.
-            self.open = None;
+            self.client = None;
         }
         results
     }
@@ -219,17 +222,12 @@ enum Outcome {
 }
 
 impl Sink for RabbitmqSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
-        self.publish_all(std::slice::from_ref(m))
-            .pop()
-            .expect("one outcome per message")
+    /// Publishes the run and waits for its confirms before returning.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        Pending::ready(self.publish_all(run))
     }
 
     fn max_in_flight(&self) -> usize {
         self.max_in_flight
-    }
-
-    fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        self.publish_all(messages)
     }
 }
