@@ -230,10 +230,7 @@ impl Relay<'_> {
                 tracing::debug!(id = %message.id, r#type = %message.event_type, "delivered");
             }
             Err((destination, err)) => {
-                let next = self
-                    .settings
-                    .retry
-                    .next(message.attempts, fastrand::f64(), &err);
+                let next = self.settings.retry.next(message.attempts, fastrand::f64(), &err);
                 let next_attempt = match next {
                     Next::RetryAfter(d) => Some(now + d),
                     Next::Dead => None,
@@ -352,5 +349,43 @@ fn log_failure(m: &Message, err: &DeliveryError, next: Option<DateTime<Utc>>) {
             id = %m.id, r#type = %m.event_type, attempt = m.attempts,
             "delivery failed, message is dead: {}", err.message()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failures(errors: &[DeliveryError]) -> Vec<(String, DeliveryError)> {
+        errors
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("s{i}"), e.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn several_failures_are_dead_only_when_all_are_permanent() {
+        let gone = DeliveryError::Permanent("410".into());
+        let down = DeliveryError::Retryable("503".into());
+        let later = |secs| DeliveryError::RetryAfter {
+            message: "429".into(),
+            after: Duration::from_secs(secs),
+        };
+        assert_eq!(
+            combine(&failures(&[gone.clone(), gone.clone()])),
+            DeliveryError::Permanent("s0: 410; s1: 410".into())
+        );
+        assert_eq!(
+            combine(&failures(&[gone.clone(), down])),
+            DeliveryError::Retryable("s0: 410; s1: 503".into())
+        );
+        assert_eq!(
+            combine(&failures(&[later(5), gone, later(30)])),
+            DeliveryError::RetryAfter {
+                message: "s0: 429; s1: 410; s2: 429".into(),
+                after: Duration::from_secs(30)
+            }
+        );
     }
 }

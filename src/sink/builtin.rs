@@ -22,16 +22,16 @@ impl Sink for LogSink {
 }
 
 fn log(m: &Message) -> Result<(), DeliveryError> {
-        let envelope = Envelope::of(m)?;
-        if m.event_type == "UserRegistered" {
-            let user: UserRegistered = serde_json::from_value(envelope.content)
-                .map_err(|e| DeliveryError::Permanent(format!("malformed UserRegistered content: {e}")))?;
-            let greeting = user.name.as_deref().unwrap_or("there");
-            tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
-        } else {
-            tracing::info!(id = %m.id, r#type = %m.event_type, content = %envelope.content, "event");
-        }
-        Ok(())
+    let envelope = Envelope::of(m)?;
+    if m.event_type == "UserRegistered" {
+        let user: UserRegistered = serde_json::from_value(envelope.content)
+            .map_err(|e| DeliveryError::Permanent(format!("malformed UserRegistered content: {e}")))?;
+        let greeting = user.name.as_deref().unwrap_or("there");
+        tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
+    } else {
+        tracing::info!(id = %m.id, r#type = %m.event_type, content = %envelope.content, "event");
+    }
+    Ok(())
 }
 
 /// Accepts every well-formed message; for event types nobody needs, and for benchmarks.

@@ -273,9 +273,8 @@ pub struct Envelope<'a> {
 impl<'a> Envelope<'a> {
     /// Fails permanently when the stored content is not JSON: retrying cannot fix it.
     pub fn of(m: &'a Message) -> Result<Self, DeliveryError> {
-        let content = serde_json::from_str(&m.content).map_err(|e| {
-            DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})"))
-        })?;
+        let content = serde_json::from_str(&m.content)
+            .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))?;
         Ok(Envelope {
             id: &m.id,
             event_type: &m.event_type,

@@ -156,8 +156,9 @@ impl Sink for RedisSink {
             outcomes
                 .into_iter()
                 .map(|o| {
-                    o.or_else(|| answers.next())
-                        .unwrap_or_else(|| Err(DeliveryError::Retryable("Redis gave no answer for it".into())))
+                    o.or_else(|| answers.next()).unwrap_or_else(|| {
+                        Err(DeliveryError::Retryable("Redis gave no answer for it".into()))
+                    })
                 })
                 .collect()
         };

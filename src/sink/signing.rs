@@ -28,7 +28,8 @@ impl SigningKey {
             .map(SigningKey)
             // Never quote the secret: only say what form it must have.
             .ok_or_else(|| {
-                "the webhook secret must be whsec_ followed by base64 (as Standard Webhooks issues them)".into()
+                "the webhook secret must be whsec_ followed by base64 (as Standard Webhooks issues them)"
+                    .into()
             })
     }
 
