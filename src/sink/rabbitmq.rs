@@ -2,20 +2,23 @@
 //! `message_id` = the outbox Id and `type` = the message type. Publisher confirms and the
 //! `mandatory` flag: only a message the broker acknowledged *and* routed to a queue counts as
 //! delivered; a nack or an unroutable return is a failure, retried with backoff (binding a
-//! queue later lets it through). A batch is published in one go and its confirms awaited
-//! together.
+//! queue later lets it through). A run is published in one go and its confirms awaited
+//! together, while the relay records the run before.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use tokio::sync::oneshot;
 
 use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
 use super::settings::{ResolvedRabbitmq, expand};
-use super::{DeliveryError, Outcomes, Pending, Sink};
+use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
 
 pub struct RabbitmqSink {
@@ -38,7 +41,14 @@ struct Client {
     /// Kept alive beside its channel.
     connection: Connection,
     channel: Channel,
+    /// Resolves once the last run sent has published everything.
+    published: Option<oneshot::Receiver<()>>,
+    /// Set when a run got no answer or the channel failed: open afresh before the next run.
+    broken: Rc<Cell<bool>>,
 }
+
+/// A message ready to publish: its routing key, body and properties.
+type Prepared = (String, Vec<u8>, BasicProperties);
 
 impl RabbitmqSink {
     pub fn new(s: &ResolvedRabbitmq) -> Self {
@@ -63,9 +73,13 @@ impl RabbitmqSink {
 
     /// The open channel, connecting on first use and after any error, so a broker that is down
     /// fails deliveries (to be retried) instead of stopping the relay.
-    fn client(&mut self) -> Result<&Client, DeliveryError> {
+    fn client(&mut self) -> Result<&mut Client, DeliveryError> {
         let client = match self.client.take() {
-            Some(c) if c.connection.status().connected() && c.channel.status().connected() => c,
+            Some(c)
+                if !c.broken.get() && c.connection.status().connected() && c.channel.status().connected() =>
+            {
+                c
+            }
             _ => self.connect()?,
         };
         Ok(self.client.insert(client))
@@ -88,6 +102,8 @@ impl RabbitmqSink {
                 runtime,
                 connection,
                 channel,
+                published: None,
+                broken: Rc::default(),
             }),
             Ok(Err(e)) => Err(self.fail("cannot connect to RabbitMQ", e)),
             Err(_) => Err(self.fail("cannot connect to RabbitMQ", "timed out")),
@@ -123,25 +139,38 @@ impl RabbitmqSink {
         props
     }
 
-    fn publish_all(&mut self, messages: &[Message]) -> Outcomes {
-        let mut prepared = Vec::with_capacity(messages.len());
-        for m in messages {
-            prepared.push(
-                cloudevents::encode(m, self.cloudevents, self.source.as_deref()).map(|e| {
-                    let props = self.properties(m, e.content_type, &e.attributes);
-                    (expand(&self.routing_key, &m.event_type), e.body, props)
-                }),
-            );
-        }
+    /// Fails permanently when the content cannot be encoded.
+    fn prepare(&self, m: &Message) -> Result<Prepared, DeliveryError> {
+        let e = cloudevents::encode(m, self.cloudevents, self.source.as_deref())?;
+        let props = self.properties(m, e.content_type, &e.attributes);
+        Ok((expand(&self.routing_key, &m.event_type), e.body, props))
+    }
+}
+
+impl Sink for RabbitmqSink {
+    /// Publishes the run on the runtime's thread and returns at once; the outcomes come with
+    /// the broker's confirms.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        let prepared: Vec<_> = run.iter().map(|m| self.prepare(m)).collect();
+        let (redactor, shown_url) = (self.redactor.clone(), self.shown_url.clone());
         let (timeout, exchange) = (self.timeout, self.exchange.clone());
         let client = match self.client() {
             Ok(client) => client,
-            Err(e) => return vec![Err(e); messages.len()],
+            Err(e) => return Pending::failed(run.len(), e),
         };
         let channel = client.channel.clone();
-        let outcomes = client.runtime.run(async move {
+        let broken = Rc::clone(&client.broken);
+        // Runs reach the broker in the order they were sent: each publishes only once the one
+        // before has published everything (not once it is confirmed).
+        let previous = client.published.take();
+        let (published_tx, published_rx) = oneshot::channel::<()>();
+        client.published = Some(published_rx);
+        let task = client.runtime.spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
             let exchange = exchange.as_str();
-            // The whole batch shares one deadline, so it never takes longer than one delivery may.
+            // The whole run shares one deadline, so it never takes longer than one delivery may.
             let deadline = tokio::time::Instant::now() + timeout;
             // Publish everything first, then collect the confirms.
             let mut pending = Vec::with_capacity(prepared.len());
@@ -166,6 +195,7 @@ impl RabbitmqSink {
                     }
                 });
             }
+            let _ = published_tx.send(());
             let mut outcomes = Vec::with_capacity(pending.len());
             for p in pending {
                 outcomes.push(match p {
@@ -189,28 +219,33 @@ impl RabbitmqSink {
             }
             outcomes
         });
-        let outcomes: Vec<Outcome> = match outcomes {
-            Ok(o) => o,
-            Err(e) => messages.iter().map(|_| Outcome::Broken(e.clone())).collect(),
-        };
-        let broken = outcomes.iter().any(|o| matches!(o, Outcome::Broken(_)));
-        let results = outcomes
-            .into_iter()
-            .map(|o| match o {
-                Outcome::Delivered => Ok(()),
-                Outcome::Malformed(e) => Err(e),
-                Outcome::Refused(text) | Outcome::Broken(text) => Err(self.fail("RabbitMQ", text)),
-            })
-            .collect();
-        if broken {
-            // A channel or connection error closes the channel: open afresh next time.
-            self.client = None;
-        }
-        results
+        let count = run.len();
+        Pending::later(move || {
+            let outcomes =
+                task().unwrap_or_else(|e| (0..count).map(|_| Outcome::Broken(e.clone())).collect());
+            if outcomes.iter().any(|o| matches!(o, Outcome::Broken(_))) {
+                // A channel or connection error closes the channel: open afresh next time.
+                broken.set(true);
+            }
+            outcomes
+                .into_iter()
+                .map(|o| match o {
+                    Outcome::Delivered => Ok(()),
+                    Outcome::Malformed(e) => Err(e),
+                    Outcome::Refused(text) | Outcome::Broken(text) => Err(DeliveryError::Retryable(
+                        redactor.scrub(&format!("RabbitMQ ({shown_url}): {text}")),
+                    )),
+                })
+                .collect()
+        })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 }
 
-/// What became of one message of a batch.
+/// What became of one message of a run.
 enum Outcome {
     Delivered,
     /// Content that cannot be sent (permanent).
@@ -219,15 +254,4 @@ enum Outcome {
     Refused(String),
     /// No answer, or the channel failed: reconnect before the next try.
     Broken(String),
-}
-
-impl Sink for RabbitmqSink {
-    /// Publishes the run and waits for its confirms before returning.
-    fn send(&mut self, run: &[Message]) -> Pending {
-        Pending::ready(self.publish_all(run))
-    }
-
-    fn max_in_flight(&self) -> usize {
-        self.max_in_flight
-    }
 }

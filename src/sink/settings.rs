@@ -18,7 +18,7 @@ use super::redact::redact_url;
 #[cfg(feature = "http")]
 use super::signing::SigningKey;
 
-/// How long one delivery (or one batch in flight) may take when the config says nothing.
+/// How long one delivery (or one run in flight) may take when the config says nothing.
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages in flight at once for the sinks that pipeline or acknowledge asynchronously.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
