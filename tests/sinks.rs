@@ -846,13 +846,15 @@ mod rabbitmq {
             .unwrap();
             (conn, ch)
         });
+        // Runs of two: the relay sends each run before the one before is confirmed, and the
+        // queue still gets them in order.
         let env = Env::new(&format!(
-            "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\n[routes]\n\"*\" = \"mq\"\n"
+            "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\nmax_in_flight = 2\n[routes]\n\"*\" = \"mq\"\n"
         ));
-        let ids: Vec<String> = (0..3)
+        let ids: Vec<String> = (0..7)
             .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
             .collect();
-        assert_eq!(env.process()["delivered"], 3);
+        assert_eq!(env.process()["delivered"], 7);
         rt.block_on(async {
             let ch = &channel.1;
             for id in &ids {
