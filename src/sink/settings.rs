@@ -136,14 +136,14 @@ impl HttpSettings {
 #[cfg(feature = "http")]
 #[derive(Debug, Clone)]
 pub struct ResolvedHttp {
-    pub url: Secret,
+    pub(super) url: Secret,
     /// The secret as configured, to scrub it from error texts.
-    pub secret: Option<Secret>,
-    pub key: Option<SigningKey>,
-    pub timeout: Duration,
-    pub headers: BTreeMap<String, String>,
-    pub cloudevents: Option<CloudEventsMode>,
-    pub source: Option<String>,
+    pub(super) secret: Option<Secret>,
+    pub(super) key: Option<SigningKey>,
+    pub(super) timeout: Duration,
+    pub(super) headers: BTreeMap<String, String>,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// `[sinks.NAME] kind = "nats"`: JetStream.
@@ -194,12 +194,12 @@ impl NatsSettings {
 #[cfg(feature = "nats")]
 #[derive(Debug, Clone)]
 pub struct ResolvedNats {
-    pub url: Secret,
-    pub subject: String,
-    pub timeout: Duration,
-    pub max_in_flight: usize,
-    pub cloudevents: Option<CloudEventsMode>,
-    pub source: Option<String>,
+    pub(super) url: Secret,
+    pub(super) subject: String,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// `[sinks.NAME] kind = "redis"`: Redis Streams.
@@ -268,15 +268,15 @@ impl RedisSettings {
 #[cfg(feature = "redis")]
 #[derive(Debug, Clone)]
 pub struct ResolvedRedis {
-    pub url: Secret,
-    pub stream: String,
-    pub maxlen: Option<u64>,
+    pub(super) url: Secret,
+    pub(super) stream: String,
+    pub(super) maxlen: Option<u64>,
     /// How long a marker keeps a redelivery out, when deduplicating.
-    pub dedup: Option<Duration>,
-    pub timeout: Duration,
-    pub max_in_flight: usize,
-    pub cloudevents: Option<CloudEventsMode>,
-    pub source: Option<String>,
+    pub(super) dedup: Option<Duration>,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// `[sinks.NAME] kind = "rabbitmq"`: AMQP 0-9-1 with publisher confirms.
@@ -331,13 +331,13 @@ impl RabbitmqSettings {
 #[cfg(feature = "rabbitmq")]
 #[derive(Debug, Clone)]
 pub struct ResolvedRabbitmq {
-    pub url: Secret,
-    pub exchange: String,
-    pub routing_key: String,
-    pub timeout: Duration,
-    pub max_in_flight: usize,
-    pub cloudevents: Option<CloudEventsMode>,
-    pub source: Option<String>,
+    pub(super) url: Secret,
+    pub(super) exchange: String,
+    pub(super) routing_key: String,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// Replaces `{type}` in a subject, stream or routing key.
