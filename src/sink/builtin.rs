@@ -17,21 +17,23 @@ struct UserRegistered {
 
 impl Sink for LogSink {
     fn send(&mut self, run: &[Message]) -> Pending {
-        Pending::ready(run.iter().map(log).collect())
+        Pending::ready(run.iter().map(LogSink::deliver).collect())
     }
 }
 
-fn log(m: &Message) -> Result<(), DeliveryError> {
-    let envelope = Envelope::of(m)?;
-    if m.event_type == "UserRegistered" {
-        let user: UserRegistered = serde_json::from_value(envelope.content)
-            .map_err(|e| DeliveryError::Permanent(format!("malformed UserRegistered content: {e}")))?;
-        let greeting = user.name.as_deref().unwrap_or("there");
-        tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
-    } else {
-        tracing::info!(id = %m.id, r#type = %m.event_type, content = %envelope.content, "event");
+impl LogSink {
+    fn deliver(m: &Message) -> Result<(), DeliveryError> {
+        let envelope = Envelope::of(m)?;
+        if m.event_type == "UserRegistered" {
+            let user: UserRegistered = serde_json::from_value(envelope.content)
+                .map_err(|e| DeliveryError::Permanent(format!("malformed UserRegistered content: {e}")))?;
+            let greeting = user.name.as_deref().unwrap_or("there");
+            tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
+        } else {
+            tracing::info!(id = %m.id, r#type = %m.event_type, content = %envelope.content, "event");
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Accepts every well-formed message; for event types nobody needs, and for benchmarks.
@@ -39,17 +41,15 @@ pub struct NoopSink;
 
 impl Sink for NoopSink {
     fn send(&mut self, run: &[Message]) -> Pending {
+        Pending::ready(run.iter().map(NoopSink::deliver).collect())
+    }
+}
+
+impl NoopSink {
+    fn deliver(m: &Message) -> Result<(), DeliveryError> {
         // Malformed content fails here as with every other sink, so `noop` never hides a bad row.
-        Pending::ready(
-            run.iter()
-                .map(|m| {
-                    serde_json::from_str::<serde::de::IgnoredAny>(&m.content)
-                        .map(drop)
-                        .map_err(|e| {
-                            DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})"))
-                        })
-                })
-                .collect(),
-        )
+        serde_json::from_str::<serde::de::IgnoredAny>(&m.content)
+            .map(drop)
+            .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))
     }
 }
