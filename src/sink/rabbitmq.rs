@@ -37,7 +37,8 @@ pub struct RabbitmqSink {
 
 /// A channel in confirm mode, the connection it lives on, and the runtime they run on.
 struct Client {
-    runtime: Background,
+    /// Shared with the runs still on their way, so reconnecting does not cut them short.
+    runtime: Rc<Background>,
     /// Kept alive beside its channel.
     connection: Connection,
     channel: Channel,
@@ -99,7 +100,7 @@ impl RabbitmqSink {
         });
         match opened {
             Ok(Ok((connection, channel))) => Ok(Client {
-                runtime,
+                runtime: Rc::new(runtime),
                 connection,
                 channel,
                 published: None,
@@ -165,7 +166,8 @@ impl Sink for RabbitmqSink {
         let previous = client.published.take();
         let (published_tx, published_rx) = oneshot::channel::<()>();
         client.published = Some(published_rx);
-        let task = client.runtime.spawn(async move {
+        let runtime = Rc::clone(&client.runtime);
+        let task = runtime.spawn(async move {
             if let Some(previous) = previous {
                 let _ = previous.await;
             }
@@ -223,6 +225,7 @@ impl Sink for RabbitmqSink {
         Pending::later(move || {
             let outcomes =
                 task().unwrap_or_else(|e| (0..count).map(|_| Outcome::Broken(e.clone())).collect());
+            drop(runtime);
             if outcomes.iter().any(|o| matches!(o, Outcome::Broken(_))) {
                 // A channel or connection error closes the channel: open afresh next time.
                 broken.set(true);
