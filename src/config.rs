@@ -13,7 +13,7 @@ use crate::cli::GlobalArgs;
 use crate::error::Error;
 use crate::output::Format;
 use crate::retry::RetryPolicy;
-use crate::sink::SinkConfig;
+use crate::sink::{ResolvedSink, SinkConfig};
 use crate::store::StoreOptions;
 
 pub const DEFAULT_DATABASE: &str = "outbox.db";
@@ -72,7 +72,7 @@ pub struct Config {
     /// The poll interval of `run` when no flag gives one.
     pub every: Duration,
     pub retry: RetryPolicy,
-    pub sinks: BTreeMap<String, SinkConfig>,
+    pub sinks: BTreeMap<String, ResolvedSink>,
     pub routes: BTreeMap<String, Vec<String>>,
     pub format: Format,
     /// Whether stdout is a terminal that may get colour and box drawing.
@@ -154,11 +154,13 @@ impl Config {
                 }
             }
         }
-        let mut sinks = file.sinks;
-        for (name, sink) in &mut sinks {
+        let mut sinks = BTreeMap::new();
+        for (name, sink) in file.sinks {
             // Secrets and URLs named by `*_env` keys are read here, the one reader of the environment.
-            sink.resolve(&|var| std::env::var(var).ok())
+            let resolved = sink
+                .resolve(&|var| std::env::var(var).ok())
                 .map_err(|e| Error::usage(format!("{}: sinks.{name}: {e}", in_file("sinks"))))?;
+            sinks.insert(name, resolved);
         }
         for (name, sink) in &sinks {
             if let Some(timeout) = sink.timeout()

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::error::StoreError;
 use crate::model::Message;
 use crate::retry::{Next, RetryPolicy};
-use crate::sink::{DeliveryError, InFlight, Router};
+use crate::sink::{DeliveryError, Outcomes, Pending, Router};
 use crate::store::{ClaimParams, FailParams, Store};
 use crate::time::Clock;
 
@@ -60,7 +60,7 @@ impl BatchReport {
 struct Started {
     sink: String,
     range: std::ops::Range<usize>,
-    outcomes: InFlight,
+    outcomes: Pending,
 }
 
 pub struct Relay<'a> {
@@ -91,7 +91,7 @@ impl Relay<'_> {
             tracing::debug!(claimed = batch.len(), "claimed a batch");
         }
 
-        // A batch handed to a sink that delivers in the background: its outcomes are recorded
+        // A run handed to a sink that delivers in the background: its outcomes are recorded
         // while the next one is on its way, so the database and the destination work at once.
         let mut in_flight: Option<Started> = None;
         let mut i = 0;
@@ -116,7 +116,7 @@ impl Relay<'_> {
             }
             // Consecutive messages bound for one sink that takes many at once go together.
             if let Some((sink, run)) = self.batchable_run(&batch[i..]) {
-                let outcomes = self.router.sink(&sink).start_batch(&batch[i..i + run]);
+                let outcomes = self.router.send(&sink, &batch[i..i + run]);
                 let started = Started {
                     sink,
                     range: i..i + run,
@@ -186,8 +186,8 @@ impl Relay<'_> {
         (run > 1).then_some((sink, run))
     }
 
-    /// Waits for a run started by `start_batch`, then records each message's outcome: the
-    /// delivered ones in one transaction.
+    /// Waits for a run sent to a sink, then records each message's outcome: the delivered ones
+    /// in one transaction.
     fn finish_run(
         &mut self,
         batch: &[Message],
@@ -203,8 +203,7 @@ impl Relay<'_> {
             return Ok(());
         };
         let (run, sink) = (&batch[range], sink.as_str());
-        let outcomes = outcomes();
-        debug_assert_eq!(outcomes.len(), run.len());
+        let outcomes = wait(outcomes, run.len());
         let mut delivered = Vec::with_capacity(run.len());
         let mut occurred = Vec::with_capacity(run.len());
         for (message, outcome) in run.iter().zip(outcomes) {
@@ -235,7 +234,7 @@ impl Relay<'_> {
             // delivering it, every time. Stop before it takes another relay down.
             Err((
                 None,
-                DeliveryError::permanent(format!(
+                DeliveryError::Permanent(format!(
                     "gave up after {} attempts that ended without an outcome (the relay stopped mid-delivery)",
                     message.attempts - 1
                 )),
@@ -264,13 +263,7 @@ impl Relay<'_> {
                 tracing::debug!(id = %message.id, r#type = %message.event_type, "delivered");
             }
             Err((destination, err)) => {
-                let next = if err.permanent {
-                    Next::Dead
-                } else {
-                    self.settings
-                        .retry
-                        .next(message.attempts, fastrand::f64(), err.retry_after)
-                };
+                let next = self.settings.retry.next(message.attempts, fastrand::f64(), &err);
                 let next_attempt = match next {
                     Next::RetryAfter(d) => Some(now + d),
                     Next::Dead => None,
@@ -280,7 +273,7 @@ impl Relay<'_> {
                     owner: &self.settings.owner,
                     now,
                     attempt: message.attempts,
-                    error: &err.message,
+                    error: err.message(),
                     destination: destination.as_deref(),
                     next_attempt,
                 })?;
@@ -303,16 +296,12 @@ impl Relay<'_> {
             .map_err(|e| (None, e))?
             .to_vec();
         if let [only] = sinks.as_slice() {
-            return self
-                .router
-                .sink(only)
-                .deliver(message)
-                .map_err(|e| (Some(only.clone()), e));
+            return self.send_one(only, message).map_err(|e| (Some(only.clone()), e));
         }
         let done = self.store.deliveries(&message.id).map_err(store_failure)?;
         let mut failures: Vec<(String, DeliveryError)> = Vec::new();
         for name in sinks.iter().filter(|s| !done.contains(s)) {
-            match self.router.sink(name).deliver(message) {
+            match self.send_one(name, message) {
                 Ok(()) => self
                     .store
                     .record_delivery(&message.id, name, self.clock.now())
@@ -323,26 +312,55 @@ impl Relay<'_> {
         if failures.is_empty() {
             return Ok(());
         }
-        let permanent = failures.iter().all(|(_, e)| e.permanent);
-        let retry_after = failures.iter().filter_map(|(_, e)| e.retry_after).max();
-        let text = failures
-            .iter()
-            .map(|(name, e)| format!("{name}: {}", e.message))
-            .collect::<Vec<_>>()
-            .join("; ");
         let names = failures
             .iter()
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        Err((
-            Some(names),
-            DeliveryError {
-                message: text,
-                permanent,
-                retry_after,
-            },
-        ))
+        Err((Some(names), combine(&failures)))
+    }
+
+    /// Delivers one message to one sink: a run of one.
+    fn send_one(&mut self, sink: &str, message: &Message) -> Result<(), DeliveryError> {
+        let pending = self.router.send(sink, std::slice::from_ref(message));
+        wait(pending, 1).remove(0)
+    }
+}
+
+/// Waits for a run's outcomes: one per message, even from a sink that broke that promise (a
+/// missing outcome is a failure to retry, so no message is left claimed without one).
+fn wait(pending: Pending, len: usize) -> Outcomes {
+    let mut outcomes = pending.wait();
+    outcomes.resize_with(len, || {
+        Err(DeliveryError::Retryable("the sink gave no outcome for it".into()))
+    });
+    outcomes
+}
+
+/// One error for a message that several sinks failed: dead only when every failure is
+/// permanent (retrying the others can still help), no sooner than the latest `Retry-After`.
+fn combine(failures: &[(String, DeliveryError)]) -> DeliveryError {
+    let message = failures
+        .iter()
+        .map(|(name, e)| format!("{name}: {}", e.message()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let retry_after = failures
+        .iter()
+        .filter_map(|(_, e)| match e {
+            DeliveryError::RetryAfter { after, .. } => Some(*after),
+            _ => None,
+        })
+        .max();
+    if failures
+        .iter()
+        .all(|(_, e)| matches!(e, DeliveryError::Permanent(_)))
+    {
+        DeliveryError::Permanent(message)
+    } else if let Some(after) = retry_after {
+        DeliveryError::RetryAfter { message, after }
+    } else {
+        DeliveryError::Retryable(message)
     }
 }
 
@@ -350,7 +368,7 @@ impl Relay<'_> {
 fn store_failure(e: StoreError) -> (Option<String>, DeliveryError) {
     (
         None,
-        DeliveryError::retryable(format!("recording the delivery: {e}")),
+        DeliveryError::Retryable(format!("recording the delivery: {e}")),
     )
 }
 
@@ -358,11 +376,49 @@ fn log_failure(m: &Message, err: &DeliveryError, next: Option<DateTime<Utc>>) {
     match next {
         Some(at) => tracing::warn!(
             id = %m.id, r#type = %m.event_type, attempt = m.attempts,
-            "delivery failed, retrying at {}: {}", crate::time::format(at), err.message
+            "delivery failed, retrying at {}: {}", crate::time::format(at), err.message()
         ),
         None => tracing::error!(
             id = %m.id, r#type = %m.event_type, attempt = m.attempts,
-            "delivery failed, message is dead: {}", err.message
+            "delivery failed, message is dead: {}", err.message()
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failures(errors: &[DeliveryError]) -> Vec<(String, DeliveryError)> {
+        errors
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (format!("s{i}"), e.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn several_failures_are_dead_only_when_all_are_permanent() {
+        let gone = DeliveryError::Permanent("410".into());
+        let down = DeliveryError::Retryable("503".into());
+        let later = |secs| DeliveryError::RetryAfter {
+            message: "429".into(),
+            after: Duration::from_secs(secs),
+        };
+        assert_eq!(
+            combine(&failures(&[gone.clone(), gone.clone()])),
+            DeliveryError::Permanent("s0: 410; s1: 410".into())
+        );
+        assert_eq!(
+            combine(&failures(&[gone.clone(), down])),
+            DeliveryError::Retryable("s0: 410; s1: 503".into())
+        );
+        assert_eq!(
+            combine(&failures(&[later(5), gone, later(30)])),
+            DeliveryError::RetryAfter {
+                message: "s0: 429; s1: 410; s2: 429".into(),
+                after: Duration::from_secs(30)
+            }
+        );
     }
 }

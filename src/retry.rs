@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::sink::DeliveryError;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RetryPolicy {
     /// Attempts before a message is dead.
@@ -34,10 +36,15 @@ pub enum Next {
 }
 
 impl RetryPolicy {
-    /// `attempt` is the number of the attempt that just failed (1 for the first). `unit` is a
-    /// random number in [0, 1): "equal jitter" keeps half the delay fixed, so delays never shrink
-    /// from one attempt to the next while relays that failed together still spread out.
-    pub fn next(&self, attempt: i64, unit: f64, retry_after: Option<Duration>) -> Next {
+    /// `attempt` is the number of the attempt that just failed (1 for the first), `error` why.
+    /// `unit` is a random number in [0, 1): "equal jitter" keeps half the delay fixed, so delays
+    /// never shrink from one attempt to the next while relays that failed together still spread out.
+    pub fn next(&self, attempt: i64, unit: f64, error: &DeliveryError) -> Next {
+        let retry_after = match error {
+            DeliveryError::Permanent(_) => return Next::Dead,
+            DeliveryError::RetryAfter { after, .. } => Some(*after),
+            DeliveryError::Retryable(_) => None,
+        };
         if attempt >= i64::from(self.max_attempts) {
             return Next::Dead;
         }
@@ -65,6 +72,17 @@ mod humantime_serde_compat {
 mod tests {
     use super::*;
 
+    fn failed() -> DeliveryError {
+        DeliveryError::Retryable("503".into())
+    }
+
+    fn asked(secs: u64) -> DeliveryError {
+        DeliveryError::RetryAfter {
+            message: "429".into(),
+            after: Duration::from_secs(secs),
+        }
+    }
+
     fn policy() -> RetryPolicy {
         RetryPolicy {
             max_attempts: 5,
@@ -76,7 +94,7 @@ mod tests {
     #[test]
     fn delays_grow_then_cap_then_dead() {
         let p = policy();
-        let at = |n, u| match p.next(n, u, None) {
+        let at = |n, u| match p.next(n, u, &failed()) {
             Next::RetryAfter(d) => d,
             Next::Dead => panic!("dead too early"),
         };
@@ -86,23 +104,32 @@ mod tests {
         assert!(at(2, 0.0) >= at(1, 0.999));
         assert!(at(3, 0.0) >= at(2, 0.999));
         assert_eq!(at(4, 1.0), Duration::from_secs(60));
-        assert_eq!(p.next(5, 0.5, None), Next::Dead);
+        assert_eq!(p.next(5, 0.5, &failed()), Next::Dead);
+        assert_eq!(p.next(5, 0.5, &asked(1)), Next::Dead);
     }
 
     #[test]
     fn retry_after_is_honoured_within_the_cap() {
         let p = policy();
         assert_eq!(
-            p.next(1, 0.0, Some(Duration::from_secs(30))),
+            p.next(1, 0.0, &asked(30)),
             Next::RetryAfter(Duration::from_secs(30))
         );
         assert_eq!(
-            p.next(1, 0.0, Some(Duration::from_secs(999))),
+            p.next(1, 0.0, &asked(999)),
             Next::RetryAfter(Duration::from_secs(60))
         );
         assert_eq!(
-            p.next(1, 0.0, Some(Duration::from_secs(1))),
+            p.next(1, 0.0, &asked(1)),
             Next::RetryAfter(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn a_permanent_failure_is_dead_at_the_first_attempt() {
+        assert_eq!(
+            policy().next(1, 0.5, &DeliveryError::Permanent("400".into())),
+            Next::Dead
         );
     }
 
@@ -114,11 +141,11 @@ mod tests {
         };
         // Capped at 60s, then equal jitter: half fixed, half scaled by the random unit.
         assert_eq!(
-            p.next(1_000, 0.5, None),
+            p.next(1_000, 0.5, &failed()),
             Next::RetryAfter(Duration::from_secs(45))
         );
         assert_eq!(
-            p.next(1_000, 1.0, None),
+            p.next(1_000, 1.0, &failed()),
             Next::RetryAfter(Duration::from_secs(60))
         );
     }

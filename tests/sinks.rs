@@ -149,6 +149,17 @@ fn retry_fast() -> &'static str {
     "[retry]\nmax_attempts = 50\nbackoff = \"1ms\"\nmax_backoff = \"10ms\"\n"
 }
 
+/// Settings are checked when the config is loaded: a command naming no program used to send
+/// every message dead at its first delivery.
+#[test]
+fn an_exec_sink_without_a_program_is_a_config_error() {
+    let env = Env::new("[sinks.h]\nkind = \"exec\"\ncommand = []\n[routes]\n\"*\" = \"h\"\n");
+    let out = env.cmd().arg("process-once").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sinks.h: command must name a program"), "{err}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // A webhook receiver: records every request, answers from a script (then 200).
 
@@ -508,11 +519,17 @@ fn sigterm(pid: u32) {
 // Delivering a message through a sink directly, as a relay that crashed before marking it did.
 
 fn sink_router(kind_toml: &str) -> outboxctl::sink::Router {
-    let mut cfg: outboxctl::sink::SinkConfig = toml::from_str(kind_toml).unwrap();
-    cfg.resolve(&|_| None).unwrap();
-    let sinks = BTreeMap::from([("s".to_owned(), cfg)]);
+    let cfg: outboxctl::sink::SinkConfig = toml::from_str(kind_toml).unwrap();
+    let sinks = BTreeMap::from([("s".to_owned(), cfg.resolve(&|_| None).unwrap())]);
     let routes = BTreeMap::from([("*".to_owned(), vec!["s".to_owned()])]);
     outboxctl::sink::Router::new(&sinks, &routes)
+}
+
+/// Sends a run through the sink "s", as a relay does, and expects each message accepted.
+fn accepted(router: &mut outboxctl::sink::Router, run: &[outboxctl::model::Message]) {
+    let outcomes = router.send("s", run).wait();
+    assert_eq!(outcomes.len(), run.len(), "one outcome per message");
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
 }
 
 fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
@@ -587,20 +604,20 @@ mod redis_streams {
         let m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"a":1}"#);
 
         let mut router = sink_router(&format!("kind = \"redis\"\nstream = \"{plain}\"\n"));
-        router.sink("s").deliver(&m).unwrap();
-        router.sink("s").deliver(&m).unwrap();
+        accepted(&mut router, std::slice::from_ref(&m));
+        accepted(&mut router, std::slice::from_ref(&m));
         assert_eq!(entries(&plain).len(), 2, "Redis itself does not deduplicate");
 
         let mut router = sink_router(&format!(
             "kind = \"redis\"\nstream = \"{deduped}\"\ndedup = true\ndedup_window = \"1m\"\n"
         ));
-        router.sink("s").deliver(&m).unwrap();
-        router.sink("s").deliver(&m).unwrap();
+        accepted(&mut router, std::slice::from_ref(&m));
+        accepted(&mut router, std::slice::from_ref(&m));
         let batch = [
             m.clone(),
             message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", "{}"),
         ];
-        assert!(router.sink("s").deliver_batch(&batch).iter().all(Result::is_ok));
+        accepted(&mut router, &batch);
         let got = entries(&deduped);
         assert_eq!(got.len(), 2, "the redelivery is skipped, the new message added");
         assert_eq!(got[0]["id"], m.id);
@@ -745,10 +762,7 @@ mod nats_jetstream {
         let b = env.emit("UserRegistered", r#"{"email":"q@r.s"}"#);
         // A relay that published `a` and died before marking it processed.
         let mut router = sink_router(&format!("kind = \"nats\"\nsubject = \"{prefix}.{{type}}\"\n"));
-        router
-            .sink("s")
-            .deliver(&message(&a, "OrderPlaced", r#"{"order":1}"#))
-            .unwrap();
+        accepted(&mut router, &[message(&a, "OrderPlaced", r#"{"order":1}"#)]);
 
         assert_eq!(env.process()["delivered"], 2);
         let got = stored(&rt, &ctx, &name);
@@ -769,7 +783,7 @@ mod nats_jetstream {
             "kind = \"nats\"\nsubject = \"{prefix}.x\"\ncloudevents = \"binary\"\nsource = \"/shop\"\n"
         ));
         let m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":9}"#);
-        router.sink("s").deliver(&m).unwrap();
+        accepted(&mut router, std::slice::from_ref(&m));
         rt.block_on(async {
             let stream = ctx.get_stream(&name).await.unwrap();
             let got = stream.get_raw_message(1).await.unwrap();
@@ -833,13 +847,15 @@ mod rabbitmq {
             .unwrap();
             (conn, ch)
         });
+        // Runs of two: the relay sends each run before the one before is confirmed, and the
+        // queue still gets them in order.
         let env = Env::new(&format!(
-            "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\n[routes]\n\"*\" = \"mq\"\n"
+            "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\nmax_in_flight = 2\n[routes]\n\"*\" = \"mq\"\n"
         ));
-        let ids: Vec<String> = (0..3)
+        let ids: Vec<String> = (0..7)
             .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
             .collect();
-        assert_eq!(env.process()["delivered"], 3);
+        assert_eq!(env.process()["delivered"], 7);
         rt.block_on(async {
             let ch = &channel.1;
             for id in &ids {

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::{DeliveryError, Envelope, Sink};
+use super::{DeliveryError, Envelope, Pending, Sink};
 use crate::model::Message;
 
 /// The sample handler: logs what it would do. For UserRegistered, the welcome email.
@@ -16,11 +16,17 @@ struct UserRegistered {
 }
 
 impl Sink for LogSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+    fn send(&mut self, run: &[Message]) -> Pending {
+        Pending::ready(run.iter().map(LogSink::deliver).collect())
+    }
+}
+
+impl LogSink {
+    fn deliver(m: &Message) -> Result<(), DeliveryError> {
         let envelope = Envelope::of(m)?;
         if m.event_type == "UserRegistered" {
             let user: UserRegistered = serde_json::from_value(envelope.content)
-                .map_err(|e| DeliveryError::permanent(format!("malformed UserRegistered content: {e}")))?;
+                .map_err(|e| DeliveryError::Permanent(format!("malformed UserRegistered content: {e}")))?;
             let greeting = user.name.as_deref().unwrap_or("there");
             tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
         } else {
@@ -34,10 +40,16 @@ impl Sink for LogSink {
 pub struct NoopSink;
 
 impl Sink for NoopSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+    fn send(&mut self, run: &[Message]) -> Pending {
+        Pending::ready(run.iter().map(NoopSink::deliver).collect())
+    }
+}
+
+impl NoopSink {
+    fn deliver(m: &Message) -> Result<(), DeliveryError> {
         // Malformed content fails here as with every other sink, so `noop` never hides a bad row.
         serde_json::from_str::<serde::de::IgnoredAny>(&m.content)
             .map(drop)
-            .map_err(|e| DeliveryError::permanent(format!("malformed content: not valid JSON ({e})")))
+            .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))
     }
 }

@@ -9,32 +9,41 @@ use std::time::Duration;
 
 use wait_timeout::ChildExt;
 
-use super::{DeliveryError, Envelope, Sink};
+use super::{DeliveryError, Envelope, Pending, Sink};
 use crate::model::Message;
 
 /// How much of the handler's stderr is kept in `Error`.
 const STDERR_TAIL: usize = 2048;
 
 pub struct ExecSink {
-    argv: Vec<String>,
+    program: String,
+    args: Vec<String>,
     timeout: Duration,
     env: BTreeMap<String, String>,
 }
 
-impl ExecSink {
-    pub fn new(argv: Vec<String>, timeout: Duration, env: BTreeMap<String, String>) -> Self {
-        ExecSink { argv, timeout, env }
+impl Sink for ExecSink {
+    /// One process per message: the relay sends runs of one.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        Pending::ready(run.iter().map(|m| self.run(m)).collect())
     }
 }
 
-impl Sink for ExecSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+impl ExecSink {
+    pub fn new(program: String, args: Vec<String>, timeout: Duration, env: BTreeMap<String, String>) -> Self {
+        ExecSink {
+            program,
+            args,
+            timeout,
+            env,
+        }
+    }
+
+    fn run(&self, m: &Message) -> Result<(), DeliveryError> {
+        let program = &self.program;
         let body = serde_json::to_vec(&Envelope::of(m)?).expect("an envelope serializes");
-        let Some((program, args)) = self.argv.split_first() else {
-            return Err(DeliveryError::permanent("exec sink has an empty command"));
-        };
         let mut child = Command::new(program)
-            .args(args)
+            .args(&self.args)
             .envs(&self.env)
             .env("OUTBOX_MESSAGE_ID", &m.id)
             .env("OUTBOX_MESSAGE_TYPE", &m.event_type)
@@ -46,7 +55,7 @@ impl Sink for ExecSink {
             // Ctrl-C at the terminal reaches the relay, which lets the message in flight finish.
             .process_group(0)
             .spawn()
-            .map_err(|e| DeliveryError::retryable(format!("cannot run {program}: {e}")))?;
+            .map_err(|e| DeliveryError::Retryable(format!("cannot run {program}: {e}")))?;
 
         // Feed stdin and drain both pipes on threads so a chatty handler cannot deadlock us.
         let mut stdin = child.stdin.take().expect("piped");
@@ -59,7 +68,7 @@ impl Sink for ExecSink {
 
         let status = child
             .wait_timeout(self.timeout)
-            .map_err(|e| DeliveryError::retryable(format!("waiting for {program}: {e}")))?;
+            .map_err(|e| DeliveryError::Retryable(format!("waiting for {program}: {e}")))?;
         let status = match status {
             Some(s) => s,
             None => {
@@ -72,7 +81,7 @@ impl Sink for ExecSink {
                 let _ = child.wait();
                 let _ = writer.join();
                 let err = tail(&stderr.join().unwrap_or_default());
-                return Err(DeliveryError::retryable(format!(
+                return Err(DeliveryError::Retryable(format!(
                     "{program} timed out after {}{}",
                     humantime::format_duration(self.timeout),
                     if err.is_empty() {
@@ -96,7 +105,7 @@ impl Sink for ExecSink {
             Some(code) => format!("exited with status {code}"),
             None => "was killed by a signal".to_owned(),
         };
-        Err(DeliveryError::retryable(if err.is_empty() {
+        Err(DeliveryError::Retryable(if err.is_empty() {
             format!("{program} {how}")
         } else {
             format!("{program} {how}: {err}")

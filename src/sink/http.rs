@@ -10,48 +10,21 @@
 use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
-use super::settings::HttpSettings;
-use super::{DeliveryError, Sink};
+use super::settings::ResolvedHttp;
+use super::signing::SigningKey;
+use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
 
 /// How much of an error response's body is kept in `Error`.
 const BODY_EXCERPT: usize = 512;
 
-/// The key of a `whsec_…` secret (the prefix is optional, as in the reference libraries).
-pub fn signing_key(secret: &str) -> Result<Vec<u8>, String> {
-    let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
-    match BASE64.decode(b64) {
-        Ok(key) if !key.is_empty() => Ok(key),
-        // Never quote the secret: only say what form it must have.
-        _ => Err(
-            "the webhook secret must be whsec_ followed by base64 (as Standard Webhooks issues them)".into(),
-        ),
-    }
-}
-
-/// `v1,<base64 signature>` of one delivery.
-pub fn sign(key: &[u8], id: &str, timestamp: u64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()))
-}
-
 pub struct HttpSink {
     agent: ureq::Agent,
     url: String,
     shown_url: String,
-    key: Option<Vec<u8>>,
+    key: Option<SigningKey>,
     headers: Vec<(String, String)>,
     cloudevents: Option<CloudEventsMode>,
     source: Option<String>,
@@ -59,35 +32,32 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
-    pub fn new(s: &HttpSettings) -> Self {
+    pub fn new(s: &ResolvedHttp) -> Self {
         let config = ureq::Agent::config_builder()
-            .timeout_global(Some(s.timeout()))
+            .timeout_global(Some(s.timeout))
             // Statuses are classified here, and a redirected POST is not what the sender asked for.
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("outboxctl/", env!("CARGO_PKG_VERSION")))
             .build();
-        let url = s.resolved_url.0.clone();
+        let url = s.url.0.clone();
         let mut redactor = Redactor::for_url(&url);
-        let key = s.secret.as_ref().map(|secret| {
+        if let Some(secret) = &s.secret {
             redactor.add(&secret.0, "***");
-            signing_key(&secret.0).expect("checked by resolve")
-        });
+        }
         HttpSink {
             agent: config.into(),
             shown_url: redact_url(&url),
             url,
-            key,
+            key: s.key.clone(),
             headers: s.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
             cloudevents: s.cloudevents,
             source: s.source.clone(),
             redactor,
         }
     }
-}
 
-impl Sink for HttpSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
+    fn post(&self, m: &Message) -> Result<(), DeliveryError> {
         let encoded = cloudevents::encode(m, self.cloudevents, self.source.as_deref())?;
         let timestamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -99,7 +69,7 @@ impl Sink for HttpSink {
             .header("webhook-id", &m.id)
             .header("webhook-timestamp", timestamp.to_string());
         if let Some(key) = &self.key {
-            request = request.header("webhook-signature", sign(key, &m.id, timestamp, &encoded.body));
+            request = request.header("webhook-signature", key.sign(&m.id, timestamp, &encoded.body));
         }
         for (name, value) in &encoded.attributes {
             request = request.header(format!("ce-{name}"), value);
@@ -110,7 +80,7 @@ impl Sink for HttpSink {
         let mut response = match request.send(&encoded.body[..]) {
             Ok(r) => r,
             Err(e) => {
-                return Err(DeliveryError::retryable(
+                return Err(DeliveryError::Retryable(
                     self.redactor.scrub(&format!("POST {}: {e}", self.shown_url)),
                 ));
             }
@@ -140,13 +110,19 @@ impl Sink for HttpSink {
                 format!(": {text}")
             }
         ));
-        if status == 408 || status == 429 || status >= 500 {
-            let mut err = DeliveryError::retryable(message);
-            err.retry_after = retry_after;
-            Err(err)
-        } else {
-            Err(DeliveryError::permanent(message))
-        }
+        let retryable = status == 408 || status == 429 || status >= 500;
+        Err(match (retryable, retry_after) {
+            (false, _) => DeliveryError::Permanent(message),
+            (true, Some(after)) => DeliveryError::RetryAfter { message, after },
+            (true, None) => DeliveryError::Retryable(message),
+        })
+    }
+}
+
+impl Sink for HttpSink {
+    /// One request at a time: the relay sends runs of one.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        Pending::ready(run.iter().map(|m| self.post(m)).collect())
     }
 }
 
@@ -177,27 +153,6 @@ fn excerpt_text(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The example of the Standard Webhooks specification's reference test suite.
-    #[test]
-    fn signature_matches_the_specification_example() {
-        let key = signing_key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
-        assert_eq!(
-            sign(
-                &key,
-                "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                1614265330,
-                br#"{"test": 2432232314}"#
-            ),
-            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-        );
-    }
-
-    #[test]
-    fn bad_secrets_are_refused_without_being_quoted() {
-        let err = signing_key("whsec_not base64!").unwrap_err();
-        assert!(!err.contains("not base64!"));
-    }
 
     #[test]
     fn retry_after_takes_seconds_and_dates() {

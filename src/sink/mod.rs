@@ -23,6 +23,8 @@ mod redis;
 #[cfg(any(feature = "nats", feature = "rabbitmq"))]
 mod runtime;
 pub mod settings;
+#[cfg(feature = "http")]
+mod signing;
 
 pub use builtin::{LogSink, NoopSink};
 pub use exec::ExecSink;
@@ -31,71 +33,81 @@ pub use settings::{HttpSettings, NatsSettings, RabbitmqSettings, RedisSettings};
 /// Sinks that exist without configuration.
 pub const BUILTIN: &[&str] = &["log", "noop"];
 
-/// Why a delivery failed, and whether trying again can help.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeliveryError {
-    pub message: String,
+/// Why a delivery failed, which decides what becomes of the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Trying again may help (the destination is down, the handler failed): retried with backoff.
+    #[error("{0}")]
+    Retryable(String),
+    /// The destination asked to be called again no sooner than `after` (`Retry-After`).
+    #[error("{message}")]
+    RetryAfter { message: String, after: Duration },
     /// Trying again cannot help (malformed content, a 4xx answer): the message goes dead now.
-    pub permanent: bool,
-    /// The destination asked to be called back no sooner than this.
-    pub retry_after: Option<Duration>,
+    #[error("{0}")]
+    Permanent(String),
 }
 
 impl DeliveryError {
-    pub fn retryable(message: impl Into<String>) -> Self {
-        DeliveryError {
-            message: message.into(),
-            permanent: false,
-            retry_after: None,
-        }
-    }
-
-    pub fn permanent(message: impl Into<String>) -> Self {
-        DeliveryError {
-            message: message.into(),
-            permanent: true,
-            retry_after: None,
+    /// What went wrong, for `Error` and the logs.
+    pub fn message(&self) -> &str {
+        match self {
+            DeliveryError::Retryable(m) | DeliveryError::Permanent(m) => m,
+            DeliveryError::RetryAfter { message, .. } => message,
         }
     }
 }
 
-impl std::fmt::Display for DeliveryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
+/// The outcome of each message of a run, in the run's order.
+pub type Outcomes = Vec<Result<(), DeliveryError>>;
+
+/// A run handed to a sink. A sink that delivers while it is called returns its outcomes
+/// [`ready`](Pending::ready); one that pipelines returns at once and gives them from
+/// [`wait`](Pending::wait), so the relay records the previous run in the meantime.
+#[must_use = "a run's outcomes must be waited for and recorded"]
+pub struct Pending(Box<dyn FnOnce() -> Outcomes>);
+
+impl Pending {
+    pub fn ready(outcomes: Outcomes) -> Self {
+        Pending(Box::new(move || outcomes))
+    }
+
+    /// Outcomes still on their way; `wait` blocks on them.
+    pub fn later(wait: impl FnOnce() -> Outcomes + 'static) -> Self {
+        Pending(Box::new(wait))
+    }
+
+    /// Every message of a run of `len` failed the same way, e.g. with no connection.
+    pub fn failed(len: usize, error: DeliveryError) -> Self {
+        Pending::ready(vec![Err(error); len])
+    }
+
+    /// Blocks until every message of the run has its outcome.
+    pub fn wait(self) -> Outcomes {
+        (self.0)()
     }
 }
 
-/// A destination. `deliver` returns Ok only once the destination has accepted the message;
-/// the relay marks it processed after that and never before.
+/// A destination.
+///
+/// `send` hands it a run of messages (a single delivery is a run of one) and returns what waits
+/// for their outcomes, one per message in the same order. An Ok outcome means the destination
+/// has accepted the message: the relay marks it processed after that and never before.
+///
+/// A sink may return before the outcomes are in (pipelining, asynchronous acknowledgements).
+/// The relay sends the next run before it waits for the previous one, so runs sent one after
+/// another must reach the destination in that order. It never has more than two outstanding.
 pub trait Sink {
-    fn deliver(&mut self, message: &Message) -> Result<(), DeliveryError>;
+    fn send(&mut self, run: &[Message]) -> Pending;
 
-    /// How many messages this sink can usefully have in flight at once (pipelining,
-    /// asynchronous acknowledgements). 1, the default, means one by one through `deliver`.
+    /// The most messages one run may hold. 1, the default, suits a sink that delivers one
+    /// message at a time: the relay then sends it runs of one.
     fn max_in_flight(&self) -> usize {
         1
     }
-
-    /// Delivers several messages, returning one outcome per message in the same order. Each
-    /// Ok carries the same promise as `deliver`'s. Only called with at most `max_in_flight`
-    /// messages; the default delivers them one by one.
-    fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        messages.iter().map(|m| self.deliver(m)).collect()
-    }
-
-    /// Starts `deliver_batch` and returns what waits for its outcomes, so the relay can record
-    /// the previous batch meanwhile. Batches started one after another must reach the
-    /// destination in that order. The default delivers at once.
-    fn start_batch(&mut self, messages: &[Message]) -> InFlight {
-        let outcomes = self.deliver_batch(messages);
-        Box::new(move || outcomes)
-    }
 }
 
-/// A batch on its way to a sink; calling it waits for one outcome per message.
-pub type InFlight = Box<dyn FnOnce() -> Vec<Result<(), DeliveryError>>>;
-
-/// How a sink is configured under `[sinks.NAME]`.
+/// How a sink is configured under `[sinks.NAME]`, as written. [`SinkConfig::resolve`] checks it
+/// and turns it into the [`ResolvedSink`] that builds the sink.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum SinkConfig {
@@ -124,55 +136,46 @@ pub enum SinkConfig {
 impl SinkConfig {
     pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(30);
 
-    /// The longest a delivery may take, if bounded.
-    pub fn timeout(&self) -> Option<Duration> {
-        match self {
-            SinkConfig::Exec { timeout, .. } => Some(timeout.unwrap_or(Self::DEFAULT_EXEC_TIMEOUT)),
-            SinkConfig::Log | SinkConfig::Noop => None,
-            SinkConfig::Http(s) => Some(s.timeout()),
-            SinkConfig::Nats(s) => Some(s.timeout()),
-            SinkConfig::Redis(s) => Some(s.timeout()),
-            SinkConfig::Rabbitmq(s) => Some(s.timeout()),
-        }
-    }
-
-    /// Checks the settings and fills in what comes from the environment or from files
-    /// (`env` looks a variable up; config.rs passes the one reader of the environment). Fails
-    /// with a one-line reason, never quoting a secret.
-    pub fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-        match self {
-            SinkConfig::Exec { .. } | SinkConfig::Log | SinkConfig::Noop => Ok(()),
-            SinkConfig::Http(s) => s.resolve(env),
-            SinkConfig::Nats(s) => s.resolve(env),
-            SinkConfig::Redis(s) => s.resolve(env),
-            SinkConfig::Rabbitmq(s) => s.resolve(env),
-        }
-    }
-
-    fn build(&self) -> Box<dyn Sink> {
+    /// Checks the settings and completes them from the environment and from files, once, when
+    /// the config is loaded (`env` looks a variable up: config.rs passes the one reader of the
+    /// environment). Fails with a one-line reason, never quoting a secret; a kind whose feature
+    /// is not built in fails here too.
+    #[cfg_attr(
+        not(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq")),
+        allow(unused_variables)
+    )]
+    pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedSink, String> {
         match self {
             SinkConfig::Exec {
                 command,
                 timeout,
-                env,
-            } => Box::new(ExecSink::new(
-                command.clone(),
-                timeout.unwrap_or(Self::DEFAULT_EXEC_TIMEOUT),
-                env.clone(),
-            )),
-            SinkConfig::Log => Box::new(LogSink),
-            SinkConfig::Noop => Box::new(NoopSink),
+                env: vars,
+            } => {
+                let Some((program, args)) = command.split_first() else {
+                    return Err("command must name a program".into());
+                };
+                Ok(ResolvedSink::Exec {
+                    program: program.clone(),
+                    args: args.to_vec(),
+                    timeout: timeout.unwrap_or(Self::DEFAULT_EXEC_TIMEOUT),
+                    env: vars.clone(),
+                })
+            }
+            SinkConfig::Log => Ok(ResolvedSink::Log),
+            SinkConfig::Noop => Ok(ResolvedSink::Noop),
             #[cfg(feature = "http")]
-            SinkConfig::Http(s) => Box::new(http::HttpSink::new(s)),
+            SinkConfig::Http(s) => s.resolve(env).map(ResolvedSink::Http),
             #[cfg(feature = "nats")]
-            SinkConfig::Nats(s) => Box::new(nats::NatsSink::new(s)),
+            SinkConfig::Nats(s) => s.resolve(env).map(ResolvedSink::Nats),
             #[cfg(feature = "redis")]
-            SinkConfig::Redis(s) => Box::new(redis::RedisSink::new(s)),
+            SinkConfig::Redis(s) => s.resolve(env).map(ResolvedSink::Redis),
             #[cfg(feature = "rabbitmq")]
-            SinkConfig::Rabbitmq(s) => Box::new(rabbitmq::RabbitmqSink::new(s)),
-            // `resolve` refuses these kinds when their feature is not built in.
+            SinkConfig::Rabbitmq(s) => s.resolve(env).map(ResolvedSink::Rabbitmq),
             #[allow(unreachable_patterns)]
-            other => Box::new(Unavailable(other.kind())),
+            other => Err(format!(
+                "kind = \"{0}\" needs outboxctl built with the `{0}` feature (cargo build --features {0})",
+                other.kind()
+            )),
         }
     }
 
@@ -190,17 +193,69 @@ impl SinkConfig {
     }
 }
 
-/// Stands in for a sink whose feature is not compiled in, for library users who build a
-/// [`Router`] without going through [`SinkConfig::resolve`].
-#[allow(dead_code)]
-struct Unavailable(&'static str);
+/// A sink's settings checked and completed by [`SinkConfig::resolve`]: everything building the
+/// sink takes, so building cannot fail. Only the kinds built in exist.
+#[derive(Debug, Clone)]
+pub enum ResolvedSink {
+    Exec {
+        program: String,
+        args: Vec<String>,
+        timeout: Duration,
+        env: BTreeMap<String, String>,
+    },
+    Log,
+    Noop,
+    #[cfg(feature = "http")]
+    Http(settings::ResolvedHttp),
+    #[cfg(feature = "nats")]
+    Nats(settings::ResolvedNats),
+    #[cfg(feature = "redis")]
+    Redis(settings::ResolvedRedis),
+    #[cfg(feature = "rabbitmq")]
+    Rabbitmq(settings::ResolvedRabbitmq),
+}
 
-impl Sink for Unavailable {
-    fn deliver(&mut self, _: &Message) -> Result<(), DeliveryError> {
-        Err(DeliveryError::retryable(format!(
-            "this outboxctl was built without the {0} feature (cargo install outboxctl --features {0})",
-            self.0
-        )))
+impl ResolvedSink {
+    /// The longest a delivery (or a run in flight) may take, if bounded.
+    pub fn timeout(&self) -> Option<Duration> {
+        match self {
+            ResolvedSink::Exec { timeout, .. } => Some(*timeout),
+            ResolvedSink::Log | ResolvedSink::Noop => None,
+            #[cfg(feature = "http")]
+            ResolvedSink::Http(s) => Some(s.timeout),
+            #[cfg(feature = "nats")]
+            ResolvedSink::Nats(s) => Some(s.timeout),
+            #[cfg(feature = "redis")]
+            ResolvedSink::Redis(s) => Some(s.timeout),
+            #[cfg(feature = "rabbitmq")]
+            ResolvedSink::Rabbitmq(s) => Some(s.timeout),
+        }
+    }
+
+    fn build(&self) -> Box<dyn Sink> {
+        match self {
+            ResolvedSink::Exec {
+                program,
+                args,
+                timeout,
+                env,
+            } => Box::new(ExecSink::new(
+                program.clone(),
+                args.clone(),
+                *timeout,
+                env.clone(),
+            )),
+            ResolvedSink::Log => Box::new(LogSink),
+            ResolvedSink::Noop => Box::new(NoopSink),
+            #[cfg(feature = "http")]
+            ResolvedSink::Http(s) => Box::new(http::HttpSink::new(s)),
+            #[cfg(feature = "nats")]
+            ResolvedSink::Nats(s) => Box::new(nats::NatsSink::new(s)),
+            #[cfg(feature = "redis")]
+            ResolvedSink::Redis(s) => Box::new(redis::RedisSink::new(s)),
+            #[cfg(feature = "rabbitmq")]
+            ResolvedSink::Rabbitmq(s) => Box::new(rabbitmq::RabbitmqSink::new(s)),
+        }
     }
 }
 
@@ -219,7 +274,7 @@ impl<'a> Envelope<'a> {
     /// Fails permanently when the stored content is not JSON: retrying cannot fix it.
     pub fn of(m: &'a Message) -> Result<Self, DeliveryError> {
         let content = serde_json::from_str(&m.content)
-            .map_err(|e| DeliveryError::permanent(format!("malformed content: not valid JSON ({e})")))?;
+            .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))?;
         Ok(Envelope {
             id: &m.id,
             event_type: &m.event_type,
@@ -241,12 +296,12 @@ pub struct Router {
 }
 
 impl Router {
-    pub fn new(sinks: &BTreeMap<String, SinkConfig>, routes: &BTreeMap<String, Vec<String>>) -> Self {
+    pub fn new(sinks: &BTreeMap<String, ResolvedSink>, routes: &BTreeMap<String, Vec<String>>) -> Self {
         let mut built: BTreeMap<String, Box<dyn Sink>> = BTreeMap::new();
         built.insert("log".into(), Box::new(LogSink));
         built.insert("noop".into(), Box::new(NoopSink));
-        for (name, cfg) in sinks {
-            built.insert(name.clone(), cfg.build());
+        for (name, resolved) in sinks {
+            built.insert(name.clone(), resolved.build());
         }
         let mut routes = routes.clone();
         if !routes.contains_key("*") {
@@ -256,7 +311,7 @@ impl Router {
         }
         let longest_timeout = sinks
             .values()
-            .filter_map(SinkConfig::timeout)
+            .filter_map(ResolvedSink::timeout)
             .max()
             .unwrap_or(Duration::ZERO);
         Router {
@@ -272,14 +327,19 @@ impl Router {
             .get(event_type)
             .or_else(|| self.routes.get("*"))
             .map(Vec::as_slice)
-            .ok_or_else(|| DeliveryError::retryable(format!("no handler for type {event_type}")))
+            .ok_or_else(|| DeliveryError::Retryable(format!("no handler for type {event_type}")))
     }
 
-    pub fn sink(&mut self, name: &str) -> &mut dyn Sink {
-        self.sinks
-            .get_mut(name)
-            .expect("routes are validated against sinks")
-            .as_mut()
+    /// Hands a run to the named sink (see [`Sink::send`]).
+    pub fn send(&mut self, sink: &str, run: &[Message]) -> Pending {
+        match self.sinks.get_mut(sink) {
+            Some(s) => s.send(run),
+            // The config checks routes against sinks; a Router built by hand may not have.
+            None => Pending::failed(
+                run.len(),
+                DeliveryError::Retryable(format!("no sink named {sink}")),
+            ),
+        }
     }
 
     /// Adds (or replaces) a sink under a name, for Rust applications with a destination of
@@ -288,7 +348,7 @@ impl Router {
         self.sinks.insert(name.into(), sink);
     }
 
-    /// How many messages the named sink takes at once through `deliver_batch`.
+    /// The most messages one run to the named sink may hold.
     pub fn max_in_flight(&self, name: &str) -> usize {
         self.sinks.get(name).map_or(1, |s| s.max_in_flight().max(1))
     }

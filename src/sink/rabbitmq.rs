@@ -2,20 +2,23 @@
 //! `message_id` = the outbox Id and `type` = the message type. Publisher confirms and the
 //! `mandatory` flag: only a message the broker acknowledged *and* routed to a queue counts as
 //! delivered; a nack or an unroutable return is a failure, retried with backoff (binding a
-//! queue later lets it through). A batch is published in one go and its confirms awaited
-//! together.
+//! queue later lets it through). A run is published in one go and its confirms awaited
+//! together, while the relay records the run before.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
+use tokio::sync::oneshot;
 
 use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
-use super::settings::{RabbitmqSettings, expand};
-use super::{DeliveryError, Sink};
+use super::settings::{ResolvedRabbitmq, expand};
+use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
 
 pub struct RabbitmqSink {
@@ -28,51 +31,65 @@ pub struct RabbitmqSink {
     cloudevents: Option<CloudEventsMode>,
     source: Option<String>,
     redactor: Redactor,
-    runtime: Option<Background>,
-    /// The connection is kept alive beside its channel.
-    open: Option<(Connection, Channel)>,
+    /// Connected on first use and again after any error.
+    client: Option<Client>,
 }
 
+/// A channel in confirm mode, the connection it lives on, and the runtime they run on.
+struct Client {
+    /// Shared with the runs still on their way, so reconnecting does not cut them short.
+    runtime: Rc<Background>,
+    /// Kept alive beside its channel.
+    connection: Connection,
+    channel: Channel,
+    /// Resolves once the last run sent has published everything.
+    published: Option<oneshot::Receiver<()>>,
+    /// Set when a run got no answer or the channel failed: open afresh before the next run.
+    broken: Rc<Cell<bool>>,
+}
+
+/// A message ready to publish: its routing key, body and properties.
+type Prepared = (String, Vec<u8>, BasicProperties);
+
 impl RabbitmqSink {
-    pub fn new(s: &RabbitmqSettings) -> Self {
-        let url = s.resolved_url.0.clone();
+    pub fn new(s: &ResolvedRabbitmq) -> Self {
+        let url = s.url.0.clone();
         RabbitmqSink {
             shown_url: redact_url(&url),
             redactor: Redactor::for_url(&url),
             url,
             exchange: s.exchange.clone(),
             routing_key: s.routing_key.clone(),
-            timeout: s.timeout(),
-            max_in_flight: s.max_in_flight(),
+            timeout: s.timeout,
+            max_in_flight: s.max_in_flight,
             cloudevents: s.cloudevents,
             source: s.source.clone(),
-            runtime: None,
-            open: None,
+            client: None,
         }
     }
 
     fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
-        DeliveryError::retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
+        DeliveryError::Retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
     }
 
-    /// Connects on first use and after any error, so a broker that is down fails deliveries
-    /// (to be retried) instead of stopping the relay.
-    fn connect(&mut self) -> Result<(), DeliveryError> {
-        if self.runtime.is_none() {
-            let rt = Background::start("rabbitmq").map_err(|e| self.fail("starting the AMQP client", e))?;
-            self.runtime = Some(rt);
-        }
-        if self
-            .open
-            .as_ref()
-            .is_some_and(|(c, ch)| c.status().connected() && ch.status().connected())
-        {
-            return Ok(());
-        }
-        self.open = None;
+    /// The open channel, connecting on first use and after any error, so a broker that is down
+    /// fails deliveries (to be retried) instead of stopping the relay.
+    fn client(&mut self) -> Result<&mut Client, DeliveryError> {
+        let client = match self.client.take() {
+            Some(c)
+                if !c.broken.get() && c.connection.status().connected() && c.channel.status().connected() =>
+            {
+                c
+            }
+            _ => self.connect()?,
+        };
+        Ok(self.client.insert(client))
+    }
+
+    fn connect(&self) -> Result<Client, DeliveryError> {
+        let runtime = Background::start("rabbitmq").map_err(|e| self.fail("starting the AMQP client", e))?;
         let (url, timeout) = (self.url.clone(), self.timeout);
-        let rt = self.runtime.as_ref().expect("started above");
-        let opened = rt.block_on(async move {
+        let opened = runtime.block_on(async move {
             tokio::time::timeout(timeout, async {
                 let connection = Connection::connect(&url, ConnectionProperties::default()).await?;
                 let channel = connection.create_channel().await?;
@@ -82,10 +99,13 @@ impl RabbitmqSink {
             .await
         });
         match opened {
-            Ok(Ok(open)) => {
-                self.open = Some(open);
-                Ok(())
-            }
+            Ok(Ok((connection, channel))) => Ok(Client {
+                runtime: Rc::new(runtime),
+                connection,
+                channel,
+                published: None,
+                broken: Rc::default(),
+            }),
             Ok(Err(e)) => Err(self.fail("cannot connect to RabbitMQ", e)),
             Err(_) => Err(self.fail("cannot connect to RabbitMQ", "timed out")),
         }
@@ -120,25 +140,39 @@ impl RabbitmqSink {
         props
     }
 
-    fn publish_all(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        if let Err(e) = self.connect() {
-            return messages.iter().map(|_| Err(e.clone())).collect();
-        }
-        let mut prepared = Vec::with_capacity(messages.len());
-        for m in messages {
-            prepared.push(
-                cloudevents::encode(m, self.cloudevents, self.source.as_deref()).map(|e| {
-                    let props = self.properties(m, e.content_type, &e.attributes);
-                    (expand(&self.routing_key, &m.event_type), e.body, props)
-                }),
-            );
-        }
-        let rt = self.runtime.as_ref().expect("connected");
-        let channel = self.open.as_ref().expect("connected").1.clone();
+    /// Fails permanently when the content cannot be encoded.
+    fn prepare(&self, m: &Message) -> Result<Prepared, DeliveryError> {
+        let e = cloudevents::encode(m, self.cloudevents, self.source.as_deref())?;
+        let props = self.properties(m, e.content_type, &e.attributes);
+        Ok((expand(&self.routing_key, &m.event_type), e.body, props))
+    }
+}
+
+impl Sink for RabbitmqSink {
+    /// Publishes the run on the runtime's thread and returns at once; the outcomes come with
+    /// the broker's confirms.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        let prepared: Vec<_> = run.iter().map(|m| self.prepare(m)).collect();
+        let (redactor, shown_url) = (self.redactor.clone(), self.shown_url.clone());
         let (timeout, exchange) = (self.timeout, self.exchange.clone());
-        let outcomes = rt.run(async move {
+        let client = match self.client() {
+            Ok(client) => client,
+            Err(e) => return Pending::failed(run.len(), e),
+        };
+        let channel = client.channel.clone();
+        let broken = Rc::clone(&client.broken);
+        // Runs reach the broker in the order they were sent: each publishes only once the one
+        // before has published everything (not once it is confirmed).
+        let previous = client.published.take();
+        let (published_tx, published_rx) = oneshot::channel::<()>();
+        client.published = Some(published_rx);
+        let runtime = Rc::clone(&client.runtime);
+        let task = runtime.spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
             let exchange = exchange.as_str();
-            // The whole batch shares one deadline, so it never takes longer than one delivery may.
+            // The whole run shares one deadline, so it never takes longer than one delivery may.
             let deadline = tokio::time::Instant::now() + timeout;
             // Publish everything first, then collect the confirms.
             let mut pending = Vec::with_capacity(prepared.len());
@@ -163,6 +197,7 @@ impl RabbitmqSink {
                     }
                 });
             }
+            let _ = published_tx.send(());
             let mut outcomes = Vec::with_capacity(pending.len());
             for p in pending {
                 outcomes.push(match p {
@@ -186,28 +221,34 @@ impl RabbitmqSink {
             }
             outcomes
         });
-        let outcomes: Vec<Outcome> = match outcomes {
-            Ok(o) => o,
-            Err(e) => messages.iter().map(|_| Outcome::Broken(e.clone())).collect(),
-        };
-        let broken = outcomes.iter().any(|o| matches!(o, Outcome::Broken(_)));
-        let results = outcomes
-            .into_iter()
-            .map(|o| match o {
-                Outcome::Delivered => Ok(()),
-                Outcome::Malformed(e) => Err(e),
-                Outcome::Refused(text) | Outcome::Broken(text) => Err(self.fail("RabbitMQ", text)),
-            })
-            .collect();
-        if broken {
-            // A channel or connection error closes the channel: open afresh next time.
-            self.open = None;
-        }
-        results
+        let count = run.len();
+        Pending::later(move || {
+            let outcomes =
+                task().unwrap_or_else(|e| (0..count).map(|_| Outcome::Broken(e.clone())).collect());
+            drop(runtime);
+            if outcomes.iter().any(|o| matches!(o, Outcome::Broken(_))) {
+                // A channel or connection error closes the channel: open afresh next time.
+                broken.set(true);
+            }
+            outcomes
+                .into_iter()
+                .map(|o| match o {
+                    Outcome::Delivered => Ok(()),
+                    Outcome::Malformed(e) => Err(e),
+                    Outcome::Refused(text) | Outcome::Broken(text) => Err(DeliveryError::Retryable(
+                        redactor.scrub(&format!("RabbitMQ ({shown_url}): {text}")),
+                    )),
+                })
+                .collect()
+        })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight
     }
 }
 
-/// What became of one message of a batch.
+/// What became of one message of a run.
 enum Outcome {
     Delivered,
     /// Content that cannot be sent (permanent).
@@ -216,20 +257,4 @@ enum Outcome {
     Refused(String),
     /// No answer, or the channel failed: reconnect before the next try.
     Broken(String),
-}
-
-impl Sink for RabbitmqSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
-        self.publish_all(std::slice::from_ref(m))
-            .pop()
-            .expect("one outcome per message")
-    }
-
-    fn max_in_flight(&self) -> usize {
-        self.max_in_flight
-    }
-
-    fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        self.publish_all(messages)
-    }
 }

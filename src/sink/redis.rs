@@ -1,6 +1,6 @@
 //! Redis Streams: XADD with the fields `id`, `type` and `content` (optionally `MAXLEN ~`).
-//! A batch goes out as one pipeline: one round trip for many messages, sent by a thread that
-//! owns the connection, so the relay records one batch while the next is on its way.
+//! A run goes out as one pipeline: one round trip for many messages, sent by a thread that
+//! owns the connection, so the relay records one run while the next is on its way.
 //!
 //! Redis does not deduplicate stream entries: a message delivered again (the relay crashed after
 //! the XADD, before marking it processed) is added twice. With `dedup = true`, a script adds
@@ -15,8 +15,8 @@ use redis::{Connection, Value};
 
 use super::cloudevents::{self, CloudEventsMode};
 use super::redact::{Redactor, redact_url};
-use super::settings::{RedisSettings, expand};
-use super::{DeliveryError, InFlight, Sink};
+use super::settings::{ResolvedRedis, expand};
+use super::{DeliveryError, Outcomes, Pending, Sink};
 use crate::model::Message;
 
 /// KEYS: stream, marker. ARGV: marker lifetime in seconds, MAXLEN ('' for none), then the
@@ -47,25 +47,24 @@ pub struct RedisSink {
     url: String,
     timeout: Duration,
     script: Option<redis::Script>,
-    /// Started with the first batch.
+    /// Started with the first run.
     worker: Option<Worker>,
 }
 
 impl RedisSink {
-    pub fn new(s: &RedisSettings) -> Self {
-        let url = s.resolved_url.0.clone();
+    pub fn new(s: &ResolvedRedis) -> Self {
         let script = redis::Script::new(DEDUP_SCRIPT);
         RedisSink {
             stream: s.stream.clone(),
             maxlen: s.maxlen,
-            dedup: s.dedup.then(|| s.dedup_window()),
-            max_in_flight: s.max_in_flight(),
+            dedup: s.dedup,
+            max_in_flight: s.max_in_flight,
             cloudevents: s.cloudevents,
             source: s.source.clone(),
             script_hash: script.get_hash().to_owned(),
-            url,
-            timeout: s.timeout(),
-            script: s.dedup.then_some(script),
+            url: s.url.0.clone(),
+            timeout: s.timeout,
+            script: s.dedup.is_some().then_some(script),
             worker: None,
         }
     }
@@ -76,7 +75,7 @@ impl RedisSink {
         let content = match self.cloudevents {
             None => {
                 serde_json::from_str::<serde_json::Value>(&m.content).map_err(|e| {
-                    DeliveryError::permanent(format!("malformed content: not valid JSON ({e})"))
+                    DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})"))
                 })?;
                 m.content.as_bytes().to_vec()
             }
@@ -91,7 +90,7 @@ impl RedisSink {
         ])
     }
 
-    /// One pipeline for the batch, and the outcomes of the messages that could not be encoded.
+    /// One pipeline for the run, and the outcomes of the messages that could not be encoded.
     fn pipeline(&self, messages: &[Message]) -> (redis::Pipeline, Vec<Option<Result<(), DeliveryError>>>) {
         let mut outcomes: Vec<Option<Result<(), DeliveryError>>> = vec![None; messages.len()];
         let mut pipe = redis::pipe();
@@ -130,79 +129,63 @@ impl RedisSink {
         (pipe, outcomes)
     }
 
-    /// Hands the batch's pipeline to the worker, which owns the connection, so the round trip
-    /// runs while the relay records the previous batch.
-    fn start(&mut self, messages: &[Message]) -> InFlight {
-        let (pipe, outcomes) = self.pipeline(messages);
-        let sent = outcomes.iter().filter(|o| o.is_none()).count();
-        let finish = move |answers: Vec<Result<(), DeliveryError>>| {
-            let mut answers = answers.into_iter();
-            outcomes
-                .into_iter()
-                .map(|o| {
-                    o.or_else(|| answers.next())
-                        .unwrap_or_else(|| Err(DeliveryError::retryable("Redis gave no answer for it")))
-                })
-                .collect()
-        };
-        if sent == 0 {
-            return Box::new(move || finish(Vec::new()));
-        }
-        let (reply, answer) = mpsc::channel();
-        if let Err(e) = self.worker().and_then(|w| w.send((pipe, sent, reply))) {
-            self.worker = None;
-            let failure = DeliveryError::retryable(format!("the Redis client thread: {e}"));
-            return Box::new(move || finish(vec![Err(failure); sent]));
-        }
-        Box::new(move || {
-            let answers = answer.recv().unwrap_or_else(|_| {
-                vec![Err(DeliveryError::retryable("the Redis client thread stopped")); sent]
-            });
-            finish(answers)
-        })
-    }
-
     fn worker(&mut self) -> std::io::Result<&Worker> {
-        if self.worker.is_none() {
-            self.worker = Some(Worker::start(Link {
+        let worker = match self.worker.take() {
+            Some(worker) => worker,
+            None => Worker::start(Link {
                 shown_url: redact_url(&self.url),
                 redactor: Redactor::for_url(&self.url),
                 url: self.url.clone(),
                 timeout: self.timeout,
                 script: self.script.clone(),
                 connection: None,
-            })?);
-        }
-        Ok(self.worker.as_ref().expect("started above"))
+            })?,
+        };
+        Ok(self.worker.insert(worker))
     }
 }
 
 impl Sink for RedisSink {
-    fn deliver(&mut self, m: &Message) -> Result<(), DeliveryError> {
-        self.start(std::slice::from_ref(m))()
-            .pop()
-            .expect("one outcome per message")
+    /// Hands the run's pipeline to the worker, which owns the connection, and returns at once:
+    /// the round trip runs while the relay records the previous run.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        let (pipe, outcomes) = self.pipeline(run);
+        let sent = outcomes.iter().filter(|o| o.is_none()).count();
+        let finish = move |answers: Outcomes| {
+            let mut answers = answers.into_iter();
+            outcomes
+                .into_iter()
+                .map(|o| {
+                    o.or_else(|| answers.next()).unwrap_or_else(|| {
+                        Err(DeliveryError::Retryable("Redis gave no answer for it".into()))
+                    })
+                })
+                .collect()
+        };
+        if sent == 0 {
+            return Pending::ready(finish(Vec::new()));
+        }
+        let (reply, answer) = mpsc::channel();
+        if let Err(e) = self.worker().and_then(|w| w.send((pipe, sent, reply))) {
+            self.worker = None;
+            let failure = DeliveryError::Retryable(format!("the Redis client thread: {e}"));
+            return Pending::ready(finish(vec![Err(failure); sent]));
+        }
+        Pending::later(move || {
+            let answers = answer.recv().unwrap_or_else(|_| {
+                vec![Err(DeliveryError::Retryable("the Redis client thread stopped".into())); sent]
+            });
+            finish(answers)
+        })
     }
 
     fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }
-
-    fn deliver_batch(&mut self, messages: &[Message]) -> Vec<Result<(), DeliveryError>> {
-        self.start(messages)()
-    }
-
-    fn start_batch(&mut self, messages: &[Message]) -> InFlight {
-        self.start(messages)
-    }
 }
 
 /// A pipeline, how many commands it holds, and where the outcome of each goes.
-type Job = (
-    redis::Pipeline,
-    usize,
-    mpsc::Sender<Vec<Result<(), DeliveryError>>>,
-);
+type Job = (redis::Pipeline, usize, mpsc::Sender<Outcomes>);
 
 /// The thread that owns the connection and sends pipelines in the order they came.
 struct Worker {
@@ -258,30 +241,35 @@ struct Link {
 
 impl Link {
     fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
-        DeliveryError::retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
+        DeliveryError::Retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
     }
 
     fn connection(&mut self) -> Result<&mut Connection, DeliveryError> {
-        if self.connection.is_none() {
-            let client = redis::Client::open(self.url.as_str()).map_err(|e| self.fail("bad Redis URL", e))?;
-            let mut con = client
-                .get_connection_with_timeout(self.timeout)
-                .map_err(|e| self.fail("cannot connect to Redis", e))?;
-            con.set_read_timeout(Some(self.timeout))
-                .and_then(|()| con.set_write_timeout(Some(self.timeout)))
-                .map_err(|e| self.fail("cannot connect to Redis", e))?;
-            if let Some(script) = &self.script
-                && let Err(e) = script.load(&mut con)
-            {
-                return Err(self.fail("cannot load the dedup script into Redis", e));
-            }
-            self.connection = Some(con);
+        let con = match self.connection.take() {
+            Some(con) => con,
+            None => self.connect()?,
+        };
+        Ok(self.connection.insert(con))
+    }
+
+    fn connect(&self) -> Result<Connection, DeliveryError> {
+        let client = redis::Client::open(self.url.as_str()).map_err(|e| self.fail("bad Redis URL", e))?;
+        let mut con = client
+            .get_connection_with_timeout(self.timeout)
+            .map_err(|e| self.fail("cannot connect to Redis", e))?;
+        con.set_read_timeout(Some(self.timeout))
+            .and_then(|()| con.set_write_timeout(Some(self.timeout)))
+            .map_err(|e| self.fail("cannot connect to Redis", e))?;
+        if let Some(script) = &self.script
+            && let Err(e) = script.load(&mut con)
+        {
+            return Err(self.fail("cannot load the dedup script into Redis", e));
         }
-        Ok(self.connection.as_mut().expect("connected"))
+        Ok(con)
     }
 
     /// Sends one pipeline of `sent` commands; one outcome per command.
-    fn send(&mut self, pipe: &redis::Pipeline, sent: usize) -> Vec<Result<(), DeliveryError>> {
+    fn send(&mut self, pipe: &redis::Pipeline, sent: usize) -> Outcomes {
         let answers = match self.connection() {
             Ok(con) => pipe.query::<Vec<Value>>(con).map_err(|e| e.to_string()),
             Err(e) => return vec![Err(e); sent],

@@ -1,5 +1,5 @@
 //! A small current-thread tokio runtime owned by an async-client sink. One background thread
-//! drives it, so the client's connection keeps answering pings and reconnecting between batches,
+//! drives it, so the client's connection keeps answering pings and reconnecting between runs,
 //! while the relay's thread blocks on each delivery as it does for every other sink.
 
 use std::future::Future;
@@ -49,19 +49,6 @@ impl Background {
                 .block_on(task)
                 .map_err(|e| format!("the client task failed: {e}"))
         }
-    }
-
-    /// Runs a future as a task on the runtime's own thread and waits for it. For batches: the
-    /// many small wake-ups between the client's connection task and the publishing code then
-    /// stay on one thread instead of bouncing between two.
-    pub fn run<F>(&self, future: F) -> Result<F::Output, String>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.handle
-            .block_on(self.handle.spawn(future))
-            .map_err(|e| format!("the client task failed: {e}"))
     }
 }
 

@@ -1,9 +1,10 @@
-//! The `[sinks.NAME]` settings of the network sinks. Always compiled, so a config file naming a
-//! kind whose feature is not built in gets a clear error instead of "unknown variant".
+//! The `[sinks.NAME]` settings of the network sinks. The settings as written are always
+//! compiled, so a config file naming a kind whose feature is not built in gets a clear error
+//! instead of "unknown variant". `resolve` checks them once, when the config is loaded, and
+//! makes the `Resolved*` values the sinks are built from.
 //!
 //! Secrets and URLs with credentials can come from the environment (`*_env` keys) or a file
-//! (`secret_file`); `resolve` fills them in once, at startup. Resolved values are never
-//! serialized or printed.
+//! (`secret_file`); `resolve` reads them. Resolved values are never serialized or printed.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,9 +13,12 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::cloudevents::CloudEventsMode;
+#[cfg(feature = "http")]
 use super::redact::redact_url;
+#[cfg(feature = "http")]
+use super::signing::SigningKey;
 
-/// How long one delivery (or one batch in flight) may take when the config says nothing.
+/// How long one delivery (or one run in flight) may take when the config says nothing.
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages in flight at once for the sinks that pipeline or acknowledge asynchronously.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
@@ -29,17 +33,8 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-fn feature(kind: &str, enabled: bool) -> Result<(), String> {
-    if enabled {
-        Ok(())
-    } else {
-        Err(format!(
-            "kind = \"{kind}\" needs outboxctl built with the `{kind}` feature (cargo build --features {kind})"
-        ))
-    }
-}
-
 /// `url` or `url_env` (the name of an environment variable holding it), else the default.
+#[cfg(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq"))]
 fn resolve_url(
     url: &Option<String>,
     url_env: &Option<String>,
@@ -57,6 +52,7 @@ fn resolve_url(
     }
 }
 
+#[cfg(any(feature = "nats", feature = "redis", feature = "rabbitmq"))]
 fn positive(what: &str, n: usize) -> Result<(), String> {
     if n == 0 || n > 100_000 {
         Err(format!("{what} must be 1 to 100000"))
@@ -84,10 +80,6 @@ pub struct HttpSettings {
     pub cloudevents: Option<CloudEventsMode>,
     /// The CloudEvents `source` attribute.
     pub source: Option<String>,
-    #[serde(skip)]
-    pub resolved_url: Secret,
-    #[serde(skip)]
-    pub secret: Option<Secret>,
 }
 
 impl HttpSettings {
@@ -95,8 +87,8 @@ impl HttpSettings {
         self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
     }
 
-    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-        feature("http", cfg!(feature = "http"))?;
+    #[cfg(feature = "http")]
+    pub(super) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedHttp, String> {
         let url = resolve_url(&self.url, &self.url_env, "", env)?;
         if url.is_empty() {
             return Err("an http sink needs url (or url_env)".into());
@@ -107,7 +99,6 @@ impl HttpSettings {
                 redact_url(&url)
             ));
         }
-        self.resolved_url = Secret(url);
         let secret = match (&self.secret_env, &self.secret_file) {
             (Some(_), Some(_)) => return Err("give either secret_env or secret_file, not both".into()),
             (Some(var), None) => Some(
@@ -121,20 +112,38 @@ impl HttpSettings {
             ),
             (None, None) => None,
         };
-        if let Some(s) = secret {
-            let s = s.trim().to_owned();
-            #[cfg(feature = "http")]
-            super::http::signing_key(&s)?;
-            self.secret = Some(Secret(s));
-        }
+        let secret = secret.map(|s| s.trim().to_owned());
+        let key = secret.as_deref().map(SigningKey::from_secret).transpose()?;
         for name in self.headers.keys() {
             let lower = name.to_ascii_lowercase();
             if lower.starts_with("webhook-") || lower == "content-type" {
                 return Err(format!("headers may not set {name}: outboxctl sets it"));
             }
         }
-        Ok(())
+        Ok(ResolvedHttp {
+            url: Secret(url),
+            secret: secret.map(Secret),
+            key,
+            timeout: self.timeout(),
+            headers: self.headers.clone(),
+            cloudevents: self.cloudevents,
+            source: self.source.clone(),
+        })
     }
+}
+
+/// An http sink's settings, checked, with the URL and the signing key in hand.
+#[cfg(feature = "http")]
+#[derive(Debug, Clone)]
+pub struct ResolvedHttp {
+    pub(super) url: Secret,
+    /// The secret as configured, to scrub it from error texts.
+    pub(super) secret: Option<Secret>,
+    pub(super) key: Option<SigningKey>,
+    pub(super) timeout: Duration,
+    pub(super) headers: BTreeMap<String, String>,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// `[sinks.NAME] kind = "nats"`: JetStream.
@@ -150,8 +159,6 @@ pub struct NatsSettings {
     pub max_in_flight: Option<usize>,
     pub cloudevents: Option<CloudEventsMode>,
     pub source: Option<String>,
-    #[serde(skip)]
-    pub resolved_url: Secret,
 }
 
 impl NatsSettings {
@@ -165,14 +172,34 @@ impl NatsSettings {
         self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
     }
 
-    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-        feature("nats", cfg!(feature = "nats"))?;
-        self.resolved_url = Secret(resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?);
+    #[cfg(feature = "nats")]
+    pub(super) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedNats, String> {
+        let url = resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?;
         if self.subject.trim().is_empty() {
             return Err("subject must not be empty".into());
         }
-        positive("max_in_flight", self.max_in_flight())
+        positive("max_in_flight", self.max_in_flight())?;
+        Ok(ResolvedNats {
+            url: Secret(url),
+            subject: self.subject.clone(),
+            timeout: self.timeout(),
+            max_in_flight: self.max_in_flight(),
+            cloudevents: self.cloudevents,
+            source: self.source.clone(),
+        })
     }
+}
+
+/// A nats sink's settings, checked, with the URL in hand.
+#[cfg(feature = "nats")]
+#[derive(Debug, Clone)]
+pub struct ResolvedNats {
+    pub(super) url: Secret,
+    pub(super) subject: String,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// `[sinks.NAME] kind = "redis"`: Redis Streams.
@@ -196,8 +223,6 @@ pub struct RedisSettings {
     pub max_in_flight: Option<usize>,
     pub cloudevents: Option<CloudEventsMode>,
     pub source: Option<String>,
-    #[serde(skip)]
-    pub resolved_url: Secret,
 }
 
 impl RedisSettings {
@@ -216,17 +241,42 @@ impl RedisSettings {
         self.dedup_window.unwrap_or(Self::DEFAULT_DEDUP_WINDOW)
     }
 
-    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-        feature("redis", cfg!(feature = "redis"))?;
-        self.resolved_url = Secret(resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?);
+    #[cfg(feature = "redis")]
+    pub(super) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedRedis, String> {
+        let url = resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?;
         if self.stream.trim().is_empty() {
             return Err("stream must not be empty".into());
         }
         if self.dedup_window().as_secs() == 0 {
             return Err("dedup_window must be at least 1s".into());
         }
-        positive("max_in_flight", self.max_in_flight())
+        positive("max_in_flight", self.max_in_flight())?;
+        Ok(ResolvedRedis {
+            url: Secret(url),
+            stream: self.stream.clone(),
+            maxlen: self.maxlen,
+            dedup: self.dedup.then(|| self.dedup_window()),
+            timeout: self.timeout(),
+            max_in_flight: self.max_in_flight(),
+            cloudevents: self.cloudevents,
+            source: self.source.clone(),
+        })
     }
+}
+
+/// A redis sink's settings, checked, with the URL in hand.
+#[cfg(feature = "redis")]
+#[derive(Debug, Clone)]
+pub struct ResolvedRedis {
+    pub(super) url: Secret,
+    pub(super) stream: String,
+    pub(super) maxlen: Option<u64>,
+    /// How long a marker keeps a redelivery out, when deduplicating.
+    pub(super) dedup: Option<Duration>,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// `[sinks.NAME] kind = "rabbitmq"`: AMQP 0-9-1 with publisher confirms.
@@ -245,8 +295,6 @@ pub struct RabbitmqSettings {
     pub max_in_flight: Option<usize>,
     pub cloudevents: Option<CloudEventsMode>,
     pub source: Option<String>,
-    #[serde(skip)]
-    pub resolved_url: Secret,
 }
 
 impl RabbitmqSettings {
@@ -260,14 +308,36 @@ impl RabbitmqSettings {
         self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
     }
 
-    pub(super) fn resolve(&mut self, env: &dyn Fn(&str) -> Option<String>) -> Result<(), String> {
-        feature("rabbitmq", cfg!(feature = "rabbitmq"))?;
-        self.resolved_url = Secret(resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?);
+    #[cfg(feature = "rabbitmq")]
+    pub(super) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedRabbitmq, String> {
+        let url = resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?;
         if self.routing_key.is_empty() && self.exchange.is_empty() {
             return Err("routing_key must not be empty with the default exchange".into());
         }
-        positive("max_in_flight", self.max_in_flight())
+        positive("max_in_flight", self.max_in_flight())?;
+        Ok(ResolvedRabbitmq {
+            url: Secret(url),
+            exchange: self.exchange.clone(),
+            routing_key: self.routing_key.clone(),
+            timeout: self.timeout(),
+            max_in_flight: self.max_in_flight(),
+            cloudevents: self.cloudevents,
+            source: self.source.clone(),
+        })
     }
+}
+
+/// A rabbitmq sink's settings, checked, with the URL in hand.
+#[cfg(feature = "rabbitmq")]
+#[derive(Debug, Clone)]
+pub struct ResolvedRabbitmq {
+    pub(super) url: Secret,
+    pub(super) exchange: String,
+    pub(super) routing_key: String,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
 }
 
 /// Replaces `{type}` in a subject, stream or routing key.
