@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::cli::GlobalArgs;
 use crate::error::Error;
 use crate::output::Format;
+use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
 use crate::sink::SinkConfig;
 use crate::store::StoreOptions;
@@ -181,7 +182,7 @@ impl Config {
             })?),
             _ => None,
         };
-        Ok(Config {
+        let config = Config {
             database: global
                 .database
                 .clone()
@@ -201,8 +202,48 @@ impl Config {
             stdin_tty: std::io::stdin().is_terminal(),
             now,
             quiet: global.quiet,
-        })
+        };
+        crate::redact::hide_in_logs(&config.secrets());
+        Ok(config)
     }
+
+    /// Every secret this config holds, for keeping them out of logs: the credentials of the
+    /// database URL and of every sink's URL, webhook signing secrets, and the values of headers
+    /// and exec environment variables whose names look secret.
+    pub fn secrets(&self) -> Redactor {
+        let mut r = Redactor::for_url(&self.database);
+        let add_named = |r: &mut Redactor, values: &BTreeMap<String, String>| {
+            for (_, value) in values.iter().filter(|(name, _)| looks_secret(name)) {
+                r.add_secret(value);
+            }
+        };
+        for sink in self.sinks.values() {
+            match sink {
+                SinkConfig::Exec { env, .. } => add_named(&mut r, env),
+                SinkConfig::Log | SinkConfig::Noop => {}
+                SinkConfig::Http(s) => {
+                    r.add_url(&s.resolved_url.0);
+                    if let Some(secret) = &s.secret {
+                        r.add_secret(&secret.0);
+                        r.add_secret(secret.0.strip_prefix("whsec_").unwrap_or(&secret.0));
+                    }
+                    add_named(&mut r, &s.headers);
+                }
+                SinkConfig::Nats(s) => r.add_url(&s.resolved_url.0),
+                SinkConfig::Redis(s) => r.add_url(&s.resolved_url.0),
+                SinkConfig::Rabbitmq(s) => r.add_url(&s.resolved_url.0),
+            }
+        }
+        r
+    }
+}
+
+/// Whether a header or variable name suggests that its value is a credential.
+fn looks_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["auth", "token", "secret", "pass", "key", "cookie", "credential"]
+        .iter()
+        .any(|word| name.contains(word))
 }
 
 fn read_file_config(explicit: Option<&Path>) -> Result<(FileConfig, Option<PathBuf>), Error> {
@@ -241,6 +282,18 @@ fn unknown_key_line(text: &str, message: &str, from: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// The client libraries behind the store and the sinks, as log target prefixes.
+const CLIENT_LIBRARIES: &[&str] = &[
+    "amq_protocol",
+    "async_nats",
+    "lapin",
+    "postgres",
+    "redis",
+    "rustls",
+    "tokio_postgres",
+    "ureq",
+];
+
 /// The log filter: `OUTBOX_LOG` (tracing's env-filter syntax) wins over -v and -q.
 pub fn log_filter(verbose: u8, quiet: bool) -> String {
     if let Ok(f) = std::env::var("OUTBOX_LOG")
@@ -248,10 +301,14 @@ pub fn log_filter(verbose: u8, quiet: bool) -> String {
     {
         return f;
     }
+    // Client libraries return their errors to outboxctl, which reports each in a line of its own;
+    // their log lines would only repeat it (lapin logs a refused login three times), so they show
+    // from -vv on.
+    let clients_off: String = CLIENT_LIBRARIES.iter().map(|c| format!(",{c}=off")).collect();
     match (quiet, verbose) {
-        (true, _) => "error".into(),
-        (false, 0) => "outboxctl=info,warn".into(),
-        (false, 1) => "outboxctl=debug,info".into(),
+        (true, _) => format!("error{clients_off}"),
+        (false, 0) => format!("outboxctl=info,warn{clients_off}"),
+        (false, 1) => format!("outboxctl=debug,info{clients_off}"),
         (false, 2) => "debug".into(),
         _ => "trace".into(),
     }
@@ -277,8 +334,12 @@ pub fn log_color() -> bool {
 /// The dashboard's access token from `OUTBOX_DASHBOARD_TOKEN` (an env var rather than a flag, so
 /// it never shows in `ps`).
 pub fn dashboard_token_env() -> Option<String> {
-    std::env::var("OUTBOX_DASHBOARD_TOKEN")
+    let token = std::env::var("OUTBOX_DASHBOARD_TOKEN")
         .ok()
         .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty())?;
+    let mut secrets = Redactor::default();
+    secrets.add_secret(&token);
+    crate::redact::hide_in_logs(&secrets);
+    Some(token)
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod redact;
 pub mod relay;
 pub mod retry;
 pub mod sample;

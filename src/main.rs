@@ -8,15 +8,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(config::log_filter(
-            cli.global.verbose,
-            cli.global.quiet,
-        )))
-        .with_target(false)
-        .with_ansi(config::log_color())
-        .init();
+    init_logging(&config::log_filter(cli.global.verbose, cli.global.quiet));
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -27,6 +19,54 @@ fn main() -> ExitCode {
             outboxctl::output::notice(&format!("error: {}", text.replace('\n', " ")));
             error::exit_code_of(&e)
         }
+    }
+}
+
+/// Log lines go to stderr, scrubbed of every secret the config holds: client libraries print
+/// URLs with their passwords at debug level. Events that carry a message's body (lapin logs a
+/// returned message whole, and frames at trace level) are left out unless the filter names lapin.
+fn init_logging(filter: &str) {
+    use tracing_subscriber::prelude::*;
+    let show_payloads = filter.contains("lapin");
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(|| ScrubbedLine(Vec::new()))
+        .with_target(false)
+        .with_ansi(config::log_color())
+        .with_filter(tracing_subscriber::filter::filter_fn(move |meta| {
+            show_payloads || !carries_payload(meta)
+        }));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(filter))
+        .with(fmt)
+        .init();
+}
+
+fn carries_payload(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    target == "lapin::returned_messages"
+        || (target.starts_with("lapin::")
+            && (meta.fields().field("frame").is_some() || meta.fields().field("frames").is_some()))
+}
+
+/// One log event, written to stderr when dropped, without the secrets `redact::hide_in_logs` knows.
+struct ScrubbedLine(Vec<u8>);
+
+impl std::io::Write for ScrubbedLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbedLine {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let line = outboxctl::redact::scrub_log(&String::from_utf8_lossy(&self.0));
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
 }
 

@@ -16,10 +16,10 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::settings::HttpSettings;
 use super::{DeliveryError, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 /// How much of an error response's body is kept in `Error`.
 const BODY_EXCERPT: usize = 512;

@@ -17,7 +17,6 @@ mod http;
 mod nats;
 #[cfg(feature = "rabbitmq")]
 mod rabbitmq;
-pub mod redact;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "nats", feature = "rabbitmq"))]

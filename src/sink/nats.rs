@@ -9,11 +9,11 @@ use async_nats::HeaderMap;
 use async_nats::jetstream;
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
 use super::settings::{NatsSettings, expand};
 use super::{DeliveryError, InFlight, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 pub struct NatsSink {
     url: String,

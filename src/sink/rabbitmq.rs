@@ -12,11 +12,11 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProperties};
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
 use super::settings::{RabbitmqSettings, expand};
 use super::{DeliveryError, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 pub struct RabbitmqSink {
     url: String,

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::cloudevents::CloudEventsMode;
-use super::redact::redact_url;
+use crate::redact::redact_url;
 
 /// How long one delivery (or one batch in flight) may take when the config says nothing.
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
