@@ -23,17 +23,17 @@ fn main() -> ExitCode {
 }
 
 /// Log lines go to stderr, scrubbed of every secret the config holds: client libraries print
-/// URLs with their passwords at debug level. Events that carry a message's body (lapin logs a
-/// returned message whole, and frames at trace level) are left out unless the filter names lapin.
+/// URLs with their passwords at debug level. A client library's events that carry message bodies
+/// are left out unless the filter names that library (`OUTBOX_LOG=warn,lapin=warn`).
 fn init_logging(filter: &str) {
     use tracing_subscriber::prelude::*;
-    let show_payloads = filter.contains("lapin");
+    let asked_for = filter.to_owned();
     let fmt = tracing_subscriber::fmt::layer()
         .with_writer(|| ScrubbedLine(Vec::new()))
         .with_target(false)
         .with_ansi(config::log_color())
         .with_filter(tracing_subscriber::filter::filter_fn(move |meta| {
-            show_payloads || !carries_payload(meta)
+            payload_logged_by(meta).is_none_or(|library| asked_for.contains(library))
         }));
     tracing_subscriber::registry()
         .with(tracing_subscriber::EnvFilter::new(filter))
@@ -41,11 +41,21 @@ fn init_logging(filter: &str) {
         .init();
 }
 
-fn carries_payload(meta: &tracing::Metadata<'_>) -> bool {
+/// The client library whose event this is, if the event may carry a message's body: lapin logs
+/// a returned message whole at WARN and frames at TRACE; tokio_postgres logs every statement's
+/// parameters (an emitted message's content among them) at DEBUG.
+fn payload_logged_by(meta: &tracing::Metadata<'_>) -> Option<&'static str> {
     let target = meta.target();
-    target == "lapin::returned_messages"
-        || (target.starts_with("lapin::")
-            && (meta.fields().field("frame").is_some() || meta.fields().field("frames").is_some()))
+    let has = |field| meta.fields().field(field).is_some();
+    if target == "lapin::returned_messages"
+        || (target.starts_with("lapin::") && (has("frame") || has("frames")))
+    {
+        Some("lapin")
+    } else if target == "tokio_postgres::query" {
+        Some("tokio_postgres")
+    } else {
+        None
+    }
 }
 
 /// One log event, written to stderr when dropped, without the secrets `redact::hide_in_logs` knows.
