@@ -16,6 +16,8 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, causes joined: no backtrace for errors a user can act on.
             let text = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            // Like a log line, never a secret, whatever a library put into its error.
+            let text = outboxctl::redact::scrub_log(&text);
             outboxctl::output::notice(&format!("error: {}", text.replace('\n', " ")));
             error::exit_code_of(&e)
         }
@@ -33,7 +35,7 @@ fn init_logging(filter: &str) {
         .with_target(false)
         .with_ansi(config::log_color())
         .with_filter(tracing_subscriber::filter::filter_fn(move |meta| {
-            payload_logged_by(meta).is_none_or(|library| asked_for.contains(library))
+            payload_logged_by(meta).is_none_or(|library| names(&asked_for, library))
         }));
     tracing_subscriber::registry()
         .with(tracing_subscriber::EnvFilter::new(filter))
@@ -56,6 +58,14 @@ fn payload_logged_by(meta: &tracing::Metadata<'_>) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// Whether a filter has a directive of its own for `library` (one that does not turn it off).
+fn names(filter: &str, library: &str) -> bool {
+    filter
+        .split(',')
+        .map(str::trim)
+        .any(|directive| directive.starts_with(library) && !directive.ends_with("=off"))
 }
 
 /// One log event, written to stderr when dropped, without the secrets `redact::hide_in_logs` knows.
