@@ -215,6 +215,10 @@ impl Config {
         let add_named = |r: &mut Redactor, values: &BTreeMap<String, String>| {
             for (_, value) in values.iter().filter(|(name, _)| looks_secret(name)) {
                 r.add_secret(value);
+                // `Bearer TOKEN`: the token alone too.
+                if let Some((_, credential)) = value.split_once(' ') {
+                    r.add_secret(credential.trim());
+                }
             }
         };
         for sink in self.sinks.values() {
@@ -342,4 +346,69 @@ pub fn dashboard_token_env() -> Option<String> {
     secrets.add_secret(&token);
     crate::redact::hide_in_logs(&secrets);
     Some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Config;
+
+    fn load(toml: &str, database: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outboxctl.toml");
+        std::fs::write(&path, toml).unwrap();
+        let cli = crate::cli::Cli::try_parse_from([
+            "outboxctl",
+            "--config",
+            path.to_str().unwrap(),
+            "--database",
+            database,
+            "list",
+        ])
+        .unwrap();
+        Config::load(&cli.global).unwrap()
+    }
+
+    #[test]
+    fn secrets_are_collected_from_the_database_url_and_exec_variables() {
+        let config = load(
+            r#"
+[sinks.job]
+kind = "exec"
+command = ["true"]
+env = { API_TOKEN = "exec-tok3n", LANG = "C.UTF-8" }
+"#,
+            "postgres://app:db%40pw@db/shop",
+        );
+        let text = "exec-tok3n C.UTF-8 db@pw db%40pw app";
+        assert_eq!(config.secrets().scrub(text), "*** C.UTF-8 *** *** app");
+    }
+
+    #[cfg(all(feature = "http", feature = "nats", feature = "rabbitmq"))]
+    #[test]
+    fn sink_urls_and_secret_looking_headers_are_secrets() {
+        let config = load(
+            r#"
+[sinks.web]
+kind = "http"
+url = "https://hook-tok3n@hooks.example.com/in"
+headers = { Authorization = "Bearer h3ader-secret", X-Team = "payments" }
+[sinks.bus]
+kind = "nats"
+url = "nats://alice:n4ts-pw@127.0.0.1:4222"
+subject = "x"
+[sinks.mq]
+kind = "rabbitmq"
+url = "amqp://app:amqp-pw@127.0.0.1:5672/%2f"
+routing_key = "x"
+"#,
+            "outbox.db",
+        );
+        let text = "hook-tok3n Bearer h3ader-secret payments (h3ader-secret) n4ts-pw alice amqp-pw";
+        assert_eq!(
+            config.secrets().scrub(text),
+            "*** *** payments (***) *** alice ***"
+        );
+    }
 }
