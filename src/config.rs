@@ -12,6 +12,7 @@ use serde::Deserialize;
 use crate::cli::GlobalArgs;
 use crate::error::Error;
 use crate::output::Format;
+use crate::redact::Redactor;
 use crate::retry::RetryPolicy;
 use crate::sink::{ResolvedSink, SinkConfig};
 use crate::store::StoreOptions;
@@ -183,7 +184,7 @@ impl Config {
             })?),
             _ => None,
         };
-        Ok(Config {
+        let config = Config {
             database: global
                 .database
                 .clone()
@@ -203,7 +204,19 @@ impl Config {
             stdin_tty: std::io::stdin().is_terminal(),
             now,
             quiet: global.quiet,
-        })
+        };
+        crate::redact::hide_in_logs(&config.secrets());
+        Ok(config)
+    }
+
+    /// Every secret this config holds, for keeping them out of logs: the credentials of the
+    /// database URL and of every sink.
+    pub fn secrets(&self) -> Redactor {
+        let mut r = Redactor::for_url(&self.database);
+        for sink in self.sinks.values() {
+            sink.add_secrets(&mut r);
+        }
+        r
     }
 }
 
@@ -243,6 +256,18 @@ fn unknown_key_line(text: &str, message: &str, from: usize) -> Option<usize> {
         .map(|(i, _)| i + 1)
 }
 
+/// The client libraries behind the store and the sinks, as log target prefixes.
+const CLIENT_LIBRARIES: &[&str] = &[
+    "amq_protocol",
+    "async_nats",
+    "lapin",
+    "postgres",
+    "redis",
+    "rustls",
+    "tokio_postgres",
+    "ureq",
+];
+
 /// The log filter: `OUTBOX_LOG` (tracing's env-filter syntax) wins over -v and -q.
 pub fn log_filter(verbose: u8, quiet: bool) -> String {
     if let Ok(f) = std::env::var("OUTBOX_LOG")
@@ -250,10 +275,14 @@ pub fn log_filter(verbose: u8, quiet: bool) -> String {
     {
         return f;
     }
+    // Client libraries return their errors to outboxctl, which reports each in a line of its own;
+    // their log lines would only repeat it (lapin logs a refused login three times), so they show
+    // from -vv on.
+    let clients_off: String = CLIENT_LIBRARIES.iter().map(|c| format!(",{c}=off")).collect();
     match (quiet, verbose) {
-        (true, _) => "error".into(),
-        (false, 0) => "outboxctl=info,warn".into(),
-        (false, 1) => "outboxctl=debug,info".into(),
+        (true, _) => format!("error{clients_off}"),
+        (false, 0) => format!("outboxctl=info,warn{clients_off}"),
+        (false, 1) => format!("outboxctl=debug,info{clients_off}"),
         (false, 2) => "debug".into(),
         _ => "trace".into(),
     }
@@ -291,8 +320,77 @@ pub fn log_color() -> bool {
 /// The dashboard's access token from `OUTBOX_DASHBOARD_TOKEN` (an env var rather than a flag, so
 /// it never shows in `ps`).
 pub fn dashboard_token_env() -> Option<String> {
-    std::env::var("OUTBOX_DASHBOARD_TOKEN")
+    let token = std::env::var("OUTBOX_DASHBOARD_TOKEN")
         .ok()
         .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
+        .filter(|t| !t.is_empty())?;
+    let mut secrets = Redactor::default();
+    secrets.add_secret(&token);
+    crate::redact::hide_in_logs(&secrets);
+    Some(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Config;
+
+    fn load(toml: &str, database: &str) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outboxctl.toml");
+        std::fs::write(&path, toml).unwrap();
+        let cli = crate::cli::Cli::try_parse_from([
+            "outboxctl",
+            "--config",
+            path.to_str().unwrap(),
+            "--database",
+            database,
+            "list",
+        ])
+        .unwrap();
+        Config::load(&cli.global).unwrap()
+    }
+
+    #[test]
+    fn secrets_are_collected_from_the_database_url_and_exec_variables() {
+        let config = load(
+            r#"
+[sinks.job]
+kind = "exec"
+command = ["true"]
+env = { API_TOKEN = "exec-tok3n", LANG = "C.UTF-8" }
+"#,
+            "postgres://app:db%40pw@db/shop",
+        );
+        let text = "exec-tok3n C.UTF-8 db@pw db%40pw app";
+        assert_eq!(config.secrets().scrub(text), "*** C.UTF-8 *** *** app");
+    }
+
+    #[cfg(all(feature = "http", feature = "nats", feature = "rabbitmq"))]
+    #[test]
+    fn sink_urls_and_secret_looking_headers_are_secrets() {
+        let config = load(
+            r#"
+[sinks.web]
+kind = "http"
+url = "https://hook-tok3n@hooks.example.com/in"
+headers = { Authorization = "Bearer h3ader-secret", X-Team = "payments" }
+[sinks.bus]
+kind = "nats"
+url = "nats://alice:n4ts-pw@127.0.0.1:4222"
+subject = "x"
+[sinks.mq]
+kind = "rabbitmq"
+url = "amqp://app:amqp-pw@127.0.0.1:5672/%2f"
+routing_key = "x"
+"#,
+            "outbox.db",
+        );
+        let text = "hook-tok3n Bearer h3ader-secret payments (h3ader-secret) n4ts-pw alice amqp-pw";
+        assert_eq!(
+            config.secrets().scrub(text),
+            "*** *** payments (***) *** alice ***"
+        );
+    }
 }

@@ -17,6 +17,7 @@ pub mod maintenance;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod redact;
 pub mod relay;
 pub mod retry;
 pub mod runner;

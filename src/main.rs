@@ -8,15 +8,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(config::log_filter(
-            cli.global.verbose,
-            cli.global.quiet,
-        )))
-        .with_target(false)
-        .with_ansi(config::log_color())
-        .init();
+    init_logging(&config::log_filter(cli.global.verbose, cli.global.quiet));
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -24,9 +16,77 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, causes joined: no backtrace for errors a user can act on.
             let text = e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ");
+            // Like a log line, never a secret, whatever a library put into its error.
+            let text = outboxctl::redact::scrub_log(&text);
             outboxctl::output::notice(&format!("error: {}", text.replace('\n', " ")));
             error::exit_code_of(&e)
         }
+    }
+}
+
+/// Log lines go to stderr, scrubbed of every secret the config holds: client libraries print
+/// URLs with their passwords at debug level. A client library's events that carry message bodies
+/// are left out unless the filter names that library (`OUTBOX_LOG=warn,lapin=warn`).
+fn init_logging(filter: &str) {
+    use tracing_subscriber::prelude::*;
+    let asked_for = filter.to_owned();
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(|| ScrubbedLine(Vec::new()))
+        .with_target(false)
+        .with_ansi(config::log_color())
+        .with_filter(tracing_subscriber::filter::filter_fn(move |meta| {
+            payload_logged_by(meta).is_none_or(|library| names(&asked_for, library))
+        }));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(filter))
+        .with(fmt)
+        .init();
+}
+
+/// The client library whose event this is, if the event may carry a message's body: lapin logs
+/// a returned message whole at WARN and frames at TRACE; tokio_postgres logs every statement's
+/// parameters (an emitted message's content among them) at DEBUG.
+fn payload_logged_by(meta: &tracing::Metadata<'_>) -> Option<&'static str> {
+    let target = meta.target();
+    let has = |field| meta.fields().field(field).is_some();
+    if target == "lapin::returned_messages"
+        || (target.starts_with("lapin::") && (has("frame") || has("frames")))
+    {
+        Some("lapin")
+    } else if target == "tokio_postgres::query" {
+        Some("tokio_postgres")
+    } else {
+        None
+    }
+}
+
+/// Whether a filter has a directive of its own for `library` (one that does not turn it off).
+fn names(filter: &str, library: &str) -> bool {
+    filter
+        .split(',')
+        .map(str::trim)
+        .any(|directive| directive.starts_with(library) && !directive.ends_with("=off"))
+}
+
+/// One log event, written to stderr when dropped, without the secrets `redact::hide_in_logs` knows.
+struct ScrubbedLine(Vec<u8>);
+
+impl std::io::Write for ScrubbedLine {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbedLine {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let line = outboxctl::redact::scrub_log(&String::from_utf8_lossy(&self.0));
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
 }
 

@@ -9,7 +9,7 @@ pub fn run(_: &InitArgs, ctx: &Context) -> Result<()> {
     store.init()?;
     ctx.printer.print(&InitReport {
         backend: store.backend(),
-        database: crate::store::redact_url(&ctx.config.database),
+        database: crate::redact::redact_url(&ctx.config.database),
         table: ctx.config.store.table.clone(),
     })?;
     Ok(())

@@ -11,11 +11,11 @@ use std::io::Read;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::settings::ResolvedHttp;
 use super::signing::SigningKey;
 use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 /// How much of an error response's body is kept in `Error`.
 const BODY_EXCERPT: usize = 512;

@@ -17,7 +17,6 @@ mod http;
 mod nats;
 #[cfg(feature = "rabbitmq")]
 mod rabbitmq;
-pub mod redact;
 #[cfg(feature = "redis")]
 mod redis;
 #[cfg(any(feature = "nats", feature = "rabbitmq"))]
@@ -216,6 +215,30 @@ pub enum ResolvedSink {
 }
 
 impl ResolvedSink {
+    /// Adds every credential these settings hold to `r`: URL passwords and tokens, webhook
+    /// signing secrets, secret-looking headers and exec variables.
+    pub fn add_secrets(&self, r: &mut crate::redact::Redactor) {
+        match self {
+            ResolvedSink::Exec { env, .. } => r.add_named_values(env),
+            ResolvedSink::Log | ResolvedSink::Noop => {}
+            #[cfg(feature = "http")]
+            ResolvedSink::Http(s) => {
+                r.add_url(&s.url.0);
+                if let Some(secret) = &s.secret {
+                    r.add_secret(&secret.0);
+                    r.add_secret(secret.0.strip_prefix("whsec_").unwrap_or(&secret.0));
+                }
+                r.add_named_values(&s.headers);
+            }
+            #[cfg(feature = "nats")]
+            ResolvedSink::Nats(s) => r.add_url(&s.url.0),
+            #[cfg(feature = "redis")]
+            ResolvedSink::Redis(s) => r.add_url(&s.url.0),
+            #[cfg(feature = "rabbitmq")]
+            ResolvedSink::Rabbitmq(s) => r.add_url(&s.url.0),
+        }
+    }
+
     /// The longest a delivery (or a run in flight) may take, if bounded.
     pub fn timeout(&self) -> Option<Duration> {
         match self {

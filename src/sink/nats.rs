@@ -10,11 +10,11 @@ use async_nats::jetstream;
 use tokio::sync::oneshot;
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
 use super::settings::{ResolvedNats, expand};
 use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 pub struct NatsSink {
     url: String,

@@ -15,11 +15,11 @@ use lapin::{BasicProperties, Channel, Confirmation, Connection, ConnectionProper
 use tokio::sync::oneshot;
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::runtime::Background;
 use super::settings::{ResolvedRabbitmq, expand};
 use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 pub struct RabbitmqSink {
     url: String,

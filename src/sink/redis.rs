@@ -14,10 +14,10 @@ use std::time::Duration;
 use redis::{Connection, Value};
 
 use super::cloudevents::{self, CloudEventsMode};
-use super::redact::{Redactor, redact_url};
 use super::settings::{ResolvedRedis, expand};
 use super::{DeliveryError, Outcomes, Pending, Sink};
 use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
 
 /// KEYS: stream, marker. ARGV: marker lifetime in seconds, MAXLEN ('' for none), then the
 /// field/value pairs. The marker is checked first and set last, so a failed XADD leaves none

@@ -14,9 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use super::cloudevents::CloudEventsMode;
 #[cfg(feature = "http")]
-use super::redact::redact_url;
-#[cfg(feature = "http")]
 use super::signing::SigningKey;
+#[cfg(feature = "http")]
+use crate::redact::redact_url;
 
 /// How long one delivery (or one run in flight) may take when the config says nothing.
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);

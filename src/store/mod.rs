@@ -230,7 +230,7 @@ pub fn open(database: &str, options: &StoreOptions) -> Result<Box<dyn Store>, St
         return Err(StoreError::Unavailable(format!(
             "{} is a PostgreSQL URL, but this outboxctl was built without PostgreSQL support; \
              rebuild it with `cargo build --release --features postgres`",
-            redact_url(database)
+            crate::redact::redact_url(database)
         )));
     }
     Ok(Box::new(sqlite::SqliteStore::open(database, options)?))
@@ -239,32 +239,6 @@ pub fn open(database: &str, options: &StoreOptions) -> Result<Box<dyn Store>, St
 /// Whether a database argument names a PostgreSQL server rather than a SQLite file.
 pub fn is_postgres_url(database: &str) -> bool {
     database.starts_with("postgres://") || database.starts_with("postgresql://")
-}
-
-/// The database argument as it may be shown in logs, errors and output: a URL's password
-/// (`user:PASSWORD@host`, or a `password=` parameter) is masked. Paths come back unchanged.
-pub fn redact_url(database: &str) -> String {
-    let mut out = database.to_owned();
-    if let Some(scheme_end) = out.find("://") {
-        let rest = scheme_end + 3;
-        let authority_end = out[rest..].find(['/', '?']).map_or(out.len(), |i| rest + i);
-        if let Some(at) = out[rest..authority_end].rfind('@').map(|i| rest + i)
-            && let Some(colon) = out[rest..at].find(':').map(|i| rest + i)
-        {
-            out.replace_range(colon + 1..at, "***");
-        }
-    }
-    if let Some(q) = out.find('?') {
-        let masked: Vec<String> = out[q + 1..]
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                _ => pair.to_owned(),
-            })
-            .collect();
-        out = format!("{}?{}", &out[..q], masked.join("&"));
-    }
-    out
 }
 
 /// The original design's table name, used when none is given.
@@ -322,22 +296,6 @@ pub fn assemble_stats(
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_masked_wherever_a_url_carries_them() {
-        assert_eq!(
-            redact_url("postgres://app:s3cr%40t@db:5432/shop?sslmode=require"),
-            "postgres://app:***@db:5432/shop?sslmode=require"
-        );
-        assert_eq!(
-            redact_url("postgresql://db/shop?user=app&password=hunter2"),
-            "postgresql://db/shop?user=app&password=***"
-        );
-        assert_eq!(redact_url("postgres://app@db/shop"), "postgres://app@db/shop");
-        assert_eq!(redact_url("outbox.db"), "outbox.db");
-    }
-
     #[cfg(not(feature = "postgres"))]
     #[test]
     fn a_postgres_url_without_the_feature_says_how_to_build() {

@@ -82,14 +82,14 @@ struct Target {
 }
 
 fn parse_url(url: &str) -> Result<Target, StoreError> {
-    let shown = super::redact_url(url);
+    let shown = crate::redact::redact_url(url);
     let bad = |what: String| StoreError::Unavailable(format!("invalid PostgreSQL URL {shown}: {what}"));
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut kept = Vec::new();
     let (mut schema, mut verify, mut root_cert) = (None, false, None);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_decode(v);
+        let value = crate::redact::percent_decode(v);
         match k {
             "schema" => {
                 super::validate_table_name(&value)
@@ -138,25 +138,6 @@ fn parse_url(url: &str) -> Result<Target, StoreError> {
         root_cert,
         shown,
     })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(s.get(i + 1..i + 3).unwrap_or("x"), 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// TLS through rustls with the ring provider. Like libpq, `prefer` and `require` encrypt without

@@ -131,7 +131,7 @@ fn parse(request: &mut tiny_http::Request) -> Result<Req, Resp> {
         .any(|(n, v)| n == "content-type" && v.starts_with("application/x-www-form-urlencoded"));
     Ok(Req {
         method: request.method().as_str().to_owned(),
-        path: percent_decode(path, false),
+        path: crate::redact::percent_decode(path),
         query: parse_pairs(query),
         headers,
         form: if is_form { parse_pairs(&body) } else { Vec::new() },
@@ -140,35 +140,7 @@ fn parse(request: &mut tiny_http::Request) -> Result<Req, Resp> {
 
 /// `a=1&b=x+y` as sent by forms and in query strings.
 pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
-    s.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (percent_decode(k, true), percent_decode(v, true))
-        })
-        .collect()
-}
-
-pub fn percent_decode(s: &str, plus_is_space: bool) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' if plus_is_space => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    url::form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
 
 /// Percent-encodes everything but unreserved characters: for ids and types placed in URLs.
@@ -198,8 +170,6 @@ mod tests {
                 ("c".into(), String::new())
             ]
         );
-        assert_eq!(percent_decode("100%", false), "100%");
-        assert_eq!(percent_decode("%zz", false), "%zz");
         assert_eq!(percent_encode("a b/<"), "a%20b%2F%3C");
     }
 }
