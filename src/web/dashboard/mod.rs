@@ -269,17 +269,17 @@ impl Dashboard {
             ));
         }
         let auth = self.authenticate(req);
-        Ok(match Route::parse(&req.method, &req.path) {
-            Route::Page(page) => return self.page(page, req, &auth, nonce),
-            Route::LoginForm => self.login_page(req, nonce, 200, None),
-            Route::Login => self.login(req, nonce),
-            Route::Logout => self.logout(req, &auth, nonce),
-            Route::Action(action) => return self.action(action, req, &auth, nonce),
+        match Route::parse(&req.method, &req.path) {
+            Route::Page(page) => self.page(page, req, &auth, nonce),
+            Route::Action(action) => self.action(action, req, &auth, nonce),
+            Route::LoginForm => Ok(self.login_page(req, nonce, 200, None)),
+            Route::Login => Ok(self.login(req, nonce)),
+            Route::Logout => Ok(self.logout(req, &auth, nonce)),
             Route::WrongMethod { allow, problem } => {
-                self.page_error(405, problem, nonce).with_header("Allow", allow)
+                Ok(self.page_error(405, problem, nonce).with_header("Allow", allow))
             }
-            Route::NotFound(what) => self.page_error(404, what, nonce),
-        })
+            Route::NotFound(what) => Ok(self.page_error(404, what, nonce)),
+        }
     }
 
     fn page(&mut self, page: Page, req: &Req, auth: &Auth, nonce: &str) -> Result<Resp, StoreError> {
