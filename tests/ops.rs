@@ -644,7 +644,12 @@ impl Dash {
 
     /// Logs in through the form; returns the cookie header and the page's CSRF field.
     fn login(&self) -> (String, String) {
-        let r = self.post("/login", &[], &format!("token={TOKEN}&next=%2F"));
+        self.login_with(&[])
+    }
+
+    /// Logs in with these headers too (Host, Origin), and reads the CSRF field with the same Host.
+    fn login_with(&self, headers: &[(&str, &str)]) -> (String, String) {
+        let r = self.post("/login", headers, &format!("token={TOKEN}&next=%2F"));
         assert_eq!(r.status, 303, "{r:?}");
         assert_eq!(r.header("location"), Some("/"));
         let cookie = r.header("set-cookie").unwrap();
@@ -653,7 +658,13 @@ impl Dash {
             "{cookie}"
         );
         let cookie = cookie.split(';').next().unwrap().to_owned();
-        let page = self.get_with("/", &[("Cookie", &cookie)]);
+        let mut page_headers: Vec<(&str, &str)> = headers
+            .iter()
+            .copied()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("host"))
+            .collect();
+        page_headers.push(("Cookie", &cookie));
+        let page = self.get_with("/", &page_headers);
         let csrf = page
             .body
             .split(r#"name="csrf" value=""#)
@@ -715,10 +726,7 @@ fn dashboard_pages_show_the_numbers_and_escape_everything() {
         day.body.contains(r#"id="chart-failed">5<"#),
         "3 Bad + 2 Flaky attempts"
     );
-    assert!(
-        r.body
-            .contains("Bad&lt;script&gt;alert(&#39;type&#39;)&lt;/script&gt;")
-    );
+    assert!(r.body.contains("Bad&lt;script&gt;alert('type')&lt;/script&gt;"));
     assert_escaped(&r);
 
     // Every list, with its count, filters and escaping.
@@ -745,8 +753,7 @@ fn dashboard_pages_show_the_numbers_and_escape_everything() {
     let r = dash.get(&format!("/messages/{id}"));
     assert_eq!(r.status, 200);
     assert!(
-        r.body
-            .contains("&lt;script&gt;alert(&#39;content&#39;)&lt;/script&gt;"),
+        r.body.contains("&lt;script&gt;alert('content')&lt;/script&gt;"),
         "content"
     );
     assert_eq!(
@@ -767,6 +774,81 @@ fn dashboard_pages_show_the_numbers_and_escape_everything() {
     assert_eq!(dash.get("/login").status, 200);
     let r = http(dash.port, "PUT", "/", &[], None);
     assert_eq!((r.status, r.header("allow")), (405, Some("GET")));
+}
+
+/// Rows an application (or a lossy read of an unreadable row) wrote with markup, quotes, control
+/// characters and U+FFFD in every text column: shown as text, never as markup, on every page.
+#[test]
+fn dashboard_pages_escape_markup_and_quotes_from_the_database() {
+    let env = TestEnv::new();
+    env.config("[routes]\nGood = \"noop\"\n");
+    env.ok(&["init"]);
+    let id = r#"id"><script>alert("id")</script>"#;
+    let event_type = "Evil\"><script>alert(\"type\")</script>'\u{7}\u{FFFD}";
+    let content = "</pre><script>alert(\"content\")</script>\" onmouseover=\"x\u{1}\u{FFFD}";
+    let error = "<img src=x onerror=alert(\"error\")>";
+    env.db()
+        .execute(
+            "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc, Error, Attempts) \
+             VALUES (?1, ?2, ?3, '2024-03-01 17:00:00', ?4, 1)",
+            rusqlite::params![id, event_type, content, error],
+        )
+        .unwrap();
+    let dash = Dash::start(env, &[], None);
+    // Only the page's own script tag, and no attribute written by the data.
+    let only_text = |r: &Resp, page: &str| {
+        assert_eq!(r.status, 200, "{page}: {r:?}");
+        assert_eq!(r.body.matches("<script").count(), 1, "{page}:\n{}", r.body);
+        for raw in ["<img", "\" onmouseover"] {
+            assert!(!r.body.contains(raw), "{page} has {raw:?}:\n{}", r.body);
+        }
+    };
+
+    let overview = dash.get("/");
+    only_text(&overview, "overview");
+    assert!(
+        overview
+            .body
+            .contains("Evil&quot;&gt;&lt;script&gt;alert(&quot;type&quot;)&lt;/script&gt;'")
+    );
+    let list = dash.get("/messages?state=failed");
+    only_text(&list, "list");
+    assert_eq!(list.body.matches(r#"<tr class="message">"#).count(), 1);
+    assert!(
+        list.body
+            .contains("Evil&quot;&gt;&lt;script&gt;alert(&quot;type&quot;)&lt;/script&gt;' \u{FFFD}")
+    );
+    assert!(
+        list.body
+            .contains("&lt;img src=x onerror=alert(&quot;error&quot;)&gt;")
+    );
+    // The type filter lists it as an option value, and it selects the row.
+    let filtered = dash.get(
+        "/messages?state=failed&type=Evil%22%3E%3Cscript%3Ealert(%22type%22)%3C%2Fscript%3E%27%07%EF%BF%BD",
+    );
+    only_text(&filtered, "filtered list");
+    assert_eq!(filtered.body.matches(r#"<tr class="message">"#).count(), 1);
+    assert!(filtered.body.contains("selected>"), "the filter shows its type");
+    // The row's link leads to its page.
+    let href = list
+        .body
+        .split(r#"<a href="/messages/"#)
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap();
+    let message = dash.get(&format!("/messages/{href}"));
+    only_text(&message, "message");
+    assert!(
+        message
+            .body
+            .contains("id&quot;&gt;&lt;script&gt;alert(&quot;id&quot;)&lt;/script&gt;")
+    );
+    assert!(message.body.contains("&lt;/pre&gt;&lt;script&gt;alert(&quot;content&quot;)&lt;/script&gt;&quot; onmouseover=&quot;x\u{1}\u{FFFD}"));
+    assert!(
+        message
+            .body
+            .contains("&lt;img src=x onerror=alert(&quot;error&quot;)&gt;")
+    );
 }
 
 #[test]
@@ -916,6 +998,62 @@ fn dashboard_refuses_foreign_hosts_and_unauthenticated_or_cross_site_actions() {
         .status,
         401
     );
+}
+
+/// Behind a TLS reverse proxy the browser sends `Origin: https://NAME` while the proxy forwards
+/// `Host: NAME` over plain HTTP: logging in and acting work with either scheme; a foreign origin
+/// is still refused.
+#[test]
+fn dashboard_accepts_its_own_origin_over_http_and_https() {
+    let name = "outbox.example.internal";
+    let dash = Dash::start(prepared(), &["--allow-host", name], Some(TOKEN));
+    // Foreign origins, whatever the scheme, with a valid session and CSRF field.
+    let (cookie, csrf) = dash.login_with(&[("Host", name)]);
+    for origin in [
+        "https://evil.example",
+        "http://evil.example",
+        &format!("https://{name}.evil.example"),
+        &format!("https://{name}:8443"),
+        &format!("ftp://{name}"),
+        "null",
+    ] {
+        let headers = [("Host", name), ("Origin", origin), ("Cookie", cookie.as_str())];
+        let r = dash.post("/login", &headers, &format!("token={TOKEN}&next=%2F"));
+        assert_eq!(r.status, 403, "login from {origin}");
+        let r = dash.post(
+            "/actions/retry-dead",
+            &headers,
+            &format!("csrf={csrf}&confirm=yes"),
+        );
+        assert_eq!(r.status, 403, "action from {origin}");
+    }
+    assert_eq!(dash.stats()["dead"], 1, "the foreign posts retried nothing");
+
+    // Its own name, over https (the proxy) and http (direct): log in, retry, log out.
+    let id = dead_id(&dash.env);
+    for scheme in ["https", "http"] {
+        let origin = format!("{scheme}://{name}");
+        let headers = [
+            ("Host", name),
+            ("Origin", origin.as_str()),
+            ("Sec-Fetch-Site", "same-origin"),
+        ];
+        let (cookie, csrf) = dash.login_with(&headers);
+        let with_cookie = [headers[0], headers[1], headers[2], ("Cookie", cookie.as_str())];
+        let r = dash.post(
+            "/actions/retry",
+            &with_cookie,
+            &format!("csrf={csrf}&id={id}&confirm=yes&back=%2F"),
+        );
+        assert_eq!(
+            (r.status, r.header("location")),
+            (303, Some("/?notice=retried-1")),
+            "{scheme}: {r:?}"
+        );
+        let r = dash.post("/logout", &with_cookie, &format!("csrf={csrf}"));
+        assert_eq!(r.status, 303, "{scheme}: {r:?}");
+    }
+    assert_eq!(dash.stats()["dead"], 0);
 }
 
 #[test]

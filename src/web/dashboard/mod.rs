@@ -6,11 +6,14 @@
 //!   DNS-rebinding page cannot talk to a dashboard on loopback.
 //! - Actions are POST only, and need the token: a session cookie from `/login` plus the
 //!   session's CSRF field, or `Authorization: Bearer TOKEN` (which browsers never send on their
-//!   own). A present `Origin` must be this dashboard, and `Sec-Fetch-Site` must not be cross-site.
+//!   own). A present `Origin` must be this dashboard (over http or https: a TLS proxy in front
+//!   forwards the Host the browser used), and `Sec-Fetch-Site` must not be cross-site.
 //! - Off loopback every page needs the token; on loopback pages are open and actions still
 //!   need it. Without a configured token, actions are off.
-//! - Every value from the database goes through `pages::esc`; a per-response CSP nonce allows
-//!   only the page's own script and style.
+//! - Pages are maud templates, which escape every value they interpolate; a per-response CSP
+//!   nonce allows only the page's own script and style (compiled in from `assets/`).
+//!
+//! A request is parsed into a [`Route`] once and handled by one `match` in `Dashboard::route`.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -18,6 +21,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use maud::Markup;
 
 use super::{Req, Resp};
 use crate::error::StoreError;
@@ -25,14 +29,111 @@ use crate::store::{ListFilter, ListParams, RetrySelect, Store};
 
 mod pages;
 
-pub use pages::esc;
-
 /// Rows per page of a message list.
 pub const PAGE_SIZE: usize = 50;
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 const MAX_SESSIONS: usize = 10_000;
 /// Rows deleted per transaction by the purge action, as `purge` does.
 const PURGE_CHUNK: usize = 5_000;
+
+/// What a request asks for, from its method and path alone.
+#[derive(Debug, PartialEq, Eq)]
+enum Route {
+    Page(Page),
+    LoginForm,
+    Login,
+    Logout,
+    Action(ActionKind),
+    /// A known path asked with a method it does not take: 405 with `Allow`.
+    WrongMethod {
+        allow: &'static str,
+        problem: &'static str,
+    },
+    NotFound(&'static str),
+}
+
+/// The pages: GET (or HEAD) only; off loopback they need a login.
+#[derive(Debug, PartialEq, Eq)]
+enum Page {
+    Overview,
+    Messages,
+    Message(String),
+}
+
+impl Route {
+    fn parse(method: &str, path: &str) -> Route {
+        const PAGE_METHOD: Route = Route::WrongMethod {
+            allow: "GET",
+            problem: "method not allowed here; use GET",
+        };
+        if let Some(name) = path.strip_prefix("/actions/") {
+            return match ActionKind::parse(name) {
+                None => Route::NotFound("no such action"),
+                Some(action) if method == "POST" => Route::Action(action),
+                Some(_) => Route::WrongMethod {
+                    allow: "POST",
+                    problem: "actions are POST only",
+                },
+            };
+        }
+        let read = matches!(method, "GET" | "HEAD");
+        match (method, path) {
+            ("GET", "/login") => Route::LoginForm,
+            ("POST", "/login") => Route::Login,
+            (_, "/login") => Route::WrongMethod {
+                allow: "GET, POST",
+                problem: "method not allowed here; use GET, POST",
+            },
+            ("POST", "/logout") => Route::Logout,
+            (_, "/logout") => Route::WrongMethod {
+                allow: "POST",
+                problem: "method not allowed here; use POST",
+            },
+            (_, "/") if read => Route::Page(Page::Overview),
+            (_, "/messages") if read => Route::Page(Page::Messages),
+            (_, p) if read && p.starts_with("/messages/") => {
+                Route::Page(Page::Message(p["/messages/".len()..].to_owned()))
+            }
+            (_, p) if p == "/" || p == "/messages" || p.starts_with("/messages/") => PAGE_METHOD,
+            _ => Route::NotFound("no such page"),
+        }
+    }
+}
+
+/// The actions, each a POST to `/actions/NAME`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionKind {
+    Retry,
+    RetryFailed,
+    RetryDead,
+    Purge,
+}
+
+impl ActionKind {
+    fn parse(name: &str) -> Option<ActionKind> {
+        Some(match name {
+            "retry" => ActionKind::Retry,
+            "retry-failed" => ActionKind::RetryFailed,
+            "retry-dead" => ActionKind::RetryDead,
+            "purge" => ActionKind::Purge,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            ActionKind::Retry => "retry",
+            ActionKind::RetryFailed => "retry-failed",
+            ActionKind::RetryDead => "retry-dead",
+            ActionKind::Purge => "purge",
+        }
+    }
+
+    /// Where its form posts to.
+    pub fn path(self) -> String {
+        format!("/actions/{}", self.name())
+    }
+}
 
 pub struct Settings {
     pub listen: SocketAddr,
@@ -168,54 +269,41 @@ impl Dashboard {
             ));
         }
         let auth = self.authenticate(req);
-        let path = req.path.clone();
-        if let Some(action) = path.strip_prefix("/actions/") {
-            if !matches!(action, "retry" | "retry-failed" | "retry-dead" | "purge") {
-                return Ok(self.page_error(404, "no such action", nonce));
+        match Route::parse(&req.method, &req.path) {
+            Route::Page(page) => self.page(page, req, &auth, nonce),
+            Route::Action(action) => self.action(action, req, &auth, nonce),
+            Route::LoginForm => Ok(self.login_page(req, nonce, 200, None)),
+            Route::Login => Ok(self.login(req, nonce)),
+            Route::Logout => Ok(self.logout(req, &auth, nonce)),
+            Route::WrongMethod { allow, problem } => {
+                Ok(self.page_error(405, problem, nonce).with_header("Allow", allow))
             }
-            if req.method != "POST" {
-                return Ok(self
-                    .page_error(405, "actions are POST only", nonce)
-                    .with_header("Allow", "POST"));
-            }
-            return self.action(action, req, &auth, nonce);
+            Route::NotFound(what) => Ok(self.page_error(404, what, nonce)),
         }
-        match (req.method.as_str(), path.as_str()) {
-            ("GET", "/login") => return Ok(self.login_page(req, nonce, 200, None)),
-            ("POST", "/login") => return Ok(self.login(req, nonce)),
-            ("POST", "/logout") => return Ok(self.logout(req, &auth, nonce)),
-            (_, "/login") => return Ok(self.method_not_allowed("GET, POST", nonce)),
-            (_, "/logout") => return Ok(self.method_not_allowed("POST", nonce)),
-            _ => {}
-        }
-        let is_page = path == "/" || path == "/messages" || path.starts_with("/messages/");
-        if !is_page {
-            return Ok(self.page_error(404, "no such page", nonce));
-        }
-        if req.method != "GET" && req.method != "HEAD" {
-            return Ok(self.method_not_allowed("GET", nonce));
-        }
+    }
+
+    fn page(&mut self, page: Page, req: &Req, auth: &Auth, nonce: &str) -> Result<Resp, StoreError> {
         if self.settings.pages_need_login && matches!(auth, Auth::None) {
-            let next = format!("{path}{}", query_suffix(req));
+            let next = format!("{}{}", req.path, query_suffix(req));
             return Ok(redirect(&format!("/login?next={}", super::percent_encode(&next))));
         }
-        let viewer = self.viewer(&auth);
-        let body = if path == "/" {
-            self.overview(req, &viewer)?
-        } else if path == "/messages" {
-            self.list(req, &viewer)?
-        } else {
-            let id = path.trim_start_matches("/messages/");
-            match self.store.get(id)? {
-                Some(detail) => pages::detail(&detail, self.now(), &viewer, &current(req)),
+        let viewer = self.viewer(auth);
+        let (title, body) = match page {
+            Page::Overview => ("Overview", self.overview(req, &viewer)?),
+            Page::Messages => ("Messages", self.list(req)?),
+            Page::Message(id) => match self.store.get(&id)? {
+                Some(detail) => (
+                    "Message",
+                    pages::detail(&detail, self.now(), &viewer, &current(req)),
+                ),
                 None => return Ok(self.page_error(404, "no message with that id", nonce)),
-            }
+            },
         };
         let notice = req.query("notice").and_then(pages::notice_text);
         Ok(Resp::new(
             200,
             "text/html; charset=utf-8",
-            pages::layout(&title_of(&path), &body, nonce, &viewer, notice.as_deref()),
+            pages::layout(title, body, nonce, &viewer, notice.as_deref()),
         ))
     }
 
@@ -287,6 +375,9 @@ impl Dashboard {
 
     /// Refuses what a browser sends from another site: a foreign `Origin`, or
     /// `Sec-Fetch-Site: cross-site`/`same-site`. Clients that send neither (curl) pass.
+    /// The Origin's scheme may be http or https: behind a TLS reverse proxy the browser says
+    /// `https://name` while the proxy forwards `Host: name` over plain HTTP. The Host itself
+    /// was checked (`host_allowed`), so the origin is an allowed name either way.
     fn same_origin(&self, req: &Req) -> bool {
         if let Some(site) = req.header("sec-fetch-site")
             && !matches!(site, "same-origin" | "none")
@@ -294,13 +385,22 @@ impl Dashboard {
             return false;
         }
         match (req.header("origin"), req.header("host")) {
-            (Some(origin), Some(host)) => origin.eq_ignore_ascii_case(&format!("http://{host}")),
+            (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(scheme, rest)| {
+                (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https"))
+                    && rest.eq_ignore_ascii_case(host.trim())
+            }),
             (Some(_), None) => false,
             (None, _) => true,
         }
     }
 
-    fn action(&mut self, action: &str, req: &Req, auth: &Auth, nonce: &str) -> Result<Resp, StoreError> {
+    fn action(
+        &mut self,
+        action: ActionKind,
+        req: &Req,
+        auth: &Auth,
+        nonce: &str,
+    ) -> Result<Resp, StoreError> {
         if !self.same_origin(req) {
             return Ok(self.page_error(403, "cross-site request refused", nonce));
         }
@@ -369,13 +469,13 @@ impl Dashboard {
             return Ok(Resp::new(
                 200,
                 "text/html; charset=utf-8",
-                pages::layout("Confirm", &body, nonce, &viewer, None),
+                pages::layout("Confirm", body, nonce, &viewer, None),
             ));
         }
         let notice = match &act {
             Action::Retry(select) => {
                 let n = self.store.retry(select, now, false)?;
-                tracing::info!(action, retried = n, "dashboard action");
+                tracing::info!(action = action.name(), retried = n, "dashboard action");
                 format!("retried-{n}")
             }
             Action::Purge { age, .. } => {
@@ -390,7 +490,7 @@ impl Dashboard {
                     // Leave the write lock free a moment, so the application's writes get in.
                     std::thread::sleep(Duration::from_millis(2));
                 }
-                tracing::info!(action, deleted, "dashboard action");
+                tracing::info!(action = action.name(), deleted, "dashboard action");
                 format!("purged-{deleted}")
             }
         };
@@ -405,7 +505,7 @@ impl Dashboard {
         Resp::new(
             status,
             "text/html; charset=utf-8",
-            pages::layout("Log in", &body, nonce, &viewer, None),
+            pages::layout("Log in", body, nonce, &viewer, None),
         )
     }
 
@@ -468,7 +568,7 @@ impl Dashboard {
         )
     }
 
-    fn overview(&mut self, req: &Req, viewer: &Viewer) -> Result<String, StoreError> {
+    fn overview(&mut self, req: &Req, viewer: &Viewer) -> Result<Markup, StoreError> {
         let now = self.now();
         let range = pages::Range::parse(req.query("range"));
         let stats = self.store.stats(now)?;
@@ -481,7 +581,7 @@ impl Dashboard {
         Ok(pages::overview(&stats, &activity, since, range, now, viewer))
     }
 
-    fn list(&mut self, req: &Req, viewer: &Viewer) -> Result<String, StoreError> {
+    fn list(&mut self, req: &Req) -> Result<Markup, StoreError> {
         let now = self.now();
         let state = pages::ListState::parse(req.query("state"));
         let event_type = req.query("type").filter(|t| !t.is_empty()).map(str::to_owned);
@@ -519,7 +619,6 @@ impl Dashboard {
             total,
             rows: &rows,
             now,
-            viewer,
         }))
     }
 
@@ -528,13 +627,8 @@ impl Dashboard {
         Resp::new(
             status,
             "text/html; charset=utf-8",
-            pages::layout("Error", &pages::error(status, message), nonce, &viewer, None),
+            pages::layout("Error", pages::error(status, message), nonce, &viewer, None),
         )
-    }
-
-    fn method_not_allowed(&self, allow: &str, nonce: &str) -> Resp {
-        self.page_error(405, &format!("method not allowed here; use {allow}"), nonce)
-            .with_header("Allow", allow)
     }
 }
 
@@ -545,15 +639,15 @@ enum Action {
 }
 
 impl Action {
-    fn parse(name: &str, req: &Req) -> Result<Action, &'static str> {
-        match name {
-            "retry" => match req.field("id").map(str::trim) {
+    fn parse(kind: ActionKind, req: &Req) -> Result<Action, &'static str> {
+        match kind {
+            ActionKind::Retry => match req.field("id").map(str::trim) {
                 Some(id) if !id.is_empty() => Ok(Action::Retry(RetrySelect::Ids(vec![id.to_owned()]))),
                 _ => Err("which message? the form has no id"),
             },
-            "retry-failed" => Ok(Action::Retry(RetrySelect::Failed)),
-            "retry-dead" => Ok(Action::Retry(RetrySelect::Dead)),
-            _ => {
+            ActionKind::RetryFailed => Ok(Action::Retry(RetrySelect::Failed)),
+            ActionKind::RetryDead => Ok(Action::Retry(RetrySelect::Dead)),
+            ActionKind::Purge => {
                 let text = req.field("older_than").unwrap_or_default().trim();
                 crate::duration::parse_positive(text)
                     .ok()
@@ -595,14 +689,6 @@ fn current(req: &Req) -> String {
     }
 }
 
-fn title_of(path: &str) -> String {
-    match path {
-        "/" => "Overview".into(),
-        "/messages" => "Messages".into(),
-        _ => "Message".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,6 +700,46 @@ mod tests {
         assert_eq!(local_path(Some("/\\evil.example")), "/");
         assert_eq!(local_path(Some("https://evil.example")), "/");
         assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn requests_map_to_routes() {
+        use Route::*;
+        assert_eq!(Route::parse("GET", "/"), Page(super::Page::Overview));
+        assert_eq!(Route::parse("HEAD", "/messages"), Page(super::Page::Messages));
+        assert_eq!(
+            Route::parse("GET", "/messages/a b"),
+            Page(super::Page::Message("a b".into()))
+        );
+        assert_eq!(Route::parse("GET", "/login"), LoginForm);
+        assert_eq!(Route::parse("POST", "/login"), Login);
+        assert_eq!(Route::parse("POST", "/logout"), Logout);
+        assert_eq!(
+            Route::parse("POST", "/actions/retry-dead"),
+            Action(ActionKind::RetryDead)
+        );
+        for (method, path, allow) in [
+            ("GET", "/actions/purge", "POST"),
+            ("PUT", "/login", "GET, POST"),
+            ("GET", "/logout", "POST"),
+            ("POST", "/", "GET"),
+            ("DELETE", "/messages/x", "GET"),
+        ] {
+            assert!(
+                matches!(Route::parse(method, path), WrongMethod { allow: a, .. } if a == allow),
+                "{method} {path}"
+            );
+        }
+        for (method, path) in [
+            ("POST", "/actions/nope"),
+            ("GET", "/nowhere"),
+            ("GET", "/messagesx"),
+        ] {
+            assert!(
+                matches!(Route::parse(method, path), NotFound(_)),
+                "{method} {path}"
+            );
+        }
     }
 
     #[test]

@@ -1,31 +1,20 @@
-//! The dashboard's HTML, rendered on the server. Everything that came from the database (types,
-//! contents, errors, ids, owners) is attacker-controlled and goes through [`esc`].
+//! The dashboard's HTML, rendered on the server with maud. Everything that came from the database
+//! (types, contents, errors, ids, owners) is attacker-controlled; maud escapes every `(value)` it
+//! interpolates, so the only unescaped text is the visible `PreEscaped` of our own compiled-in assets.
 
-use std::fmt::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-use super::{PAGE_SIZE, Viewer};
+use super::{ActionKind, PAGE_SIZE, Viewer};
 use crate::model::{ActivityBucket, Counts, Message, MessageDetail, State, Stats};
 use crate::store::ListFilter;
 use crate::web::percent_encode;
 
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// The stylesheet and the refresh script: trusted, compiled in, inlined under the CSP nonce.
+const STYLE: &str = include_str!("assets/dashboard.css");
+const SCRIPT: &str = include_str!("assets/dashboard.js");
 
 fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -62,145 +51,100 @@ pub fn notice_text(code: &str) -> Option<String> {
     }
 }
 
-const STYLE: &str = r#"
-:root { --fg:#1d2330; --muted:#667085; --line:#e4e7ec; --bg:#f6f7f9; --ok:#12805c; --bad:#c4320a; --warn:#b54708; --link:#1f5fbf; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color:var(--fg); background:var(--bg); }
-header { background:#1d2330; color:#fff; padding:10px 24px; display:flex; align-items:center; gap:24px; flex-wrap:wrap; }
-header a { color:#cfd6e4; text-decoration:none; } header a.on, header a:hover { color:#fff; }
-header .brand { font-weight:700; color:#fff; margin-right:8px; }
-header form { margin:0; } header .right { margin-left:auto; display:flex; gap:12px; align-items:center; }
-.badge { background:#b54708; color:#fff; border-radius:4px; padding:1px 6px; font-size:12px; }
-main { padding:20px 24px; max-width:1200px; }
-h1 { font-size:20px; margin:0 0 14px; } h2 { font-size:16px; margin:22px 0 10px; }
-.cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(150px, 1fr)); gap:12px; }
-.card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px 14px; text-decoration:none; color:inherit; display:block; }
-.card .n { font-size:26px; font-weight:650; } .card .l { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-.card.bad .n { color:var(--bad); } .card.ok .n { color:var(--ok); } .card.warn .n { color:var(--warn); }
-table { border-collapse:collapse; width:100%; background:#fff; border:1px solid var(--line); border-radius:8px; overflow:hidden; }
-th, td { text-align:left; padding:7px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
-th { background:#fafbfc; color:var(--muted); font-weight:600; font-size:12px; text-transform:uppercase; }
-td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
-code, pre { font-family:ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size:12.5px; }
-pre { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; overflow:auto; white-space:pre-wrap; word-break:break-word; }
-a { color:var(--link); }
-.tabs { display:flex; gap:6px; margin-bottom:12px; flex-wrap:wrap; align-items:center; }
-.tabs a { padding:5px 12px; border-radius:16px; background:#fff; border:1px solid var(--line); text-decoration:none; color:var(--fg); }
-.tabs a.on { background:var(--fg); color:#fff; border-color:var(--fg); }
-.tabs form { margin-left:auto; display:flex; gap:6px; }
-.state { font-size:12px; padding:1px 7px; border-radius:10px; background:#eef1f5; white-space:nowrap; }
-.state.dead { background:#fde7e2; color:var(--bad); } .state.retrying { background:#fef0c7; color:var(--warn); }
-.state.processed { background:#dcfae6; color:var(--ok); } .state.in_flight { background:#e0eaff; color:#1f5fbf; }
-.err { color:var(--bad); }
-.muted { color:var(--muted); }
-.notice { background:#dcfae6; border:1px solid #abefc6; border-radius:8px; padding:8px 12px; margin-bottom:14px; }
-.actions { display:flex; gap:12px; flex-wrap:wrap; align-items:center; background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; }
-.actions form { display:flex; gap:6px; align-items:center; margin:0; }
-button { font:inherit; padding:5px 12px; border-radius:6px; border:1px solid #98a2b3; background:#fff; cursor:pointer; }
-button.primary { background:#1f5fbf; border-color:#1f5fbf; color:#fff; } button.danger { background:var(--bad); border-color:var(--bad); color:#fff; }
-input, select { font:inherit; padding:4px 8px; border:1px solid #98a2b3; border-radius:6px; background:#fff; }
-.pager { display:flex; gap:12px; align-items:center; margin-top:10px; }
-.chart { background:#fff; border:1px solid var(--line); border-radius:8px; padding:8px; }
-.chart svg { width:100%; height:auto; display:block; }
-.legend { display:flex; gap:16px; font-size:12px; color:var(--muted); padding:4px 8px; align-items:center; }
-.legend i { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:4px; }
-.legend .p { background:#12805c; } .legend .f { background:#c4320a; }
-#refreshed { font-size:12px; color:#98a2b3; }
-.box { max-width:420px; background:#fff; border:1px solid var(--line); border-radius:8px; padding:18px; }
-"#;
-
-/// Reloads the part of the page marked `live` every few seconds, without touching forms.
-const SCRIPT: &str = r#"
-(function () {
-  var live = document.getElementById('live');
-  var mark = document.getElementById('refreshed');
-  if (!live) return;
-  setInterval(function () {
-    if (document.hidden) return;
-    fetch(location.href, { credentials: 'same-origin', headers: { 'X-Refresh': '1' } })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.text(); })
-      .then(function (text) {
-        var fresh = new DOMParser().parseFromString(text, 'text/html').getElementById('live');
-        if (fresh) live.innerHTML = fresh.innerHTML;
-        if (mark) mark.textContent = 'updated ' + new Date().toLocaleTimeString();
-      })
-      .catch(function () { if (mark) mark.textContent = 'update failed, retrying'; });
-  }, 5000);
-})();
-"#;
-
-fn csrf_field(viewer: &Viewer) -> String {
-    viewer
-        .csrf
-        .as_deref()
-        .map(|c| format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(c)))
-        .unwrap_or_default()
+fn csrf_field(viewer: &Viewer) -> Markup {
+    html! {
+        @if let Some(csrf) = &viewer.csrf {
+            input type="hidden" name="csrf" value=(csrf);
+        }
+    }
 }
 
-pub fn layout(title: &str, body: &str, nonce: &str, viewer: &Viewer, notice: Option<&str>) -> String {
-    let nonce = esc(nonce);
-    let mut nav = String::new();
-    for (href, label) in [
+pub fn layout(title: &str, body: Markup, nonce: &str, viewer: &Viewer, notice: Option<&str>) -> String {
+    const NAV: [(&str, &str); 5] = [
         ("/", "Overview"),
         ("/messages?state=unprocessed", "Unprocessed"),
         ("/messages?state=failed", "Failing"),
         ("/messages?state=dead", "Dead"),
         ("/messages?state=processed", "Processed"),
-    ] {
-        let _ = write!(nav, r#"<a href="{href}">{label}</a>"#);
-    }
-    let mut right = String::new();
-    if viewer.read_only {
-        right.push_str(r#"<span class="badge">read-only</span>"#);
-    }
-    if viewer.logged_in && viewer.csrf.is_some() {
-        let _ = write!(
-            right,
-            r#"<form method="post" action="/logout">{}<button type="submit">Log out</button></form>"#,
-            csrf_field(viewer)
-        );
-    } else if viewer.actions && !viewer.logged_in {
-        right.push_str(r#"<a href="/login">Log in</a>"#);
-    }
-    right.push_str(r#"<span id="refreshed"></span>"#);
-    let notice = notice
-        .map(|n| format!(r#"<div class="notice" id="notice">{}</div>"#, esc(n)))
-        .unwrap_or_default();
-    format!(
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · outboxctl</title><style nonce="{nonce}">{STYLE}</style></head>
-<body><header><span class="brand">outboxctl</span>{nav}<div class="right">{right}</div></header>
-<main>{notice}{body}</main><script nonce="{nonce}">{SCRIPT}</script></body></html>
-"#,
-        title = esc(title)
-    )
+    ];
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · outboxctl" }
+                style nonce=(nonce) { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    span.brand { "outboxctl" }
+                    @for (href, label) in NAV {
+                        a href=(href) { (label) }
+                    }
+                    div.right {
+                        @if viewer.read_only {
+                            span.badge { "read-only" }
+                        }
+                        @if viewer.logged_in && viewer.csrf.is_some() {
+                            form method="post" action="/logout" {
+                                (csrf_field(viewer))
+                                button type="submit" { "Log out" }
+                            }
+                        } @else if viewer.actions && !viewer.logged_in {
+                            a href="/login" { "Log in" }
+                        }
+                        span #refreshed {}
+                    }
+                }
+                main {
+                    @if let Some(notice) = notice {
+                        div.notice #notice { (notice) }
+                    }
+                    (body)
+                }
+                script nonce=(nonce) { (PreEscaped(SCRIPT)) }
+            }
+        }
+    };
+    page.into_string()
 }
 
-pub fn error(status: u16, message: &str) -> String {
-    format!(
-        r#"<h1>{status}</h1><p class="err" id="error">{}</p><p><a href="/">Back to the overview</a></p>"#,
-        esc(message)
-    )
+pub fn error(status: u16, message: &str) -> Markup {
+    html! {
+        h1 { (status) }
+        p.err #error { (message) }
+        p { a href="/" { "Back to the overview" } }
+    }
 }
 
-pub fn login(next: &str, token_configured: bool, problem: Option<&str>) -> String {
-    if !token_configured {
-        return r#"<div class="box"><h1>Log in</h1><p>No token is configured, so actions are off.
-Start the dashboard with <code>OUTBOX_DASHBOARD_TOKEN</code> or <code>--token-file</code> to enable them.</p></div>"#
-            .into();
+pub fn login(next: &str, token_configured: bool, problem: Option<&str>) -> Markup {
+    html! {
+        div.box {
+            h1 { "Log in" }
+            @if !token_configured {
+                p {
+                    "No token is configured, so actions are off. Start the dashboard with "
+                    code { "OUTBOX_DASHBOARD_TOKEN" } " or " code { "--token-file" } " to enable them."
+                }
+            } @else {
+                @if let Some(problem) = problem {
+                    p.err #error { (problem) }
+                }
+                form method="post" action="/login" {
+                    input type="hidden" name="next" value=(next);
+                    p {
+                        label {
+                            "Token" br;
+                            input #token type="password" name="token" autocomplete="current-password" size="40" autofocus;
+                        }
+                    }
+                    p { button.primary #login type="submit" { "Log in" } }
+                }
+                p.muted { "The token is the dashboard's OUTBOX_DASHBOARD_TOKEN or the content of its --token-file." }
+            }
+        }
     }
-    let problem = problem
-        .map(|p| format!(r#"<p class="err" id="error">{}</p>"#, esc(p)))
-        .unwrap_or_default();
-    format!(
-        r#"<div class="box"><h1>Log in</h1>{problem}
-<form method="post" action="/login"><input type="hidden" name="next" value="{}">
-<p><label>Token<br><input type="password" name="token" id="token" autocomplete="current-password" size="40" autofocus></label></p>
-<p><button class="primary" type="submit" id="login">Log in</button></p></form>
-<p class="muted">The token is the dashboard's OUTBOX_DASHBOARD_TOKEN or the content of its --token-file.</p></div>"#,
-        esc(next)
-    )
 }
 
 /// The chart's time span and bucket.
@@ -249,10 +193,13 @@ impl Range {
     }
 }
 
-fn card(id: &str, label: &str, n: String, class: &str, href: &str) -> String {
-    format!(
-        r#"<a class="card {class}" href="{href}"><div class="n" id="stat-{id}">{n}</div><div class="l">{label}</div></a>"#
-    )
+/// One number of the overview, linking to the list it counts.
+struct Card {
+    id: &'static str,
+    label: &'static str,
+    value: String,
+    class: &'static str,
+    href: &'static str,
 }
 
 pub fn overview(
@@ -262,142 +209,145 @@ pub fn overview(
     range: Range,
     now: DateTime<Utc>,
     viewer: &Viewer,
-) -> String {
+) -> Markup {
     let c = &stats.counts;
     let bad = |n: u64| if n > 0 { "bad" } else { "" };
     let warn = |n: u64| if n > 0 { "warn" } else { "" };
-    let mut out = String::from(r#"<h1>Overview</h1><div id="live"><div class="cards">"#);
-    out.push_str(&card(
-        "pending",
-        "Pending",
-        c.pending.to_string(),
-        "",
-        "/messages?state=unprocessed",
-    ));
-    out.push_str(&card(
-        "in_flight",
-        "In flight",
-        c.in_flight.to_string(),
-        "",
-        "/messages?state=unprocessed",
-    ));
-    out.push_str(&card(
-        "retrying",
-        "Retrying",
-        c.retrying.to_string(),
-        warn(c.retrying),
-        "/messages?state=failed",
-    ));
-    out.push_str(&card(
-        "dead",
-        "Dead",
-        c.dead.to_string(),
-        bad(c.dead),
-        "/messages?state=dead",
-    ));
-    out.push_str(&card(
-        "failed",
-        "Failed (error set)",
-        c.failed.to_string(),
-        bad(c.failed),
-        "/messages?state=failed",
-    ));
-    out.push_str(&card(
-        "processed",
-        "Processed",
-        c.processed.to_string(),
-        "ok",
-        "/messages?state=processed",
-    ));
-    out.push_str(&card(
-        "total",
-        "Total",
-        c.total.to_string(),
-        "",
-        "/messages?state=unprocessed",
-    ));
     let oldest = stats
         .oldest_unprocessed_age_seconds
         .map(age)
         .unwrap_or_else(|| "–".into());
-    out.push_str(&card(
-        "lag",
-        "Oldest unprocessed",
-        oldest,
-        "",
-        "/messages?state=unprocessed",
-    ));
-    out.push_str("</div>");
-
-    let _ = write!(
-        out,
-        r#"<h2>Throughput and failures, {}</h2><div class="tabs">"#,
-        range.per()
-    );
-    for r in [Range::Hour, Range::Day, Range::Week] {
-        let on = if r == range { "on" } else { "" };
-        let _ = write!(
-            out,
-            r#"<a class="{on}" href="/?range={k}">last {k}</a>"#,
-            k = r.key()
-        );
+    let card = |id, label, value: String, class, href| Card {
+        id,
+        label,
+        value,
+        class,
+        href,
+    };
+    let unprocessed = "/messages?state=unprocessed";
+    let cards = [
+        card("pending", "Pending", c.pending.to_string(), "", unprocessed),
+        card("in_flight", "In flight", c.in_flight.to_string(), "", unprocessed),
+        card(
+            "retrying",
+            "Retrying",
+            c.retrying.to_string(),
+            warn(c.retrying),
+            "/messages?state=failed",
+        ),
+        card(
+            "dead",
+            "Dead",
+            c.dead.to_string(),
+            bad(c.dead),
+            "/messages?state=dead",
+        ),
+        card(
+            "failed",
+            "Failed (error set)",
+            c.failed.to_string(),
+            bad(c.failed),
+            "/messages?state=failed",
+        ),
+        card(
+            "processed",
+            "Processed",
+            c.processed.to_string(),
+            "ok",
+            "/messages?state=processed",
+        ),
+        card("total", "Total", c.total.to_string(), "", unprocessed),
+        card("lag", "Oldest unprocessed", oldest, "", unprocessed),
+    ];
+    html! {
+        h1 { "Overview" }
+        div #live {
+            div.cards {
+                @for card in &cards {
+                    a.card.(card.class) href=(card.href) {
+                        div.n #{"stat-" (card.id)} { (card.value) }
+                        div.l { (card.label) }
+                    }
+                }
+            }
+            h2 { "Throughput and failures, " (range.per()) }
+            div.tabs {
+                @for r in [Range::Hour, Range::Day, Range::Week] {
+                    a.on[r == range] href={"/?range=" (r.key())} { "last " (r.key()) }
+                }
+            }
+            (chart(activity, since, range, now))
+            h2 { "By type" }
+            table #by-type {
+                tr {
+                    th { "Type" }
+                    th.num { "Total" }
+                    th.num { "Processed" }
+                    th.num { "Pending" }
+                    th.num { "In flight" }
+                    th.num { "Retrying" }
+                    th.num { "Dead" }
+                }
+                @for t in &stats.by_type {
+                    @let k = &t.counts;
+                    tr {
+                        td {
+                            a href={"/messages?state=unprocessed&type=" (percent_encode(&t.event_type))} {
+                                (one_line(&t.event_type, 80))
+                            }
+                        }
+                        td.num { (k.total) }
+                        td.num { (k.processed) }
+                        td.num { (k.pending) }
+                        td.num { (k.in_flight) }
+                        td.num { (k.retrying) }
+                        td.num { (k.dead) }
+                    }
+                }
+                @if stats.by_type.is_empty() {
+                    tr { td.muted colspan="7" { "The outbox is empty." } }
+                }
+            }
+        }
+        h2 { "Actions" }
+        (actions_panel(c, viewer))
     }
-    out.push_str("</div>");
-    out.push_str(&chart(activity, since, range, now));
-
-    out.push_str(r#"<h2>By type</h2><table id="by-type"><tr><th>Type</th><th class="num">Total</th><th class="num">Processed</th><th class="num">Pending</th><th class="num">In flight</th><th class="num">Retrying</th><th class="num">Dead</th></tr>"#);
-    for t in &stats.by_type {
-        let k = &t.counts;
-        let href = format!(
-            "/messages?state=unprocessed&amp;type={}",
-            esc(&percent_encode(&t.event_type))
-        );
-        let _ = write!(
-            out,
-            r#"<tr><td><a href="{href}">{}</a></td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td></tr>"#,
-            esc(&one_line(&t.event_type, 80)),
-            k.total,
-            k.processed,
-            k.pending,
-            k.in_flight,
-            k.retrying,
-            k.dead
-        );
-    }
-    if stats.by_type.is_empty() {
-        out.push_str(r#"<tr><td colspan="7" class="muted">The outbox is empty.</td></tr>"#);
-    }
-    out.push_str("</table></div>");
-
-    out.push_str("<h2>Actions</h2>");
-    out.push_str(&actions_panel(c, viewer));
-    out
 }
 
-fn actions_panel(c: &Counts, viewer: &Viewer) -> String {
-    if viewer.read_only {
-        return r#"<p class="muted">Read-only: actions are off.</p>"#.into();
-    }
-    if !viewer.actions {
-        return r#"<p class="muted">Actions are off: start the dashboard with OUTBOX_DASHBOARD_TOKEN or --token-file.</p>"#.into();
-    }
-    if viewer.csrf.is_none() {
-        return r#"<p><a href="/login">Log in</a> with the token to retry or purge messages.</p>"#.into();
-    }
-    let csrf = csrf_field(viewer);
+fn actions_panel(c: &Counts, viewer: &Viewer) -> Markup {
     let failing = c.failed.saturating_sub(c.dead);
-    format!(
-        r#"<div class="actions">
-<form method="post" action="/actions/retry-failed">{csrf}<input type="hidden" name="back" value="/"><button type="submit" id="retry-failed">Retry all failing ({failing})</button></form>
-<form method="post" action="/actions/retry-dead">{csrf}<input type="hidden" name="back" value="/"><button type="submit" id="retry-dead">Retry all dead ({dead})</button></form>
-<form method="post" action="/actions/purge">{csrf}<input type="hidden" name="back" value="/"><label>Purge processed older than <input name="older_than" value="7d" size="5"></label><button type="submit" id="purge">Purge…</button></form>
-</div>"#,
-        dead = c.dead
-    )
+    html! {
+        @if viewer.read_only {
+            p.muted { "Read-only: actions are off." }
+        } @else if !viewer.actions {
+            p.muted { "Actions are off: start the dashboard with OUTBOX_DASHBOARD_TOKEN or --token-file." }
+        } @else if viewer.csrf.is_none() {
+            p { a href="/login" { "Log in" } " with the token to retry or purge messages." }
+        } @else {
+            div.actions {
+                form method="post" action=(ActionKind::RetryFailed.path()) {
+                    (csrf_field(viewer))
+                    input type="hidden" name="back" value="/";
+                    button #retry-failed type="submit" { "Retry all failing (" (failing) ")" }
+                }
+                form method="post" action=(ActionKind::RetryDead.path()) {
+                    (csrf_field(viewer))
+                    input type="hidden" name="back" value="/";
+                    button #retry-dead type="submit" { "Retry all dead (" (c.dead) ")" }
+                }
+                form method="post" action=(ActionKind::Purge.path()) {
+                    (csrf_field(viewer))
+                    input type="hidden" name="back" value="/";
+                    label { "Purge processed older than " input name="older_than" value="7d" size="5"; }
+                    button #purge type="submit" { "Purge…" }
+                }
+            }
+        }
+    }
 }
 
 /// An SVG bar chart: processed (green) and failed attempts (red) per bucket.
-fn chart(activity: &[ActivityBucket], since: DateTime<Utc>, range: Range, now: DateTime<Utc>) -> String {
+fn chart(activity: &[ActivityBucket], since: DateTime<Utc>, range: Range, now: DateTime<Utc>) -> Markup {
     let n = range.buckets();
     let step = range.bucket().as_secs() as i64;
     let mut processed = vec![0u64; n];
@@ -412,54 +362,47 @@ fn chart(activity: &[ActivityBucket], since: DateTime<Utc>, range: Range, now: D
     let max = processed.iter().chain(&failed).copied().max().unwrap_or(0).max(1);
     let (w, h, left, bottom, top) = (960.0, 220.0, 48.0, 24.0, 10.0);
     let plot_h = h - bottom - top;
+    let base = top + plot_h;
+    let right = w - 8.0;
     let slot = (w - left - 8.0) / n as f64;
     let bar = (slot * 0.42).max(0.5);
     let y = |v: u64| top + plot_h - plot_h * v as f64 / max as f64;
-    let mut svg = format!(
-        r##"<div class="chart"><svg id="chart" viewBox="0 0 {w} {h}" role="img" aria-label="processed and failed per bucket">
-<line x1="{left}" y1="{base}" x2="{right}" y2="{base}" stroke="#d0d5dd"/>
-<line x1="{left}" y1="{top}" x2="{right}" y2="{top}" stroke="#eef0f3"/>
-<text x="{lx}" y="{ty}" font-size="11" text-anchor="end" fill="#667085">{max}</text>
-<text x="{lx}" y="{base}" font-size="11" text-anchor="end" fill="#667085">0</text>
-"##,
-        base = top + plot_h,
-        right = w - 8.0,
-        lx = left - 6.0,
-        ty = top + 8.0
-    );
-    let fmt = if step >= 3600 { "%m-%d %H:%M" } else { "%H:%M" };
-    for i in 0..n {
-        let start = since + chrono::Duration::seconds(i as i64 * step);
-        let x = left + i as f64 * slot + slot * 0.08;
-        let _ = write!(
-            svg,
-            r##"<g><title>{} UTC: {} processed, {} failed</title><rect x="{x:.1}" y="{py:.1}" width="{bar:.1}" height="{ph:.1}" fill="#12805c"/><rect x="{fx:.1}" y="{fy:.1}" width="{bar:.1}" height="{fh:.1}" fill="#c4320a"/><rect x="{x:.1}" y="{top}" width="{slot:.1}" height="{plot_h}" fill="transparent"/></g>"##,
-            start.format("%Y-%m-%d %H:%M"),
-            processed[i],
-            failed[i],
-            py = y(processed[i]),
-            ph = top + plot_h - y(processed[i]),
-            fx = x + bar,
-            fy = y(failed[i]),
-            fh = top + plot_h - y(failed[i]),
-        );
-        if i % (n / 6).max(1) == 0 {
-            let _ = write!(
-                svg,
-                r##"<text x="{x:.1}" y="{ly}" font-size="11" fill="#667085">{}</text>"##,
-                start.format(fmt),
-                ly = h - 6.0
-            );
+    let px = |v: f64| format!("{v:.1}");
+    let label_fmt = if step >= 3600 { "%m-%d %H:%M" } else { "%H:%M" };
+    // SVG elements are written with `{}`: the HTML parser does not close a bare `<rect>` in SVG.
+    html! {
+        div.chart {
+            svg #chart viewBox={"0 0 " (w) " " (h)} role="img" aria-label="processed and failed per bucket" {
+                line x1=(left) y1=(base) x2=(right) y2=(base) stroke="#d0d5dd" {}
+                line x1=(left) y1=(top) x2=(right) y2=(top) stroke="#eef0f3" {}
+                text x=(left - 6.0) y=(top + 8.0) font-size="11" text-anchor="end" fill="#667085" { (max) }
+                text x=(left - 6.0) y=(base) font-size="11" text-anchor="end" fill="#667085" { "0" }
+                @for i in 0..n {
+                    @let start = since + chrono::Duration::seconds(i as i64 * step);
+                    @let x = left + i as f64 * slot + slot * 0.08;
+                    g {
+                        title {
+                            (start.format("%Y-%m-%d %H:%M")) " UTC: "
+                            (processed[i]) " processed, " (failed[i]) " failed"
+                        }
+                        rect x=(px(x)) y=(px(y(processed[i]))) width=(px(bar))
+                            height=(px(base - y(processed[i]))) fill="#12805c" {}
+                        rect x=(px(x + bar)) y=(px(y(failed[i]))) width=(px(bar))
+                            height=(px(base - y(failed[i]))) fill="#c4320a" {}
+                        rect x=(px(x)) y=(top) width=(px(slot)) height=(plot_h) fill="transparent" {}
+                    }
+                    @if i % (n / 6).max(1) == 0 {
+                        text x=(px(x)) y=(h - 6.0) font-size="11" fill="#667085" { (start.format(label_fmt)) }
+                    }
+                }
+            }
+            div.legend {
+                span { i.p {} "processed " b #chart-processed { (processed.iter().sum::<u64>()) } }
+                span { i.f {} "failed attempts " b #chart-failed { (failed.iter().sum::<u64>()) } }
+                span { "until " (now.format("%Y-%m-%d %H:%M")) " UTC" }
+            }
         }
     }
-    let total_p: u64 = processed.iter().sum();
-    let total_f: u64 = failed.iter().sum();
-    let _ = write!(
-        svg,
-        r#"</svg><div class="legend"><span><i class="p"></i>processed <b id="chart-processed">{total_p}</b></span><span><i class="f"></i>failed attempts <b id="chart-failed">{total_f}</b></span><span>until {} UTC</span></div></div>"#,
-        now.format("%Y-%m-%d %H:%M")
-    );
-    svg
 }
 
 /// Which list the messages page shows.
@@ -523,101 +466,85 @@ pub struct ListView<'a> {
     pub total: u64,
     pub rows: &'a [Message],
     pub now: DateTime<Utc>,
-    pub viewer: &'a Viewer,
 }
 
-fn state_badge(s: State) -> String {
-    format!(r#"<span class="state {0}">{0}</span>"#, s.as_str())
+fn state_badge(s: State) -> Markup {
+    html! { span.state.(s.as_str()) { (s.as_str()) } }
 }
 
-pub fn list(v: &ListView) -> String {
+pub fn list(v: &ListView) -> Markup {
     let type_q = v
         .event_type
-        .map(|t| format!("&amp;type={}", esc(&percent_encode(t))))
+        .map(|t| format!("&type={}", percent_encode(t)))
         .unwrap_or_default();
-    let mut out = format!("<h1>{} messages</h1><div class=\"tabs\">", v.state.label());
-    for s in [
-        ListState::Unprocessed,
-        ListState::Failed,
-        ListState::Dead,
-        ListState::Processed,
-    ] {
-        let on = if s == v.state { "on" } else { "" };
-        let _ = write!(
-            out,
-            r#"<a class="{on}" id="tab-{k}" href="/messages?state={k}{type_q}">{}</a>"#,
-            s.label(),
-            k = s.key()
-        );
-    }
-    let _ = write!(
-        out,
-        r#"<form method="get" action="/messages"><input type="hidden" name="state" value="{}"><select name="type" id="type-filter"><option value="">all types</option>"#,
-        v.state.key()
-    );
-    for t in v.types {
-        let sel = if Some(t.as_str()) == v.event_type {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            r#"<option value="{0}"{sel}>{1}</option>"#,
-            esc(t),
-            esc(&one_line(t, 60))
-        );
-    }
-    out.push_str(r#"</select><button type="submit">Filter</button></form></div><div id="live">"#);
-    out.push_str(r#"<table id="messages"><tr><th>Id</th><th>Type</th><th>State</th><th>Occurred (UTC)</th><th class="num">Attempts</th>"#);
-    out.push_str(match v.state {
-        ListState::Processed => "<th>Processed (UTC)</th>",
-        _ => "<th>Next attempt (UTC)</th>",
-    });
-    out.push_str("<th>Error</th></tr>");
-    for m in v.rows {
-        let second = match v.state {
-            ListState::Processed => when(m.processed_on),
-            _ => when(m.next_attempt_on),
-        };
-        let _ = write!(
-            out,
-            r#"<tr class="message"><td><a href="/messages/{}"><code>{}</code></a></td><td>{}</td><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td class="err">{}</td></tr>"#,
-            esc(&percent_encode(&m.id)),
-            esc(&one_line(&m.id, 40)),
-            esc(&one_line(&m.event_type, 60)),
-            state_badge(m.state(v.now)),
-            when(m.occurred_on),
-            m.attempts,
-            second,
-            esc(&one_line(m.error.as_deref().unwrap_or(""), 100)),
-        );
-    }
-    if v.rows.is_empty() {
-        out.push_str(r#"<tr><td colspan="7" class="muted" id="empty">No messages here.</td></tr>"#);
-    }
-    out.push_str("</table>");
-    let pages = (v.total as usize).div_ceil(PAGE_SIZE).max(1);
-    let link = |p: usize, label: &str| {
-        format!(
-            r#"<a href="/messages?state={}{type_q}&amp;page={p}">{label}</a>"#,
-            v.state.key()
-        )
+    let link = |state: ListState, page: Option<usize>| {
+        let page = page.map(|p| format!("&page={p}")).unwrap_or_default();
+        format!("/messages?state={}{type_q}{page}", state.key())
     };
-    let _ = write!(
-        out,
-        r#"<div class="pager"><span id="count">{} messages</span><span>page {} of {pages}</span>"#,
-        v.total, v.page
-    );
-    if v.page > 1 {
-        out.push_str(&link(v.page - 1, "← newer/previous"));
+    let pages = (v.total as usize).div_ceil(PAGE_SIZE).max(1);
+    html! {
+        h1 { (v.state.label()) " messages" }
+        div.tabs {
+            @for s in [ListState::Unprocessed, ListState::Failed, ListState::Dead, ListState::Processed] {
+                a.on[s == v.state] #{"tab-" (s.key())} href=(link(s, None)) { (s.label()) }
+            }
+            form method="get" action="/messages" {
+                input type="hidden" name="state" value=(v.state.key());
+                select #type-filter name="type" {
+                    option value="" { "all types" }
+                    @for t in v.types {
+                        option value=(t) selected[Some(t.as_str()) == v.event_type] { (one_line(t, 60)) }
+                    }
+                }
+                button type="submit" { "Filter" }
+            }
+        }
+        div #live {
+            table #messages {
+                tr {
+                    th { "Id" }
+                    th { "Type" }
+                    th { "State" }
+                    th { "Occurred (UTC)" }
+                    th.num { "Attempts" }
+                    @if v.state == ListState::Processed {
+                        th { "Processed (UTC)" }
+                    } @else {
+                        th { "Next attempt (UTC)" }
+                    }
+                    th { "Error" }
+                }
+                @for m in v.rows {
+                    tr.message {
+                        td { a href={"/messages/" (percent_encode(&m.id))} { code { (one_line(&m.id, 40)) } } }
+                        td { (one_line(&m.event_type, 60)) }
+                        td { (state_badge(m.state(v.now))) }
+                        td { (when(m.occurred_on)) }
+                        td.num { (m.attempts) }
+                        @if v.state == ListState::Processed {
+                            td { (when(m.processed_on)) }
+                        } @else {
+                            td { (when(m.next_attempt_on)) }
+                        }
+                        td.err { (one_line(m.error.as_deref().unwrap_or(""), 100)) }
+                    }
+                }
+                @if v.rows.is_empty() {
+                    tr { td.muted #empty colspan="7" { "No messages here." } }
+                }
+            }
+            div.pager {
+                span #count { (v.total) " messages" }
+                span { "page " (v.page) " of " (pages) }
+                @if v.page > 1 {
+                    a href=(link(v.state, Some(v.page - 1))) { "← newer/previous" }
+                }
+                @if v.page < pages {
+                    a href=(link(v.state, Some(v.page + 1))) { "next →" }
+                }
+            }
+        }
     }
-    if v.page < pages {
-        out.push_str(&link(v.page + 1, "next →"));
-    }
-    out.push_str("</div></div>");
-    let _ = v.viewer;
-    out
 }
 
 /// Content as stored, indented when it is JSON.
@@ -628,128 +555,126 @@ fn pretty(content: &str) -> String {
         .unwrap_or_else(|| content.to_owned())
 }
 
-pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str) -> String {
+pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str) -> Markup {
     let m = &d.message;
     let state = m.state(now);
-    let mut out = format!(
-        r#"<h1>Message <code id="message-id">{}</code></h1><div id="live"><table id="fields">"#,
-        esc(&m.id)
-    );
-    let rows: [(&str, String); 10] = [
-        ("Type", esc(&m.event_type)),
+    let fields: [(&str, Markup); 10] = [
+        ("Type", html! { (m.event_type) }),
         ("State", state_badge(state)),
-        ("Occurred (UTC)", when(m.occurred_on)),
-        ("Processed (UTC)", when(m.processed_on)),
-        ("Attempts", m.attempts.to_string()),
-        ("Last attempt (UTC)", when(m.last_attempt_on)),
-        ("Next attempt (UTC)", when(m.next_attempt_on)),
-        ("Dead since (UTC)", when(m.dead_on)),
-        ("Locked by", esc(m.locked_by.as_deref().unwrap_or("–"))),
-        ("Locked until (UTC)", when(m.locked_until)),
+        ("Occurred (UTC)", html! { (when(m.occurred_on)) }),
+        ("Processed (UTC)", html! { (when(m.processed_on)) }),
+        ("Attempts", html! { (m.attempts) }),
+        ("Last attempt (UTC)", html! { (when(m.last_attempt_on)) }),
+        ("Next attempt (UTC)", html! { (when(m.next_attempt_on)) }),
+        ("Dead since (UTC)", html! { (when(m.dead_on)) }),
+        ("Locked by", html! { (m.locked_by.as_deref().unwrap_or("–")) }),
+        ("Locked until (UTC)", html! { (when(m.locked_until)) }),
     ];
-    for (k, v) in rows {
-        let _ = write!(out, "<tr><th>{k}</th><td>{v}</td></tr>");
-    }
-    out.push_str("</table>");
-    if !m.problems.is_empty() {
-        let text: Vec<String> = m.problems.iter().map(ToString::to_string).collect();
-        let _ = write!(
-            out,
-            r#"<h2>Unreadable (shown lossily)</h2><pre class="err" id="problems">{}</pre>"#,
-            esc(&text.join("\n"))
-        );
-    }
-    if let Some(e) = &m.error {
-        let _ = write!(
-            out,
-            r#"<h2>Last error</h2><pre class="err" id="error-text">{}</pre>"#,
-            esc(e)
-        );
-    }
-    let _ = write!(
-        out,
-        r#"<h2>Content</h2><pre id="content">{}</pre>"#,
-        esc(&pretty(&m.content))
-    );
-    out.push_str(r#"<h2>Failed attempts</h2><table id="attempts"><tr><th class="num">Attempt</th><th>Failed (UTC)</th><th>Destination</th><th>Error</th></tr>"#);
-    for a in &d.failures {
-        let _ = write!(
-            out,
-            r#"<tr><td class="num">{}</td><td>{}</td><td>{}</td><td><pre>{}</pre></td></tr>"#,
-            a.attempt,
-            when(a.failed_on),
-            esc(a.destination.as_deref().unwrap_or("–")),
-            esc(&a.error)
-        );
-    }
-    if d.failures.is_empty() {
-        out.push_str(r#"<tr><td colspan="4" class="muted">None.</td></tr>"#);
-    }
-    out.push_str("</table>");
-    if !d.deliveries.is_empty() {
-        out.push_str(r#"<h2>Destinations that accepted it</h2><table><tr><th>Destination</th><th>Delivered (UTC)</th></tr>"#);
-        for x in &d.deliveries {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                esc(&x.destination),
-                when(x.delivered_on)
-            );
+    html! {
+        h1 { "Message " code #message-id { (m.id) } }
+        div #live {
+            table #fields {
+                @for (name, value) in fields {
+                    tr { th { (name) } td { (value) } }
+                }
+            }
+            @if !m.problems.is_empty() {
+                h2 { "Unreadable (shown lossily)" }
+                pre.err #problems {
+                    (m.problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
+                }
+            }
+            @if let Some(e) = &m.error {
+                h2 { "Last error" }
+                pre.err #error-text { (e) }
+            }
+            h2 { "Content" }
+            pre #content { (pretty(&m.content)) }
+            h2 { "Failed attempts" }
+            table #attempts {
+                tr {
+                    th.num { "Attempt" }
+                    th { "Failed (UTC)" }
+                    th { "Destination" }
+                    th { "Error" }
+                }
+                @for a in &d.failures {
+                    tr {
+                        td.num { (a.attempt) }
+                        td { (when(a.failed_on)) }
+                        td { (a.destination.as_deref().unwrap_or("–")) }
+                        td { pre { (a.error) } }
+                    }
+                }
+                @if d.failures.is_empty() {
+                    tr { td.muted colspan="4" { "None." } }
+                }
+            }
+            @if !d.deliveries.is_empty() {
+                h2 { "Destinations that accepted it" }
+                table {
+                    tr { th { "Destination" } th { "Delivered (UTC)" } }
+                    @for x in &d.deliveries {
+                        tr { td { (x.destination) } td { (when(x.delivered_on)) } }
+                    }
+                }
+            }
         }
-        out.push_str("</table>");
+        @if state != State::Processed && viewer.actions {
+            @if viewer.csrf.is_some() {
+                h2 { "Actions" }
+                div.actions {
+                    form method="post" action=(ActionKind::Retry.path()) {
+                        (csrf_field(viewer))
+                        input type="hidden" name="id" value=(m.id);
+                        input type="hidden" name="back" value=(back);
+                        button.primary #retry type="submit" { "Retry now…" }
+                    }
+                }
+            } @else {
+                p { a href="/login" { "Log in" } " with the token to retry this message." }
+            }
+        }
     }
-    out.push_str("</div>");
-    if state != State::Processed && viewer.actions && viewer.csrf.is_some() {
-        let _ = write!(
-            out,
-            r#"<h2>Actions</h2><div class="actions"><form method="post" action="/actions/retry">{}<input type="hidden" name="id" value="{}"><input type="hidden" name="back" value="{}"><button class="primary" type="submit" id="retry">Retry now…</button></form></div>"#,
-            csrf_field(viewer),
-            esc(&m.id),
-            esc(back)
-        );
-    } else if state != State::Processed && viewer.actions {
-        out.push_str(r#"<p><a href="/login">Log in</a> with the token to retry this message.</p>"#);
-    }
-    out
 }
 
+/// The page an action shows before it changes anything: what it will do, and a form that
+/// sends the same fields again with `confirm=yes`.
 pub fn confirm(
-    action: &str,
+    action: ActionKind,
     question: &str,
     count: u64,
     fields: &[(&str, String)],
     viewer: &Viewer,
     back: &str,
-) -> String {
-    let mut hidden = csrf_field(viewer);
-    for (k, v) in fields {
-        let _ = write!(hidden, r#"<input type="hidden" name="{k}" value="{}">"#, esc(v));
+) -> Markup {
+    html! {
+        div.box {
+            h1 { "Confirm" }
+            p #question { (question) }
+            form method="post" action=(action.path()) {
+                (csrf_field(viewer))
+                @for (name, value) in fields {
+                    input type="hidden" name=(name) value=(value);
+                }
+                input type="hidden" name="confirm" value="yes";
+                @if count == 0 {
+                    p.muted { "Nothing to do." }
+                } @else {
+                    button.(if action == ActionKind::Purge { "danger" } else { "primary" }) #confirm type="submit" {
+                        "Yes, do it"
+                    }
+                }
+                " "
+                a href=(back) { "Cancel" }
+            }
+        }
     }
-    let button = if count == 0 {
-        r#"<p class="muted">Nothing to do.</p>"#.to_owned()
-    } else {
-        let class = if action == "purge" { "danger" } else { "primary" };
-        format!(r#"<button class="{class}" type="submit" id="confirm">Yes, do it</button>"#)
-    };
-    format!(
-        r#"<div class="box"><h1>Confirm</h1><p id="question">{}</p>
-<form method="post" action="/actions/{action}">{hidden}<input type="hidden" name="confirm" value="yes">{button} <a href="{}">Cancel</a></form></div>"#,
-        esc(question),
-        esc(back)
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup_and_quotes() {
-        assert_eq!(
-            esc(r#"<script>alert("x")</script>'&"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;&amp;"
-        );
-    }
 
     #[test]
     fn notices_are_fixed_texts() {
