@@ -36,6 +36,18 @@ const USERINFO: &AsciiSet = &CONTROLS
     .add(b'^')
     .add(b'|');
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - _ . ~`).
+const COMPONENT: &AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Percent-encodes a value for one path segment or query parameter.
+pub fn percent_encode_component(s: &str) -> String {
+    utf8_percent_encode(s, COMPONENT).to_string()
+}
+
 /// `%XX` sequences decoded. Malformed ones stay as written; bytes that are not UTF-8 become U+FFFD.
 pub fn percent_decode(s: &str) -> String {
     percent_decode_str(s).decode_utf8_lossy().into_owned()

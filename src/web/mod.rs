@@ -145,15 +145,7 @@ pub fn parse_pairs(s: &str) -> Vec<(String, String)> {
 
 /// Percent-encodes everything but unreserved characters: for ids and types placed in URLs.
 pub fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::redact::percent_encode_component(s)
 }
 
 #[cfg(test)]
