@@ -586,6 +586,8 @@ fn postgres_unreadable_rows_go_dead_alone_and_every_command_and_page_shows_them(
 
     let st = json(NOW, &["stats"]);
     assert_eq!(st["total"], 13, "{st:#}");
+    // A lease ending at `infinity` is over, as the claim and `list` see it.
+    assert_eq!(st["in_flight"], 0, "{st:#}");
     let listed = json(NOW, &["list", "--limit", "100"]);
     assert_eq!(list_ids(&listed).len(), 12, "{listed:#}");
 

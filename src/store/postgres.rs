@@ -690,6 +690,9 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
 
 /// From here on, a time does not fit chrono (nor does `infinity`).
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
+/// A lease that holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on SQLite, so
+/// a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
+const LIVE_LEASE: &str = "(\"LockedUntilUtc\" > $1 AND \"LockedUntilUtc\" < '262143-01-01 00:00:00+00'::timestamptz)";
 
 /// Reads a row leniently, noting what does not fit: columns are typed, but another
 /// application can still write a NULL into an adopted table, a time outside what outboxctl
@@ -1137,12 +1140,13 @@ impl Store for PostgresStore {
                     count(*),
                     count(\"DeadOnUtc\"),
                     count(\"Error\"),
-                    count(*) FILTER (WHERE \"DeadOnUtc\" IS NULL AND \"LockedUntilUtc\" > $1),
+                    count(*) FILTER (WHERE \"DeadOnUtc\" IS NULL AND {live}),
                     count(*) FILTER (WHERE \"DeadOnUtc\" IS NULL AND \"Error\" IS NOT NULL
-                                     AND NOT coalesce(\"LockedUntilUtc\" > $1, false)),
+                                     AND NOT coalesce({live}, false)),
                     min(\"OccuredOnUtc\") FILTER (WHERE \"DeadOnUtc\" IS NULL)
              FROM {} WHERE \"ProcessedOnUtc\" IS NULL GROUP BY \"Type\"",
-            self.sql.t
+            self.sql.t,
+            live = LIVE_LEASE
         );
         let mut oldest: Option<DateTime<Utc>> = None;
         for r in self.query(&sql, &[&now])? {
@@ -1176,7 +1180,8 @@ impl Store for PostgresStore {
     }
 
     fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
-        let not_claimed = "(\"LockedUntilUtc\" IS NULL OR \"LockedUntilUtc\" <= $1)";
+        let not_claimed = format!("NOT coalesce({LIVE_LEASE}, false)");
+        let not_claimed = not_claimed.as_str();
         let mut resolved = Vec::new();
         let filter = match select {
             RetrySelect::Failed => format!(
