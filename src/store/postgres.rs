@@ -692,7 +692,8 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
 /// A lease that holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on SQLite, so
 /// a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
-const LIVE_LEASE: &str = "(\"LockedUntilUtc\" > $1 AND \"LockedUntilUtc\" < '262143-01-01 00:00:00+00'::timestamptz)";
+const LIVE_LEASE: &str =
+    "(\"LockedUntilUtc\" > $1 AND \"LockedUntilUtc\" < '262143-01-01 00:00:00+00'::timestamptz)";
 
 /// Reads a row leniently, noting what does not fit: columns are typed, but another
 /// application can still write a NULL into an adopted table, a time outside what outboxctl
