@@ -148,21 +148,10 @@ impl Relay<'_> {
         }
         let mut rest = Vec::with_capacity(batch.len());
         for m in batch {
-            let Some(error) = m.unreadable() else {
-                rest.push(m);
-                continue;
-            };
-            self.store.mark_failed(&FailParams {
-                id: &m.id,
-                owner: &self.settings.owner,
-                now: self.clock.now(),
-                attempt: m.attempts,
-                error: &error,
-                destination: None,
-                next_attempt: None,
-            })?;
-            tracing::error!(id = %m.id, attempt = m.attempts, "message is dead: {error}");
-            report.dead += 1;
+            match m.unreadable() {
+                Some(error) => self.record(&m, Err((None, DeliveryError::Permanent(error))), report)?,
+                None => rest.push(m),
+            }
         }
         Ok(rest)
     }

@@ -690,10 +690,11 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
 
 /// From here on, a time does not fit chrono (nor does `infinity`).
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
-/// A lease that holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on SQLite, so
-/// a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
-const LIVE_LEASE: &str =
-    "(\"LockedUntilUtc\" > $1 AND \"LockedUntilUtc\" < '262143-01-01 00:00:00+00'::timestamptz)";
+/// SQL true when a lease holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on
+/// SQLite, so a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
+fn live_lease() -> String {
+    format!("(\"LockedUntilUtc\" > $1 AND \"LockedUntilUtc\" < {UNREADABLE_TIME})")
+}
 
 /// Reads a row leniently, noting what does not fit: columns are typed, but another
 /// application can still write a NULL into an adopted table, a time outside what outboxctl
@@ -1147,7 +1148,7 @@ impl Store for PostgresStore {
                     min(\"OccuredOnUtc\") FILTER (WHERE \"DeadOnUtc\" IS NULL)
              FROM {} WHERE \"ProcessedOnUtc\" IS NULL GROUP BY \"Type\"",
             self.sql.t,
-            live = LIVE_LEASE
+            live = live_lease()
         );
         let mut oldest: Option<DateTime<Utc>> = None;
         for r in self.query(&sql, &[&now])? {
@@ -1181,8 +1182,7 @@ impl Store for PostgresStore {
     }
 
     fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
-        let not_claimed = format!("NOT coalesce({LIVE_LEASE}, false)");
-        let not_claimed = not_claimed.as_str();
+        let not_claimed = &format!("NOT coalesce({}, false)", live_lease());
         let mut resolved = Vec::new();
         let filter = match select {
             RetrySelect::Failed => format!(
