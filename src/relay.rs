@@ -1,5 +1,11 @@
-//! One pass of the relay: claim a batch, deliver each message, record each outcome.
+//! One pass of the relay: claim a batch, deliver each message, record the outcomes.
 //! `process-once` runs one pass; `run` runs passes in a loop.
+//!
+//! Outcomes are written in runs, one transaction each, never one commit per message: at the
+//! end of the batch, while a pipelining sink works on its next run, and at least every
+//! [`RECORD_EVERY`] for sinks that deliver one message at a time. A crash (kill -9, power
+//! loss with the relay's own disk) therefore redelivers at most the messages delivered since
+//! the last write: never more than one batch, nor more than about `RECORD_EVERY` of deliveries.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -11,8 +17,11 @@ use crate::error::StoreError;
 use crate::model::Message;
 use crate::retry::{Next, RetryPolicy};
 use crate::sink::{DeliveryError, Outcomes, Pending, Router};
-use crate::store::{ClaimParams, FailParams, Store};
+use crate::store::{ClaimParams, Failure, RecordParams, Store};
 use crate::time::Clock;
+
+/// The longest outcomes wait before they are written, while a batch is still being delivered.
+pub const RECORD_EVERY: Duration = Duration::from_millis(100);
 
 pub struct RelaySettings {
     /// Written into claims so operators can see who holds a message.
@@ -56,6 +65,32 @@ impl BatchReport {
     }
 }
 
+/// Outcomes not written yet: they go to the store together, in one transaction.
+#[derive(Default)]
+struct Ledger {
+    delivered: Vec<String>,
+    /// When each delivered message occurred, for the latency histogram.
+    occurred: Vec<Option<DateTime<Utc>>>,
+    failed: Vec<Failure>,
+    /// When the oldest outcome waiting here came in.
+    since: Option<Instant>,
+}
+
+impl Ledger {
+    fn note(&mut self) {
+        self.since.get_or_insert_with(Instant::now);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.delivered.is_empty() && self.failed.is_empty()
+    }
+
+    /// Whether the oldest outcome has waited long enough.
+    fn due(&self) -> bool {
+        self.since.is_some_and(|t| t.elapsed() >= RECORD_EVERY)
+    }
+}
+
 /// A run of messages a sink is delivering.
 struct Started {
     sink: String,
@@ -73,7 +108,7 @@ pub struct Relay<'a> {
 impl Relay<'_> {
     /// Claims one batch and works through it. Stops between messages once `stop` is set,
     /// giving the rest of the batch back. A store error ends the pass: whatever was delivered
-    /// but not yet marked is delivered again after its lease expires, never lost.
+    /// but not yet recorded is delivered again after its lease expires, never lost.
     pub fn run_once(&mut self, stop: &AtomicBool) -> Result<BatchReport, StoreError> {
         let started = Instant::now();
         let mut report = BatchReport::default();
@@ -86,18 +121,21 @@ impl Relay<'_> {
             limit: self.settings.batch_size,
         })?;
         report.claimed = batch.len() as u64;
-        let batch = self.fail_unreadable(batch, &mut report)?;
+        let mut ledger = Ledger::default();
+        let batch = self.fail_unreadable(batch, &mut ledger);
         if !batch.is_empty() {
             tracing::debug!(claimed = batch.len(), "claimed a batch");
         }
 
-        // A run handed to a sink that delivers in the background: its outcomes are recorded
-        // while the next one is on its way, so the database and the destination work at once.
+        // A run handed to a sink that delivers in the background: the outcomes so far are
+        // recorded while the next run is on its way, so the database and the destination work
+        // at once.
         let mut in_flight: Option<Started> = None;
         let mut i = 0;
         while i < batch.len() {
             if stop.load(Ordering::Relaxed) {
-                self.finish_run(&batch, in_flight.take(), &mut report)?;
+                self.finish_run(&batch, in_flight.take(), &mut ledger);
+                self.flush(&mut ledger, &mut report)?;
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
                 report.released = self.store.release(&rest, &self.settings.owner)?;
                 tracing::info!(
@@ -122,15 +160,21 @@ impl Relay<'_> {
                     range: i..i + run,
                     outcomes,
                 };
-                self.finish_run(&batch, in_flight.replace(started), &mut report)?;
+                self.finish_run(&batch, in_flight.replace(started), &mut ledger);
                 i += run;
+                // The sink is busy with the run just sent: a good moment to write.
+                self.flush(&mut ledger, &mut report)?;
             } else {
-                self.finish_run(&batch, in_flight.take(), &mut report)?;
-                self.handle(&batch[i], &mut report)?;
+                self.finish_run(&batch, in_flight.take(), &mut ledger);
+                self.handle(&batch[i], &mut ledger);
                 i += 1;
+                if ledger.due() {
+                    self.flush(&mut ledger, &mut report)?;
+                }
             }
         }
-        self.finish_run(&batch, in_flight.take(), &mut report)?;
+        self.finish_run(&batch, in_flight.take(), &mut ledger);
+        self.flush(&mut ledger, &mut report)?;
         report.duration_ms = started.elapsed().as_millis() as u64;
         Ok(report)
     }
@@ -138,22 +182,18 @@ impl Relay<'_> {
     /// Makes each message whose row cannot be read (written by another application) dead at
     /// once, with what was wrong as its error: no sink could deliver it, and no retry can help.
     /// Returns the rest of the batch.
-    fn fail_unreadable(
-        &mut self,
-        batch: Vec<Message>,
-        report: &mut BatchReport,
-    ) -> Result<Vec<Message>, StoreError> {
+    fn fail_unreadable(&mut self, batch: Vec<Message>, ledger: &mut Ledger) -> Vec<Message> {
         if batch.iter().all(|m| m.problems.is_empty()) {
-            return Ok(batch);
+            return batch;
         }
         let mut rest = Vec::with_capacity(batch.len());
         for m in batch {
             match m.unreadable() {
-                Some(error) => self.record(&m, Err((None, DeliveryError::Permanent(error))), report)?,
+                Some(error) => self.note(&m, Err((None, DeliveryError::Permanent(error))), ledger),
                 None => rest.push(m),
             }
         }
-        Ok(rest)
+        rest
     }
 
     /// The sink and the number of messages from the start of `rest` that go, each to that one
@@ -162,61 +202,39 @@ impl Relay<'_> {
     fn batchable_run(&self, rest: &[Message]) -> Option<(String, usize)> {
         let max_attempts = i64::from(self.settings.retry.max_attempts);
         let single = |m: &Message| match self.router.route(&m.event_type) {
-            Ok([only]) if m.attempts <= max_attempts => Some(only.clone()),
+            Ok([only]) if m.attempts <= max_attempts => Some(only.as_str()),
             _ => None,
         };
         let sink = rest.first().and_then(single)?;
-        let limit = self.router.max_in_flight(&sink);
+        let limit = self.router.max_in_flight(sink);
+        if limit < 2 {
+            return None;
+        }
         let run = rest
             .iter()
             .take(limit)
-            .take_while(|m| single(m).as_deref() == Some(sink.as_str()))
+            .take_while(|m| single(m) == Some(sink))
             .count();
-        (run > 1).then_some((sink, run))
+        (run > 1).then(|| (sink.to_owned(), run))
     }
 
-    /// Waits for a run sent to a sink, then records each message's outcome: the delivered ones
-    /// in one transaction.
-    fn finish_run(
-        &mut self,
-        batch: &[Message],
-        started: Option<Started>,
-        report: &mut BatchReport,
-    ) -> Result<(), StoreError> {
+    /// Waits for a run sent to a sink and notes each message's outcome.
+    fn finish_run(&mut self, batch: &[Message], started: Option<Started>, ledger: &mut Ledger) {
         let Some(Started {
             sink,
             range,
             outcomes,
         }) = started
         else {
-            return Ok(());
+            return;
         };
-        let (run, sink) = (&batch[range], sink.as_str());
-        let outcomes = wait(outcomes, run.len());
-        let mut delivered = Vec::with_capacity(run.len());
-        let mut occurred = Vec::with_capacity(run.len());
-        for (message, outcome) in run.iter().zip(outcomes) {
-            match outcome {
-                Ok(()) => {
-                    delivered.push(message.id.clone());
-                    occurred.extend(message.occurred_on);
-                }
-                Err(e) => self.record(message, Err((Some(sink.to_owned()), e)), report)?,
-            }
+        let run = &batch[range];
+        for (message, outcome) in run.iter().zip(wait(outcomes, run.len())) {
+            self.note(message, outcome.map_err(|e| (Some(sink.clone()), e)), ledger);
         }
-        if !delivered.is_empty() {
-            let now = self.clock.now();
-            self.store.mark_processed_many(&delivered, now)?;
-            report
-                .latencies
-                .extend(occurred.into_iter().filter_map(|o| (now - o).to_std().ok()));
-            report.delivered += delivered.len() as u64;
-            tracing::debug!(count = delivered.len(), sink, "delivered");
-        }
-        Ok(())
     }
 
-    fn handle(&mut self, message: &Message, report: &mut BatchReport) -> Result<(), StoreError> {
+    fn handle(&mut self, message: &Message, ledger: &mut Ledger) {
         let max = i64::from(self.settings.retry.max_attempts);
         let outcome = if message.attempts > max {
             // Claimed again after its last attempt's lease ran out: the relay died while
@@ -231,48 +249,74 @@ impl Relay<'_> {
         } else {
             self.deliver(message)
         };
-        self.record(message, outcome, report)
+        self.note(message, outcome, ledger);
     }
 
-    /// Marks one message processed, or failed with its next attempt (or dead).
-    fn record(
+    /// Adds one message's outcome to the ledger: delivered, or failed with its next attempt
+    /// (or dead).
+    fn note(
         &mut self,
         message: &Message,
         outcome: Result<(), (Option<String>, DeliveryError)>,
-        report: &mut BatchReport,
-    ) -> Result<(), StoreError> {
-        let now = self.clock.now();
+        ledger: &mut Ledger,
+    ) {
+        ledger.note();
         match outcome {
             Ok(()) => {
-                self.store.mark_processed(&message.id, now)?;
-                report.delivered += 1;
-                if let Some(latency) = message.occurred_on.and_then(|o| (now - o).to_std().ok()) {
-                    report.latencies.push(latency);
-                }
-                tracing::debug!(id = %message.id, r#type = %message.event_type, "delivered");
+                ledger.delivered.push(message.id.clone());
+                ledger.occurred.push(message.occurred_on);
             }
             Err((destination, err)) => {
+                let now = self.clock.now();
                 let next = self.settings.retry.next(message.attempts, fastrand::f64(), &err);
                 let next_attempt = match next {
                     Next::RetryAfter(d) => Some(now + d),
                     Next::Dead => None,
                 };
-                self.store.mark_failed(&FailParams {
-                    id: &message.id,
-                    owner: &self.settings.owner,
-                    now,
-                    attempt: message.attempts,
-                    error: err.message(),
-                    destination: destination.as_deref(),
-                    next_attempt,
-                })?;
                 log_failure(message, &err, next_attempt);
-                match next {
-                    Next::RetryAfter(_) => report.failed += 1,
-                    Next::Dead => report.dead += 1,
-                }
+                ledger.failed.push(Failure {
+                    id: message.id.clone(),
+                    attempt: message.attempts,
+                    error: err.message().to_owned(),
+                    destination,
+                    failed_on: now,
+                    next_attempt,
+                });
             }
         }
+    }
+
+    /// Writes the outcomes noted so far, in one transaction, and counts them.
+    fn flush(&mut self, ledger: &mut Ledger, report: &mut BatchReport) -> Result<(), StoreError> {
+        if ledger.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        self.store.record(&RecordParams {
+            owner: &self.settings.owner,
+            now,
+            delivered: &ledger.delivered,
+            failed: &ledger.failed,
+        })?;
+        report.delivered += ledger.delivered.len() as u64;
+        report.latencies.extend(
+            ledger
+                .occurred
+                .drain(..)
+                .filter_map(|o| o.and_then(|o| (now - o).to_std().ok())),
+        );
+        for f in &ledger.failed {
+            match f.next_attempt {
+                Some(_) => report.failed += 1,
+                None => report.dead += 1,
+            }
+        }
+        if !ledger.delivered.is_empty() {
+            tracing::debug!(count = ledger.delivered.len(), "delivered");
+        }
+        ledger.delivered.clear();
+        ledger.failed.clear();
+        ledger.since = None;
         Ok(())
     }
 

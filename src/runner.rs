@@ -141,7 +141,7 @@ mod tests {
 
     use super::*;
     use crate::model::NewMessage;
-    use crate::store::{ClaimParams, FailParams, StoreOptions};
+    use crate::store::{ClaimParams, Failure, RecordParams, StoreOptions};
     use crate::time::SystemClock;
 
     /// Runs until `want` messages were delivered (then sets stop) or a minute passes.
@@ -222,6 +222,26 @@ mod tests {
     }
 
     #[test]
+    fn outcomes_of_one_at_a_time_deliveries_are_recorded_in_runs() {
+        let (_dir, mut store) = store();
+        insert(store.as_mut(), 1000);
+        let (total, _) = run_until_delivered(store.as_mut(), 1000, 1000);
+        assert_eq!(total.delivered, 1000);
+        let processed = store
+            .list(&crate::store::ListParams {
+                filter: crate::store::ListFilter::Processed,
+                event_type: None,
+                limit: 1000,
+            })
+            .unwrap();
+        assert_eq!(processed.len(), 1000);
+        // `noop` delivers one message at a time; each write stamps its own time. A commit per
+        // message would give ~1000 stamps; writes every RECORD_EVERY give a handful.
+        let stamps: std::collections::BTreeSet<_> = processed.iter().map(|m| m.processed_on).collect();
+        assert!(stamps.len() < 100, "{} writes for 1000 messages", stamps.len());
+    }
+
+    #[test]
     fn wakes_up_when_a_retry_comes_due() {
         let (_dir, mut store) = store();
         let id = insert(store.as_mut(), 1).remove(0);
@@ -236,18 +256,22 @@ mod tests {
             })
             .unwrap();
         assert_eq!(claimed.len(), 1);
-        let failed = store
-            .mark_failed(&FailParams {
-                id: &id,
+        let recorded = store
+            .record(&RecordParams {
                 owner: "earlier",
                 now,
-                attempt: 1,
-                error: "boom",
-                destination: None,
-                next_attempt: Some(now + Duration::from_millis(300)),
+                delivered: &[],
+                failed: &[Failure {
+                    id: id.clone(),
+                    attempt: 1,
+                    error: "boom".into(),
+                    destination: None,
+                    failed_on: now,
+                    next_attempt: Some(now + Duration::from_millis(300)),
+                }],
             })
             .unwrap();
-        assert!(failed);
+        assert_eq!(recorded.failed, 1);
         let (total, took) = run_until_delivered(store.as_mut(), 10, 1);
         assert_eq!(total.delivered, 1);
         assert!(

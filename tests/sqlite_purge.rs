@@ -77,7 +77,15 @@ fn bulk_purge_keeps_counters_and_turns_triggers_back_on() {
     assert_eq!(store.stats(Utc::now()).unwrap().counts.pending, 1);
 
     // The same connection counts new processing again: triggers are back on.
-    assert!(store.mark_processed("w", Utc::now()).unwrap());
+    let recorded = store
+        .record(&outboxctl::store::RecordParams {
+            owner: "relay",
+            now: Utc::now(),
+            delivered: &["w".to_owned()],
+            failed: &[],
+        })
+        .unwrap();
+    assert_eq!(recorded.processed, 1);
     let (stored, counted) = counters(&path);
     assert_eq!(stored, counted);
     assert_eq!(store.stats(Utc::now()).unwrap().counts.processed, 1001);

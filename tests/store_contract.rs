@@ -8,7 +8,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use outboxctl::model::{NewMessage, State};
-use outboxctl::store::{self, ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store};
+use outboxctl::store::{
+    self, ClaimParams, Failure, ListFilter, ListParams, RecordParams, RetrySelect, SqlValue, Store,
+};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2024, 3, 1, 12, 0, 0).unwrap()
@@ -40,17 +42,40 @@ fn claim(s: &mut dyn Store, owner: &str, now: i64, lease: i64, limit: usize) -> 
     .collect()
 }
 
-fn fail(s: &mut dyn Store, id: &str, owner: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> bool {
-    s.mark_failed(&FailParams {
-        id,
-        owner,
-        now: secs(now),
+fn failure(id: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> Failure {
+    Failure {
+        id: id.into(),
         attempt,
-        error: &format!("boom {attempt}"),
-        destination: Some("hook"),
+        error: format!("boom {attempt}"),
+        destination: Some("hook".into()),
+        failed_on: secs(now),
         next_attempt: retry_at.map(secs),
+    }
+}
+
+fn fail(s: &mut dyn Store, id: &str, owner: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> bool {
+    let recorded = s
+        .record(&RecordParams {
+            owner,
+            now: secs(now),
+            delivered: &[],
+            failed: &[failure(id, now, attempt, retry_at)],
+        })
+        .unwrap();
+    recorded.failed == 1
+}
+
+/// Records deliveries alone; returns how many were not processed yet.
+fn deliver(s: &mut dyn Store, ids: &[&str], now: i64) -> u64 {
+    let ids: Vec<String> = ids.iter().map(|&i| i.to_owned()).collect();
+    s.record(&RecordParams {
+        owner: "anyone",
+        now: secs(now),
+        delivered: &ids,
+        failed: &[],
     })
     .unwrap()
+    .processed
 }
 
 fn list(s: &mut dyn Store, filter: ListFilter, ty: Option<&str>) -> Vec<String> {
@@ -199,8 +224,8 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     );
 
     // Success: once.
-    assert!(s.mark_processed(A, secs(20)).unwrap());
-    assert!(!s.mark_processed(A, secs(21)).unwrap());
+    assert_eq!(deliver(s, &[A], 20), 1);
+    assert_eq!(deliver(s, &[A], 21), 0);
 
     // Failure by someone who does not hold the claim changes nothing.
     assert!(!fail(s, B, "r2", 20, 1, Some(40)));
@@ -273,15 +298,8 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     assert_eq!(s.deliveries(C).unwrap(), vec!["a".to_string()]);
     assert_eq!(s.get(C).unwrap().unwrap().deliveries.len(), 1);
     // A run a sink accepted together is marked at once; A, already processed, is not counted.
-    assert_eq!(
-        s.mark_processed_many(&[A.into(), B.into(), C.into(), E.into()], secs(610))
-            .unwrap(),
-        3
-    );
-    assert_eq!(
-        s.mark_processed_many(&[B.into(), C.into()], secs(611)).unwrap(),
-        0
-    );
+    assert_eq!(deliver(s, &[A, B, C, E], 610), 3);
+    assert_eq!(deliver(s, &[B, C], 611), 0);
     assert_eq!(s.get(C).unwrap().unwrap().message.processed_on, Some(secs(610)));
     assert_eq!(s.get(A).unwrap().unwrap().message.processed_on, Some(secs(20)));
     let c = s.get(C).unwrap().unwrap().message;
@@ -404,7 +422,56 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     assert_eq!(s.get(D).unwrap().unwrap().failures.len(), 1);
     assert!(s.get(B).unwrap().is_none());
 
+    mixed_run(s);
     waiting(s, other);
+}
+
+/// A relay records a run's deliveries and failures together, in one call.
+fn mixed_run(s: &mut dyn Store) {
+    const F: &str = "0190a000-0000-7000-8000-0000000000a1";
+    const G: &str = "0190a000-0000-7000-8000-0000000000a2";
+    const H: &str = "0190a000-0000-7000-8000-0000000000a3";
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[msg(F, "Run", 800), msg(G, "Run", 801), msg(H, "Run", 802)])
+        .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(claim(s, "r1", 810, 60, 10), vec![D, F, G, H]);
+    let failed = [failure(G, 811, 1, Some(900)), failure(H, 811, 1, None)];
+    let recorded = s
+        .record(&RecordParams {
+            owner: "r1",
+            now: secs(812),
+            delivered: &[F.to_owned()],
+            failed: &failed,
+        })
+        .unwrap();
+    assert_eq!((recorded.processed, recorded.failed), (1, 2));
+    let state = |s: &mut dyn Store, id: &str| s.get(id).unwrap().unwrap().message.state(secs(813));
+    assert_eq!(state(s, F), State::Processed);
+    assert_eq!(state(s, G), State::Retrying);
+    assert_eq!(state(s, H), State::Dead);
+    let g = s.get(G).unwrap().unwrap();
+    assert_eq!(g.message.next_attempt_on, Some(secs(900)));
+    assert_eq!(g.failures.len(), 1);
+    assert_eq!(s.get(F).unwrap().unwrap().message.processed_on, Some(secs(812)));
+    assert_eq!(s.get(H).unwrap().unwrap().message.dead_on, Some(secs(811)));
+    // The same run reported by a relay that holds no claim: history only, no state change.
+    let recorded = s
+        .record(&RecordParams {
+            owner: "r2",
+            now: secs(814),
+            delivered: &[],
+            failed: &[failure(D, 814, 2, Some(2000))],
+        })
+        .unwrap();
+    assert_eq!(
+        recorded,
+        outboxctl::store::Recorded {
+            processed: 0,
+            failed: 0
+        }
+    );
+    assert_eq!(s.get(D).unwrap().unwrap().failures.len(), 2);
 }
 
 /// `wait_for_work` returns when its time is up, when stop is set, and early when another

@@ -66,15 +66,36 @@ pub struct ClaimParams<'a> {
     pub limit: usize,
 }
 
-pub struct FailParams<'a> {
-    pub id: &'a str,
-    pub owner: &'a str,
-    pub now: DateTime<Utc>,
+/// A failed attempt, to be recorded with [`Store::record`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    pub id: String,
+    /// The attempt that failed (the message's `Attempts` when it was claimed).
     pub attempt: i64,
-    pub error: &'a str,
-    pub destination: Option<&'a str>,
+    pub error: String,
+    pub destination: Option<String>,
+    pub failed_on: DateTime<Utc>,
     /// When to try again; `None` makes the message dead.
     pub next_attempt: Option<DateTime<Utc>>,
+}
+
+/// What became of a run of claimed messages: written in one transaction.
+pub struct RecordParams<'a> {
+    /// The relay that claimed them: failures are recorded only on claims it still holds.
+    pub owner: &'a str,
+    /// When the delivered ones count as processed.
+    pub now: DateTime<Utc>,
+    pub delivered: &'a [String],
+    pub failed: &'a [Failure],
+}
+
+/// What [`Store::record`] changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    /// Delivered messages that were not processed yet.
+    pub processed: u64,
+    /// Failures recorded on a claim the owner still held (the others are left alone).
+    pub failed: u64,
 }
 
 /// Which rows `list` shows. Mirrors the original design's monitoring queries.
@@ -109,9 +130,8 @@ pub enum RetrySelect {
 /// The storage backend of the relay.
 ///
 /// Claims are leases: `claim` marks rows as owned until `lease_until` and counts the attempt;
-/// `mark_processed`, `mark_failed`, `extend` and `release` act only on what the caller still owns
-/// (`mark_processed` is the exception: a delivery that happened is recorded even if the lease ran
-/// out meanwhile). Each method is its own short transaction; none stays open while a handler runs.
+/// `record` (for failures), `extend` and `release` act only on what the caller still owns (a
+/// delivery that happened is recorded even if the lease ran out meanwhile). Each method is its own short transaction; none stays open while a handler runs.
 pub trait Store {
     /// A short name for logs: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -125,29 +145,24 @@ pub trait Store {
     /// Claims up to `limit` due messages, oldest first, that are neither processed, dead nor
     /// claimed under a live lease. Never returns more than `limit` rows. A row another
     /// application wrote wrong is no error: it comes back with [`Message::problems`] set, its
-    /// id usable with `mark_failed`, and the relay decides its fate.
+    /// id usable with `record`, and the relay decides its fate.
     fn claim(&mut self, params: &ClaimParams) -> Result<Vec<Message>, StoreError>;
 
     /// Pushes the lease of messages the owner still holds.
     fn extend(&mut self, ids: &[String], owner: &str, until: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Marks a message processed and clears its error. Returns false if it already was.
-    fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError>;
-
-    /// `mark_processed` for several messages (a batch a sink accepted together). Backends do it
-    /// in one transaction; one commit per message would cap the relay's throughput. Returns how
-    /// many were not processed yet.
-    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Records the outcomes of a run in one transaction (one commit for the whole run, never one
+    /// per message): delivered messages become processed, their error and claim cleared, even if
+    /// the lease ran out meanwhile (the delivery happened); each failure is added to the history
+    /// and schedules the next attempt, or makes the message dead, if its owner still holds the
+    /// claim (otherwise its state is left alone).
+    fn record(&mut self, params: &RecordParams) -> Result<Recorded, StoreError>;
 
     /// Records that one destination of several accepted the message.
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Destinations that already accepted the message.
     fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError>;
-
-    /// Records a failed attempt and schedules the next one, or makes the message dead.
-    /// Returns false if the caller no longer owned the claim (its state is then left alone).
-    fn mark_failed(&mut self, params: &FailParams) -> Result<bool, StoreError>;
 
     /// Gives back claims that were not attempted (shutdown): due again at once, attempt uncounted.
     fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError>;

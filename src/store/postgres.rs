@@ -19,7 +19,8 @@ use postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{
-    ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
+    ClaimParams, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store, StoreOptions,
+    Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
@@ -956,36 +957,72 @@ impl Store for PostgresStore {
         self.execute(&sql, &[&until, &ids, &owner])
     }
 
-    fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        // One statement, so one round trip and one commit.
+    fn record(&mut self, p: &RecordParams) -> Result<Recorded, StoreError> {
+        if p.delivered.is_empty() && p.failed.is_empty() {
+            return Ok(Recorded::default());
+        }
+        let mut ids = Vec::with_capacity(p.failed.len());
+        let mut attempts = Vec::with_capacity(p.failed.len());
+        let mut destinations = Vec::with_capacity(p.failed.len());
+        let mut errors = Vec::with_capacity(p.failed.len());
+        let mut next = Vec::with_capacity(p.failed.len());
+        let mut dead = Vec::with_capacity(p.failed.len());
+        let mut failed_on = Vec::with_capacity(p.failed.len());
+        for f in p.failed {
+            ids.push(f.id.as_str());
+            attempts.push(i32::try_from(f.attempt).unwrap_or(i32::MAX));
+            destinations.push(f.destination.as_deref());
+            errors.push(f.error.as_str());
+            next.push(f.next_attempt);
+            dead.push(f.next_attempt.is_none().then_some(f.failed_on));
+            failed_on.push(f.failed_on);
+        }
+        // The whole run in one statement: one round trip and one commit. The relay never lists
+        // a message both as delivered and as failed, so no row is updated twice.
         let sql = format!(
             "WITH done AS (
                  UPDATE {t} SET \"ProcessedOnUtc\" = $2, \"Error\" = NULL, \"LockedBy\" = NULL,
                      \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL
-                 WHERE \"Id\" = {id} AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
-             gone AS (DELETE FROM {d} WHERE \"MessageId\" = $1::text)
-             SELECT count(*) FROM done",
+                 WHERE \"Id\" = ANY({delivered}) AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
+             gone AS (DELETE FROM {d} WHERE \"MessageId\" = ANY($1::text[])),
+             f AS (SELECT * FROM unnest($4::text[], $5::int4[], $6::text[], $7::text[],
+                                        $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+                       AS f(id, attempt, destination, error, next_at, dead_on, failed_on)),
+             failed AS (
+                 UPDATE {t} AS m SET \"Error\" = f.error, \"NextAttemptOnUtc\" = f.next_at,
+                     \"DeadOnUtc\" = f.dead_on, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                 FROM f WHERE m.\"Id\" = {fid} AND m.\"LockedBy\" = $3
+                   AND m.\"ProcessedOnUtc\" IS NULL RETURNING 1),
+             history AS (
+                 INSERT INTO {a} (\"MessageId\", \"Attempt\", \"Destination\", \"FailedOnUtc\", \"Error\")
+                 SELECT id, attempt, destination, failed_on, error FROM f)
+             SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM failed)",
             t = self.sql.t,
             d = self.sql.delivery,
-            id = self.sql.id("$1")
+            a = self.sql.attempt,
+            delivered = self.sql.ids("$1"),
+            fid = self.sql.id("f.id"),
         );
-        Ok(self.count(&sql, &[&id, &now])? > 0)
-    }
-
-    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
-        // One statement for the whole run: one round trip and one commit, not one per message.
-        let sql = format!(
-            "WITH done AS (
-                 UPDATE {t} SET \"ProcessedOnUtc\" = $2, \"Error\" = NULL, \"LockedBy\" = NULL,
-                     \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL
-                 WHERE \"Id\" = ANY({ids}) AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
-             gone AS (DELETE FROM {d} WHERE \"MessageId\" = ANY($1::text[]))
-             SELECT count(*) FROM done",
-            t = self.sql.t,
-            d = self.sql.delivery,
-            ids = self.sql.ids("$1")
-        );
-        self.count(&sql, &[&ids, &now])
+        let rows = self.query(
+            &sql,
+            &[
+                &p.delivered,
+                &p.now,
+                &p.owner,
+                &ids,
+                &attempts,
+                &destinations,
+                &errors,
+                &next,
+                &dead,
+                &failed_on,
+            ],
+        )?;
+        let count = |i: usize| rows.first().map_or(0, |r| r.get::<_, i64>(i)) as u64;
+        Ok(Recorded {
+            processed: count(0),
+            failed: count(1),
+        })
     }
 
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -1003,42 +1040,6 @@ impl Store for PostgresStore {
             self.sql.delivery
         );
         Ok(self.query(&sql, &[&id])?.iter().map(|r| r.get(0)).collect())
-    }
-
-    fn mark_failed(&mut self, p: &FailParams) -> Result<bool, StoreError> {
-        let (next, dead) = match p.next_attempt {
-            Some(at) => (Some(at), None),
-            None => (None, Some(p.now)),
-        };
-        let attempt = p.attempt as i32;
-        // The history row and the state change in one statement: one atomic round trip.
-        let sql = format!(
-            "WITH failed AS (
-                 UPDATE {t} SET \"Error\" = $5, \"NextAttemptOnUtc\" = $6, \"DeadOnUtc\" = $7,
-                     \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
-                 WHERE \"Id\" = {id} AND \"LockedBy\" = $2 AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
-             history AS (
-                 INSERT INTO {a} (\"MessageId\", \"Attempt\", \"Destination\", \"FailedOnUtc\", \"Error\")
-                 VALUES ($1, $3, $4, $8, $5))
-             SELECT count(*) FROM failed",
-            t = self.sql.t,
-            a = self.sql.attempt,
-            id = self.sql.id("$1")
-        );
-        let n = self.count(
-            &sql,
-            &[
-                &p.id,
-                &p.owner,
-                &attempt,
-                &p.destination,
-                &p.error,
-                &next,
-                &dead,
-                &p.now,
-            ],
-        )?;
-        Ok(n > 0)
     }
 
     fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError> {

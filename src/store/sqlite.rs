@@ -14,7 +14,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    ClaimParams, FailParams, ListFilter, ListParams, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
+    ClaimParams, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store, StoreOptions,
+    Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
@@ -790,34 +791,64 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
-    fn mark_processed(&mut self, id: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        let t = self.t().to_owned();
-        let n = self
-            .conn
-            .prepare_cached(&format!(
-                "UPDATE \"{t}\" SET {PROCESSED} WHERE Id = ?1 AND ProcessedOnUtc IS NULL"
-            ))
-            .and_then(|mut st| st.execute(params![id, time::format(now)]))
-            .map_err(|e| self.err(e))?;
-        self.forget_deliveries(&ids_json(&[id.to_owned()]));
-        Ok(n > 0)
-    }
-
-    fn mark_processed_many(&mut self, ids: &[String], now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let t = self.t().to_owned();
-        let ids = ids_json(ids);
-        // One statement in autocommit mode: a transaction of its own with no statement journal,
-        // half the cost of a loop of single-row updates inside BEGIN.
-        let n = self
-            .conn
-            .prepare_cached(&format!(
-                "UPDATE \"{t}\" SET {PROCESSED}
-                 WHERE Id IN (SELECT value FROM json_each(?1)) AND ProcessedOnUtc IS NULL"
-            ))
-            .and_then(|mut st| st.execute(params![ids, time::format(now)]))
-            .map_err(|e| self.err(e))?;
-        self.forget_deliveries(&ids);
-        Ok(n as u64)
+    fn record(&mut self, p: &RecordParams) -> Result<Recorded, StoreError> {
+        let t = self.table.clone();
+        let ids = ids_json(p.delivered);
+        let now = time::format(p.now);
+        let mark = format!(
+            "UPDATE \"{t}\" SET {PROCESSED}
+             WHERE Id IN (SELECT value FROM json_each(?1)) AND ProcessedOnUtc IS NULL"
+        );
+        let mut recorded = Recorded::default();
+        if p.failed.is_empty() {
+            if p.delivered.is_empty() {
+                return Ok(recorded);
+            }
+            // One statement in autocommit mode: a transaction of its own with no statement
+            // journal, cheaper than the same update inside BEGIN.
+            recorded.processed = self
+                .conn
+                .prepare_cached(&mark)
+                .and_then(|mut st| st.execute(params![ids, now]))
+                .map_err(|e| self.err(e))? as u64;
+            self.forget_deliveries(&ids);
+            return Ok(recorded);
+        }
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        (|| -> rusqlite::Result<()> {
+            if !p.delivered.is_empty() {
+                recorded.processed = tx.prepare_cached(&mark)?.execute(params![ids, now])? as u64;
+            }
+            // ?6: the bytes of an Id that is not valid UTF-8 text, stored as a BLOB or as text.
+            let mut history = tx.prepare_cached(&format!(
+                "INSERT INTO \"{t}_Attempt\" (MessageId, Attempt, Destination, FailedOnUtc, Error)
+                 VALUES (coalesce((SELECT Id FROM \"{t}\" WHERE Id IN (?5, CAST(?5 AS TEXT))), ?1),
+                         ?2, ?3, ?4, ?6)"
+            ))?;
+            let mut fail = tx.prepare_cached(&format!(
+                "UPDATE \"{t}\" SET Error = ?3, NextAttemptOnUtc = ?4, DeadOnUtc = ?5,
+                     LockedBy = NULL, LockedUntilUtc = NULL
+                 WHERE Id IN (?1, ?6, CAST(?6 AS TEXT)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL"
+            ))?;
+            for f in p.failed {
+                let failed_on = time::format(f.failed_on);
+                let (next, dead) = match f.next_attempt {
+                    Some(at) => (Some(time::format(at)), None),
+                    None => (None, Some(failed_on.clone())),
+                };
+                let raw = raw_id(&f.id);
+                history.execute(params![f.id, f.attempt, f.destination, failed_on, raw, f.error])?;
+                recorded.failed += fail.execute(params![f.id, p.owner, f.error, next, dead, raw])? as u64;
+            }
+            Ok(())
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        if !p.delivered.is_empty() {
+            self.forget_deliveries(&ids);
+        }
+        Ok(recorded)
     }
 
     fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -843,36 +874,6 @@ impl Store for SqliteStore {
             .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
             .map_err(|e| self.err(e))?;
         Ok(names)
-    }
-
-    fn mark_failed(&mut self, p: &FailParams) -> Result<bool, StoreError> {
-        let t = self.table.clone();
-        let now = time::format(p.now);
-        let (next, dead) = match p.next_attempt {
-            Some(at) => (Some(time::format(at)), None),
-            None => (None, Some(now.clone())),
-        };
-        let raw = raw_id(p.id);
-        let (path, busy) = (self.path.clone(), self.busy_timeout);
-        let tx = self.immediate()?;
-        let n = (|| {
-            // ?6: the bytes of an Id that is not valid UTF-8 text, stored as a BLOB or as text.
-            tx.prepare_cached(&format!(
-                "INSERT INTO \"{t}_Attempt\" (MessageId, Attempt, Destination, FailedOnUtc, Error)
-                 VALUES (coalesce((SELECT Id FROM \"{t}\" WHERE Id IN (?6, CAST(?6 AS TEXT))), ?1),
-                         ?2, ?3, ?4, ?5)"
-            ))?
-            .execute(params![p.id, p.attempt, p.destination, now, p.error, raw])?;
-            tx.prepare_cached(&format!(
-                "UPDATE \"{t}\" SET Error = ?3, NextAttemptOnUtc = ?4, DeadOnUtc = ?5,
-                     LockedBy = NULL, LockedUntilUtc = NULL
-                 WHERE Id IN (?1, ?6, CAST(?6 AS TEXT)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL"
-            ))?
-            .execute(params![p.id, p.owner, p.error, next, dead, raw])
-        })()
-        .map_err(|e| map_err(&path, busy, e))?;
-        tx.commit().map_err(|e| map_err(&path, busy, e))?;
-        Ok(n > 0)
     }
 
     fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError> {
