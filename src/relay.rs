@@ -91,6 +91,25 @@ impl Ledger {
     }
 }
 
+/// Why one message's delivery failed.
+struct Failed {
+    /// The sink (or sinks, comma-separated) that failed, if a sink was reached.
+    destination: Option<String>,
+    error: DeliveryError,
+    /// Of several destinations, those that accepted the message on this attempt.
+    accepted: Vec<String>,
+}
+
+impl Failed {
+    fn new(destination: Option<String>, error: DeliveryError) -> Self {
+        Failed {
+            destination,
+            error,
+            accepted: Vec::new(),
+        }
+    }
+}
+
 /// A run of messages a sink is delivering.
 struct Started {
     sink: String,
@@ -189,7 +208,11 @@ impl Relay<'_> {
         let mut rest = Vec::with_capacity(batch.len());
         for m in batch {
             match m.unreadable() {
-                Some(error) => self.note(&m, Err((None, DeliveryError::Permanent(error))), ledger),
+                Some(error) => self.note(
+                    &m,
+                    Err(Failed::new(None, DeliveryError::Permanent(error))),
+                    ledger,
+                ),
                 None => rest.push(m),
             }
         }
@@ -230,7 +253,8 @@ impl Relay<'_> {
         };
         let run = &batch[range];
         for (message, outcome) in run.iter().zip(wait(outcomes, run.len())) {
-            self.note(message, outcome.map_err(|e| (Some(sink.clone()), e)), ledger);
+            let outcome = outcome.map_err(|e| Failed::new(Some(sink.clone()), e));
+            self.note(message, outcome, ledger);
         }
     }
 
@@ -239,7 +263,7 @@ impl Relay<'_> {
         let outcome = if message.attempts > max {
             // Claimed again after its last attempt's lease ran out: the relay died while
             // delivering it, every time. Stop before it takes another relay down.
-            Err((
+            Err(Failed::new(
                 None,
                 DeliveryError::Permanent(format!(
                     "gave up after {} attempts that ended without an outcome (the relay stopped mid-delivery)",
@@ -254,19 +278,18 @@ impl Relay<'_> {
 
     /// Adds one message's outcome to the ledger: delivered, or failed with its next attempt
     /// (or dead).
-    fn note(
-        &mut self,
-        message: &Message,
-        outcome: Result<(), (Option<String>, DeliveryError)>,
-        ledger: &mut Ledger,
-    ) {
+    fn note(&mut self, message: &Message, outcome: Result<(), Failed>, ledger: &mut Ledger) {
         ledger.note();
         match outcome {
             Ok(()) => {
                 ledger.delivered.push(message.id.clone());
                 ledger.occurred.push(message.occurred_on);
             }
-            Err((destination, err)) => {
+            Err(Failed {
+                destination,
+                error: err,
+                accepted,
+            }) => {
                 let now = self.clock.now();
                 let next = self.settings.retry.next(message.attempts, fastrand::f64(), &err);
                 let next_attempt = match next {
@@ -279,6 +302,7 @@ impl Relay<'_> {
                     attempt: message.attempts,
                     error: err.message().to_owned(),
                     destination,
+                    accepted,
                     failed_on: now,
                     next_attempt,
                 });
@@ -321,24 +345,30 @@ impl Relay<'_> {
     }
 
     /// Delivers to every sink the message is routed to. With several, those that already
-    /// accepted it on an earlier attempt are skipped, and each acceptance is recorded at once.
-    fn deliver(&mut self, message: &Message) -> Result<(), (Option<String>, DeliveryError)> {
+    /// accepted it on an earlier attempt are skipped; those that accept it now are recorded with
+    /// the failure of the others, in the same write as the rest of the run's outcomes.
+    fn deliver(&mut self, message: &Message) -> Result<(), Failed> {
         let sinks = self
             .router
             .route(&message.event_type)
-            .map_err(|e| (None, e))?
+            .map_err(|e| Failed::new(None, e))?
             .to_vec();
         if let [only] = sinks.as_slice() {
-            return self.send_one(only, message).map_err(|e| (Some(only.clone()), e));
+            return self
+                .send_one(only, message)
+                .map_err(|e| Failed::new(Some(only.clone()), e));
         }
-        let done = self.store.deliveries(&message.id).map_err(store_failure)?;
+        let done = self.store.deliveries(&message.id).map_err(|e| {
+            Failed::new(
+                None,
+                DeliveryError::Retryable(format!("reading which destinations accepted it: {e}")),
+            )
+        })?;
         let mut failures: Vec<(String, DeliveryError)> = Vec::new();
+        let mut accepted = Vec::new();
         for name in sinks.iter().filter(|s| !done.contains(s)) {
             match self.send_one(name, message) {
-                Ok(()) => self
-                    .store
-                    .record_delivery(&message.id, name, self.clock.now())
-                    .map_err(store_failure)?,
+                Ok(()) => accepted.push(name.clone()),
                 Err(e) => failures.push((name.clone(), e)),
             }
         }
@@ -350,7 +380,11 @@ impl Relay<'_> {
             .map(|(n, _)| n.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        Err((Some(names), combine(&failures)))
+        Err(Failed {
+            destination: Some(names),
+            error: combine(&failures),
+            accepted,
+        })
     }
 
     /// Delivers one message to one sink: a run of one.
@@ -395,14 +429,6 @@ fn combine(failures: &[(String, DeliveryError)]) -> DeliveryError {
     } else {
         DeliveryError::Retryable(message)
     }
-}
-
-/// A store error while delivering to several sinks fails the attempt, to be retried.
-fn store_failure(e: StoreError) -> (Option<String>, DeliveryError) {
-    (
-        None,
-        DeliveryError::Retryable(format!("recording the delivery: {e}")),
-    )
 }
 
 fn log_failure(m: &Message, err: &DeliveryError, next: Option<DateTime<Utc>>) {

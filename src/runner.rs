@@ -266,6 +266,7 @@ mod tests {
                     attempt: 1,
                     error: "boom".into(),
                     destination: None,
+                    accepted: Vec::new(),
                     failed_on: now,
                     next_attempt: Some(now + Duration::from_millis(300)),
                 }],

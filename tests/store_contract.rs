@@ -48,6 +48,7 @@ fn failure(id: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> Failure {
         attempt,
         error: format!("boom {attempt}"),
         destination: Some("hook".into()),
+        accepted: Vec::new(),
         failed_on: secs(now),
         next_attempt: retry_at.map(secs),
     }
@@ -293,8 +294,22 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     );
 
     // Several destinations: accepted ones are remembered until the message is processed.
-    s.record_delivery(C, "a", secs(604)).unwrap();
-    s.record_delivery(C, "a", secs(605)).unwrap();
+    // Remembered with the attempt's failure, even one reported by a relay that lost its claim
+    // (the acceptance happened), and once per destination.
+    for at in [604, 605] {
+        let recorded = s
+            .record(&RecordParams {
+                owner: "r9",
+                now: secs(at),
+                delivered: &[],
+                failed: &[Failure {
+                    accepted: vec!["a".into()],
+                    ..failure(C, at, 1, Some(700))
+                }],
+            })
+            .unwrap();
+        assert_eq!(recorded.failed, 0);
+    }
     assert_eq!(s.deliveries(C).unwrap(), vec!["a".to_string()]);
     assert_eq!(s.get(C).unwrap().unwrap().deliveries.len(), 1);
     // A run a sink accepted together is marked at once; A, already processed, is not counted.

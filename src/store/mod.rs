@@ -74,6 +74,9 @@ pub struct Failure {
     pub attempt: i64,
     pub error: String,
     pub destination: Option<String>,
+    /// Of several destinations, those that accepted the message on this attempt: remembered,
+    /// so the next attempt skips them (see [`Store::deliveries`]).
+    pub accepted: Vec<String>,
     pub failed_on: DateTime<Utc>,
     /// When to try again; `None` makes the message dead.
     pub next_attempt: Option<DateTime<Utc>>,
@@ -155,11 +158,9 @@ pub trait Store {
     /// per message): delivered messages become processed, their error and claim cleared, even if
     /// the lease ran out meanwhile (the delivery happened); each failure is added to the history
     /// and schedules the next attempt, or makes the message dead, if its owner still holds the
-    /// claim (otherwise its state is left alone).
+    /// claim (otherwise its state is left alone); the destinations that accepted a failed message
+    /// are remembered in any case.
     fn record(&mut self, params: &RecordParams) -> Result<Recorded, StoreError>;
-
-    /// Records that one destination of several accepted the message.
-    fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Destinations that already accepted the message.
     fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError>;

@@ -968,7 +968,12 @@ impl Store for PostgresStore {
         let mut next = Vec::with_capacity(p.failed.len());
         let mut dead = Vec::with_capacity(p.failed.len());
         let mut failed_on = Vec::with_capacity(p.failed.len());
+        let (mut accepted_ids, mut accepted) = (Vec::new(), Vec::new());
         for f in p.failed {
+            for destination in &f.accepted {
+                accepted_ids.push(f.id.as_str());
+                accepted.push(destination.as_str());
+            }
             ids.push(f.id.as_str());
             attempts.push(i32::try_from(f.attempt).unwrap_or(i32::MAX));
             destinations.push(f.destination.as_deref());
@@ -995,7 +1000,11 @@ impl Store for PostgresStore {
                    AND m.\"ProcessedOnUtc\" IS NULL RETURNING 1),
              history AS (
                  INSERT INTO {a} (\"MessageId\", \"Attempt\", \"Destination\", \"FailedOnUtc\", \"Error\")
-                 SELECT id, attempt, destination, failed_on, error FROM f)
+                 SELECT id, attempt, destination, failed_on, error FROM f),
+             accepted AS (
+                 INSERT INTO {d} (\"MessageId\", \"Destination\", \"DeliveredOnUtc\")
+                 SELECT id, destination, $2 FROM unnest($11::text[], $12::text[]) AS a(id, destination)
+                 ON CONFLICT DO NOTHING)
              SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM failed)",
             t = self.sql.t,
             d = self.sql.delivery,
@@ -1016,6 +1025,8 @@ impl Store for PostgresStore {
                 &next,
                 &dead,
                 &failed_on,
+                &accepted_ids,
+                &accepted,
             ],
         )?;
         let count = |i: usize| rows.first().map_or(0, |r| r.get::<_, i64>(i)) as u64;
@@ -1023,15 +1034,6 @@ impl Store for PostgresStore {
             processed: count(0),
             failed: count(1),
         })
-    }
-
-    fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO {} (\"MessageId\", \"Destination\", \"DeliveredOnUtc\") VALUES ($1, $2, $3)
-             ON CONFLICT DO NOTHING",
-            self.sql.delivery
-        );
-        self.execute(&sql, &[&id, &destination, &now]).map(drop)
     }
 
     fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError> {

@@ -831,8 +831,15 @@ impl Store for SqliteStore {
                      LockedBy = NULL, LockedUntilUtc = NULL
                  WHERE Id IN (?1, ?6, CAST(?6 AS TEXT)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL"
             ))?;
+            let mut accepted = tx.prepare_cached(&format!(
+                "INSERT INTO \"{t}_Delivery\" (MessageId, Destination, DeliveredOnUtc) VALUES (?1, ?2, ?3)
+                 ON CONFLICT DO NOTHING"
+            ))?;
             for f in p.failed {
                 let failed_on = time::format(f.failed_on);
+                for destination in &f.accepted {
+                    accepted.execute(params![f.id, destination, failed_on])?;
+                }
                 let (next, dead) = match f.next_attempt {
                     Some(at) => (Some(time::format(at)), None),
                     None => (None, Some(failed_on.clone())),
@@ -849,18 +856,6 @@ impl Store for SqliteStore {
             self.forget_deliveries(&ids);
         }
         Ok(recorded)
-    }
-
-    fn record_delivery(&mut self, id: &str, destination: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let sql = format!(
-            "INSERT INTO \"{}_Delivery\" (MessageId, Destination, DeliveredOnUtc) VALUES (?1, ?2, ?3)
-             ON CONFLICT DO NOTHING",
-            self.t()
-        );
-        self.conn
-            .execute(&sql, params![id, destination, time::format(now)])
-            .map(drop)
-            .map_err(|e| self.err(e))
     }
 
     fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError> {
