@@ -80,7 +80,9 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
 
 -- Processed counts per type, kept by triggers so stats never scans processed rows. Each server
 -- backend counts into its own shard (pg_backend_pid() % 16), so relays marking messages processed
--- side by side do not queue on one hot counter row; stats adds the shards up.
+-- side by side do not queue on one hot counter row; stats adds the shards up. A relay's session
+-- sets outboxctl.counts_itself = on and adds a whole run's counts in the statement that marks it,
+-- so the per-row trigger skips its marks (one counter update per run instead of one per row).
 CREATE TABLE IF NOT EXISTS "OutboxMessage_Processed" (
     "Type"      text    NOT NULL,
     "Shard"     integer NOT NULL,
@@ -134,7 +136,8 @@ CREATE TRIGGER "tr_OutboxMessage_processed_insert"
 DROP TRIGGER IF EXISTS "tr_OutboxMessage_processed_update" ON "OutboxMessage";
 CREATE TRIGGER "tr_OutboxMessage_processed_update"
     AFTER UPDATE OF "ProcessedOnUtc", "Type" ON "OutboxMessage" FOR EACH ROW
-    WHEN ((OLD."ProcessedOnUtc" IS NULL) <> (NEW."ProcessedOnUtc" IS NULL) OR OLD."Type" <> NEW."Type")
+    WHEN (((OLD."ProcessedOnUtc" IS NULL) <> (NEW."ProcessedOnUtc" IS NULL) OR OLD."Type" <> NEW."Type")
+          AND current_setting('outboxctl.counts_itself', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION "OutboxMessage_count_processed"();
 
 DROP TRIGGER IF EXISTS "tr_OutboxMessage_processed_delete" ON "OutboxMessage";

@@ -478,3 +478,54 @@ timeout = "5s"
     assert_eq!(db.count("SELECT \"Attempts\"::int8 FROM \"OutboxMessage\""), 2);
     assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage_Attempt\""), 1);
 }
+
+#[test]
+fn init_migrates_a_schema_of_the_previous_release_and_processed_counts_stay_right() {
+    let db = PgSchema::new("migrate");
+    let dir = tempfile::tempdir().unwrap();
+    db.sql(&format!(
+        "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {1}",
+        db.name,
+        include_str!("fixtures/schema.postgres.previous.sql")
+    ));
+    let processed = |db: &PgSchema| {
+        let stats = json(cli(db, &dir).arg("stats"));
+        let counted =
+            db.count("SELECT coalesce(sum(\"Processed\"), 0)::int8 FROM \"OutboxMessage_Processed\"");
+        let real = db.count("SELECT count(*) FROM \"OutboxMessage\" WHERE \"ProcessedOnUtc\" IS NOT NULL");
+        assert_eq!(stats["processed"].as_i64(), Some(counted));
+        real
+    };
+    let emit = |email: &str| {
+        cli(&db, &dir)
+            .args(["emit", "user-registered", "--email", email])
+            .assert()
+            .success();
+    };
+    // This release's relay on the previous schema: the trigger still counts every mark.
+    emit("a@example.com");
+    emit("b@example.com");
+    assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 2);
+    assert_eq!(processed(&db), 2);
+
+    // init brings the schema up to date; the relay then counts its own marks, once.
+    cli(&db, &dir).arg("init").assert().success();
+    let trigger = db.count(
+        "SELECT count(*) FROM pg_trigger
+         WHERE tgrelid = '\"OutboxMessage\"'::regclass AND tgname = 'tr_OutboxMessage_processed_update'
+           AND pg_get_triggerdef(oid) LIKE '%outboxctl.counts_itself%'",
+    );
+    assert_eq!(trigger, 1, "the counter trigger was replaced");
+    emit("c@example.com");
+    emit("d@example.com");
+    emit("e@example.com");
+    assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 3);
+    assert_eq!(processed(&db), 5);
+    // An application marking a row itself is still counted by the trigger.
+    db.sql(
+        "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
+         VALUES ('by-hand', 'Manual', '{}', now());
+         UPDATE \"OutboxMessage\" SET \"ProcessedOnUtc\" = now() WHERE \"Id\" = 'by-hand';",
+    );
+    assert_eq!(processed(&db), 6);
+}

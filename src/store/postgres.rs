@@ -213,6 +213,9 @@ impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
     }
 }
 
+/// Tells the processed-counter trigger that this session counts its own marks (see `record`).
+const COUNTS_ITSELF: &str = "SET outboxctl.counts_itself = on;";
+
 /// Quotes an identifier that was validated as plain (letters, digits, underscores).
 fn q(name: &str) -> String {
     format!("\"{name}\"")
@@ -229,6 +232,9 @@ struct Sql {
     id_cast: &'static str,
     /// The same for the content column (`` for text, `::jsonb` for a jsonb column, …).
     content_cast: String,
+    /// Whether the processed-counter trigger leaves a relay's marks to the relay (a schema of
+    /// this release: `outboxctl.counts_itself`). With an older one the trigger counts them.
+    counts_itself: bool,
 }
 
 impl Sql {
@@ -244,6 +250,7 @@ impl Sql {
                 "text" | "character varying" | "character" => String::new(),
                 other => format!("::{other}"),
             },
+            counts_itself: false,
         }
     }
 
@@ -363,12 +370,13 @@ impl PostgresStore {
         // hundred milliseconds of them, which means a redelivery, never a loss, the same
         // trade as SQLite's synchronous=NORMAL. Application transactions (`begin`) stay durable.
         let setup = format!(
-            "SET lock_timeout = {}; SET synchronous_commit = off; {}",
+            "SET lock_timeout = {}; SET synchronous_commit = off; {} {}",
             self.busy_timeout.as_millis().max(1),
             match &self.target.schema {
                 Some(s) => format!("SET search_path TO {}, public;", q(s)),
                 None => String::new(),
-            }
+            },
+            if self.sql.counts_itself { COUNTS_ITSELF } else { "" }
         );
         client
             .batch_execute(&setup)
@@ -445,6 +453,7 @@ impl PostgresStore {
     fn check_schema(&mut self) -> Result<(), StoreError> {
         let (schema, table) = (self.schema.clone(), self.table.clone());
         let trigger = format!("tr_{table}_notify");
+        let counter = format!("tr_{table}_processed_update");
         let row = self.raw_query_one(
             "SELECT EXISTS (SELECT 1 FROM pg_trigger tg
                      JOIN pg_class c ON c.oid = tg.tgrelid
@@ -453,18 +462,30 @@ impl PostgresStore {
                     (SELECT data_type::text FROM information_schema.columns
                      WHERE table_schema = $1 AND table_name = $2 AND column_name = 'Id'),
                     (SELECT data_type::text FROM information_schema.columns
-                     WHERE table_schema = $1 AND table_name = $2 AND column_name = 'Content')",
-            &[&schema, &table, &trigger],
+                     WHERE table_schema = $1 AND table_name = $2 AND column_name = 'Content'),
+                    (SELECT pg_get_triggerdef(tg.oid) LIKE '%outboxctl.counts_itself%' FROM pg_trigger tg
+                     JOIN pg_class c ON c.oid = tg.tgrelid
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $4)",
+            &[&schema, &table, &trigger, &counter],
         )?;
         self.ready = row.get(0);
         let id_type: Option<String> = row.get(1);
         let content_type: Option<String> = row.get(2);
+        let counts_itself: Option<bool> = row.get(3);
         self.sql = Sql::new(
             &schema,
             &table,
             id_type.as_deref() == Some("uuid"),
             content_type.as_deref().unwrap_or("text"),
         );
+        // Only once the trigger is known to leave the relay's marks alone: with a schema of an
+        // earlier release the trigger keeps counting them, and so must not the relay.
+        self.sql.counts_itself = counts_itself == Some(true);
+        if self.sql.counts_itself {
+            let r = self.client()?.batch_execute(COUNTS_ITSELF);
+            r.map_err(|e| self.fail(e))?;
+        }
         Ok(())
     }
 
@@ -902,7 +923,8 @@ impl Store for PostgresStore {
         let (shown, busy) = (self.target.shown.as_str(), self.busy_timeout);
         let client = self.client.as_mut().expect("connected by prepare");
         let mut tx = client.transaction().map_err(|e| map_err(shown, busy, &e))?;
-        tx.batch_execute("SET LOCAL synchronous_commit = on")
+        // The application's own statements are counted by the trigger, whatever they change.
+        tx.batch_execute("SET LOCAL synchronous_commit = on; SET LOCAL outboxctl.counts_itself = off")
             .map_err(|e| map_err(shown, busy, &e))?;
         Ok(Box::new(PgTransaction {
             tx,
@@ -988,7 +1010,8 @@ impl Store for PostgresStore {
             "WITH done AS (
                  UPDATE {t} SET \"ProcessedOnUtc\" = $2, \"Error\" = NULL, \"LockedBy\" = NULL,
                      \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL
-                 WHERE \"Id\" = ANY({delivered}) AND \"ProcessedOnUtc\" IS NULL RETURNING 1),
+                 WHERE \"Id\" = ANY({delivered}) AND \"ProcessedOnUtc\" IS NULL RETURNING \"Type\"),
+             {counted}
              gone AS (DELETE FROM {d} WHERE \"MessageId\" = ANY($1::text[])),
              f AS (SELECT * FROM unnest($4::text[], $5::int4[], $6::text[], $7::text[],
                                         $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
@@ -1011,6 +1034,17 @@ impl Store for PostgresStore {
             a = self.sql.attempt,
             delivered = self.sql.ids("$1"),
             fid = self.sql.id("f.id"),
+            counted = if self.sql.counts_itself {
+                format!(
+                    "counted AS (
+                         INSERT INTO {} AS p (\"Type\", \"Shard\", \"Processed\")
+                         SELECT \"Type\", pg_backend_pid() % 16, count(*) FROM done GROUP BY \"Type\"
+                         ON CONFLICT (\"Type\", \"Shard\") DO UPDATE SET \"Processed\" = p.\"Processed\" + EXCLUDED.\"Processed\"),",
+                    self.sql.processed
+                )
+            } else {
+                String::new()
+            },
         );
         let rows = self.query(
             &sql,
