@@ -374,14 +374,18 @@ fn bench_rabbitmq(dir: &std::path::Path, n: usize, batch: usize) {
     line("rabbitmq", relay, plain, "(persistent, confirms, 256 in flight)");
 }
 
-/// A keep-alive webhook receiver answering 200 to everything; counts requests.
-fn receiver() -> (u16, Arc<AtomicU64>) {
+/// A keep-alive webhook receiver answering 200 to everything after `delay` (a handler's work);
+/// counts requests and connections. Each connection has a thread of its own, so requests on
+/// different connections are answered concurrently, as a real server does.
+fn receiver(delay: Duration) -> (u16, Arc<AtomicU64>, Arc<AtomicU64>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let count = Arc::new(AtomicU64::new(0));
-    let c = Arc::clone(&count);
+    let connections = Arc::new(AtomicU64::new(0));
+    let (c, conns) = (Arc::clone(&count), Arc::clone(&connections));
     std::thread::spawn(move || {
         for stream in listener.incoming().flatten() {
+            conns.fetch_add(1, Ordering::Relaxed);
             let c = Arc::clone(&c);
             std::thread::spawn(move || {
                 let _ = stream.set_nodelay(true);
@@ -406,6 +410,9 @@ fn receiver() -> (u16, Arc<AtomicU64>) {
                     }
                     let mut body = vec![0; len];
                     r.read_exact(&mut body).unwrap();
+                    if !delay.is_zero() {
+                        std::thread::sleep(delay);
+                    }
                     c.fetch_add(1, Ordering::Relaxed);
                     if w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
                         .is_err()
@@ -416,32 +423,65 @@ fn receiver() -> (u16, Arc<AtomicU64>) {
             });
         }
     });
-    (port, count)
+    (port, count, connections)
 }
 
+/// Webhooks through the relay one request at a time (`max_in_flight = 1`, as before
+/// concurrency) and with the default concurrency, against a receiver answering at once and one
+/// taking `BENCH_HTTP_DELAY_MS` (default 2) per request; at once, also the plain client.
 fn bench_http(dir: &std::path::Path, n: usize, batch: usize) {
-    let (port, count) = receiver();
-    let url = format!("http://127.0.0.1:{port}/hook");
-    let (db, messages) = backlog(dir, n, "OrderPlaced");
-    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-    let started = Instant::now();
-    for m in &messages {
-        agent
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &m.id)
-            .send(&envelope(m)[..])
-            .unwrap();
+    let delay_ms = env_usize("BENCH_HTTP_DELAY_MS", 2) as u64;
+    let default = outboxctl::sink::settings::DEFAULT_HTTP_MAX_IN_FLIGHT;
+    let mut delays = vec![0];
+    if delay_ms > 0 {
+        delays.push(delay_ms);
     }
-    let plain = n as f64 / started.elapsed().as_secs_f64();
-    let relay = relay(&db, &format!("kind = \"http\"\nurl = \"{url}\"\n"), n, batch);
-    assert_eq!(count.load(Ordering::Relaxed) as usize, 2 * n);
-    line(
-        "http",
-        relay,
-        plain,
-        "(one request at a time, keep-alive, unsigned)",
-    );
+    for delay in delays {
+        let (port, count, connections) = receiver(Duration::from_millis(delay));
+        let url = format!("http://127.0.0.1:{port}/hook");
+        let (db, messages) = backlog(dir, n, &format!("Webhook{delay}msOne"));
+        let one = relay(
+            &db,
+            &format!("kind = \"http\"\nurl = \"{url}\"\nmax_in_flight = 1\n"),
+            n,
+            batch,
+        );
+        let (db, _) = backlog(dir, n, &format!("Webhook{delay}msMany"));
+        let before = connections.load(Ordering::Relaxed);
+        let many = relay(&db, &format!("kind = \"http\"\nurl = \"{url}\"\n"), n, batch);
+        // Pooled: about one connection per worker, not one per request.
+        let opened = connections.load(Ordering::Relaxed) - before;
+        let mut expected = 2 * n;
+        if delay == 0 {
+            // The plain client, one request at a time as the relay did before concurrency.
+            let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+            let started = Instant::now();
+            for m in &messages {
+                agent
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("webhook-id", &m.id)
+                    .send(&envelope(m)[..])
+                    .unwrap();
+            }
+            let plain = n as f64 / started.elapsed().as_secs_f64();
+            expected += n;
+            line(
+                "http",
+                one,
+                plain,
+                "(max_in_flight = 1: one request at a time, keep-alive; plain client unsigned)",
+            );
+        }
+        println!(
+            "{:<10} relay {many:>9.0} msg/s   one at a time {one:>9.0} msg/s   {:>5.1}×   \
+             (receiver takes {delay} ms; max_in_flight = {default} over {opened} connections; \
+             target ≥ 5× one-at-a-time)",
+            format!("http {delay}ms"),
+            many / one,
+        );
+        assert_eq!(count.load(Ordering::Relaxed) as usize, expected);
+    }
 }
 
 fn main() {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -67,6 +68,42 @@ impl Env {
         );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         v["emitted"][0]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// `emit user-registered --count n`: n UserRegistered messages in one go.
+    fn emit_users(&self, n: usize) {
+        let out = self
+            .cmd()
+            .args(["-q", "emit", "user-registered", "--count", &n.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "emit: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The ids `list` shows with these options (e.g. `--processed`), at most 1000.
+    fn list_ids(&self, options: &[&str]) -> Vec<String> {
+        let out = self
+            .cmd()
+            .args(["--format", "json", "list", "--limit", "1000"])
+            .args(options)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "list: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// `process-once --format json`: the batch report, and stderr (logs at trace level).
@@ -168,6 +205,9 @@ struct Request {
     path: String,
     headers: BTreeMap<String, String>,
     body: Vec<u8>,
+    /// When the request came in and when it was answered, on the receiver's event counter.
+    started: usize,
+    answered: usize,
 }
 
 struct Answer {
@@ -184,11 +224,20 @@ fn answer(status: u16) -> Answer {
     }
 }
 
-#[derive(Clone)]
+#[derive(Clone, Default)]
 struct Receiver {
     port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
     script: Arc<Mutex<Vec<Answer>>>,
+    /// Answers for given `webhook-id`s, taken before the script, in order.
+    by_id: Arc<Mutex<BTreeMap<String, Vec<Answer>>>>,
+    /// How long each request takes to answer.
+    delay: Duration,
+    /// Requests being answered right now, and the most there ever were at once.
+    active: Arc<AtomicUsize>,
+    most_active: Arc<AtomicUsize>,
+    /// Counts requests coming in and answers going out: their order, without clocks.
+    events: Arc<AtomicUsize>,
 }
 
 impl Receiver {
@@ -197,11 +246,30 @@ impl Receiver {
     }
 
     fn start_on(listener: TcpListener, script: Vec<Answer>) -> Self {
-        let r = Receiver {
-            port: listener.local_addr().unwrap().port(),
-            requests: Arc::default(),
-            script: Arc::new(Mutex::new(script)),
-        };
+        Self::serve_on(
+            listener,
+            Receiver {
+                script: Arc::new(Mutex::new(script)),
+                ..Receiver::default()
+            },
+        )
+    }
+
+    /// A receiver taking `delay` over each request, with answers for some ids (then 200).
+    fn slow(delay: Duration, by_id: BTreeMap<String, Vec<Answer>>) -> Self {
+        Self::serve_on(
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            Receiver {
+                delay,
+                by_id: Arc::new(Mutex::new(by_id)),
+                ..Receiver::default()
+            },
+        )
+    }
+
+    /// Serves each connection on a thread of its own, so requests are answered concurrently.
+    fn serve_on(listener: TcpListener, mut r: Receiver) -> Self {
+        r.port = listener.local_addr().unwrap().port();
         let me = r.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
@@ -234,14 +302,31 @@ impl Receiver {
         let len: usize = headers.get("content-length").map_or(0, |l| l.parse().unwrap());
         let mut body = vec![0; len];
         reader.read_exact(&mut body).unwrap();
-        self.requests
+        let started = self.events.fetch_add(1, Ordering::SeqCst);
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_active.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(self.delay);
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        let answered = self.events.fetch_add(1, Ordering::SeqCst);
+        let id = headers.get("webhook-id").cloned().unwrap_or_default();
+        self.requests.lock().unwrap().push(Request {
+            path,
+            headers,
+            body,
+            started,
+            answered,
+        });
+        let scripted = self
+            .by_id
             .lock()
             .unwrap()
-            .push(Request { path, headers, body });
-        let a = {
+            .get_mut(&id)
+            .filter(|answers| !answers.is_empty())
+            .map(|answers| answers.remove(0));
+        let a = scripted.unwrap_or_else(|| {
             let mut s = self.script.lock().unwrap();
             if s.is_empty() { answer(200) } else { s.remove(0) }
-        };
+        });
         let mut out = format!(
             "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
             a.status,
@@ -303,8 +388,10 @@ mod http {
         let report = env.process();
         assert_eq!(report["delivered"], 2);
 
-        let reqs = rx.requests();
+        // One run, its requests concurrent: they may arrive in either order.
+        let mut reqs = rx.requests();
         assert_eq!(reqs.len(), 2);
+        reqs.sort_by_key(|r| r.headers["webhook-id"] != a);
         for (req, (id, ty)) in reqs.iter().zip([(&a, "OrderPlaced"), (&b, "UserRegistered")]) {
             assert_eq!(req.path, "/hook");
             assert_eq!(req.headers["webhook-id"], *id);
@@ -316,6 +403,136 @@ mod http {
             verify(req);
         }
         assert_eq!(env.show(&a)["state"], "processed");
+    }
+
+    /// How many requests each `webhook-id` got.
+    fn per_id(reqs: &[Request]) -> BTreeMap<String, usize> {
+        let mut n = BTreeMap::new();
+        for r in reqs {
+            *n.entry(r.headers["webhook-id"].clone()).or_default() += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn webhooks_are_posted_concurrently_up_to_max_in_flight_each_once_runs_in_order() {
+        let rx = Receiver::slow(Duration::from_millis(50), BTreeMap::new());
+        let env = Env::new(&http_config(&rx.url(), "max_in_flight = 8")).var("TEST_WEBHOOK_SECRET", SECRET);
+        env.emit_users(50);
+        let report = env.process();
+        assert_eq!(report["delivered"], 50, "{report}");
+        assert_eq!(report["failed"], 0, "{report}");
+
+        let reqs = rx.requests();
+        let got = per_id(&reqs);
+        assert_eq!(reqs.len(), 50);
+        assert_eq!(got.len(), 50, "each message posted once");
+        reqs.iter().for_each(verify);
+        let most = rx.most_active.load(Ordering::SeqCst);
+        assert!(most > 1, "requests overlapped: at most {most} at once");
+        assert!(most <= 8, "{most} requests at once, above max_in_flight = 8");
+
+        let processed = env.list_ids(&["--processed"]);
+        assert_eq!(processed.len(), 50);
+        assert!(processed.iter().all(|id| got.contains_key(id)));
+        assert!(env.list_ids(&["--unprocessed"]).is_empty());
+
+        // The relay sends the batch, in claim order (oldest first), in runs of max_in_flight;
+        // runs follow one another: each starts once every request of the one before is answered.
+        let mut in_claim_order = reqs.clone();
+        in_claim_order.sort_by_cached_key(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            (
+                body["occurred_on"].as_str().unwrap().to_owned(),
+                r.headers["webhook-id"].clone(),
+            )
+        });
+        let runs: Vec<&[Request]> = in_claim_order.chunks(8).collect();
+        for pair in runs.windows(2) {
+            let last_answer = pair[0].iter().map(|r| r.answered).max().unwrap();
+            let first_start = pair[1].iter().map(|r| r.started).min().unwrap();
+            assert!(
+                first_start > last_answer,
+                "a run started before the one before it was answered"
+            );
+        }
+        // Nothing more arrives.
+        env.process();
+        assert_eq!(rx.requests().len(), 50);
+    }
+
+    #[test]
+    fn in_a_concurrent_run_only_the_failed_webhooks_are_retried_each_with_its_outcome() {
+        let rx = Receiver::slow(Duration::from_millis(10), BTreeMap::new());
+        let env = Env::new(&http_config(&rx.url(), "")).var("TEST_WEBHOOK_SECRET", SECRET);
+        env.emit_users(20);
+        let ids = env.list_ids(&["--unprocessed"]);
+        assert_eq!(ids.len(), 20);
+        let (down, gone) = ([&ids[2], &ids[9], &ids[15]], &ids[5]);
+        {
+            let mut by_id = rx.by_id.lock().unwrap();
+            for id in down {
+                by_id.insert(
+                    id.clone(),
+                    vec![Answer {
+                        status: 500,
+                        headers: vec![],
+                        body: format!("cannot take {id} now"),
+                    }],
+                );
+            }
+            by_id.insert(gone.clone(), vec![answer(422)]);
+        }
+
+        let report = env.process();
+        assert_eq!(report["delivered"], 16, "{report}");
+        assert_eq!(report["failed"], 3, "{report}");
+        assert_eq!(report["dead"], 1, "{report}");
+        for id in down {
+            let m = env.show(id);
+            assert_eq!(m["state"], "retrying", "{m}");
+            let error = m["error"].as_str().unwrap();
+            assert!(
+                error.contains("500") && error.contains(&format!("cannot take {id}")),
+                "each failure has its own answer: {error}"
+            );
+        }
+        let m = env.show(gone);
+        assert_eq!(m["state"], "dead", "{m}");
+        assert!(m["error"].as_str().unwrap().contains("422"), "{m}");
+        let processed = env.list_ids(&["--processed"]);
+        assert_eq!(processed.len(), 16);
+        assert!(processed.iter().all(|id| !down.contains(&id) && id != gone));
+
+        for id in down {
+            env.process_until_processed(id, 50);
+        }
+        let reqs = rx.requests();
+        reqs.iter().for_each(verify);
+        let got = per_id(&reqs);
+        assert_eq!(got.len(), 20);
+        for id in &ids {
+            let want = if down.contains(&id) { 2 } else { 1 };
+            assert_eq!(got[id], want, "requests for {id}");
+        }
+        assert_eq!(env.list_ids(&["--processed"]).len(), 19);
+        assert!(rx.most_active.load(Ordering::SeqCst) <= 16, "the default is 16");
+    }
+
+    #[test]
+    fn max_in_flight_out_of_range_is_a_config_error() {
+        for n in [0, 257] {
+            let env = Env::new(&http_config(
+                "http://127.0.0.1:9/hook",
+                &format!("max_in_flight = {n}"),
+            ))
+            .var("TEST_WEBHOOK_SECRET", SECRET);
+            let out = env.cmd().arg("process-once").output().unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("sinks.web: max_in_flight must be 1 to 256"), "{err}");
+            assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+        }
     }
 
     #[test]

@@ -6,14 +6,25 @@
 //! 2xx = delivered. 408, 429, 5xx and network errors = retry (honouring `Retry-After`).
 //! Other answers = permanent: the message goes dead with the status and a bounded excerpt of
 //! the body in `Error`.
+//!
+//! Concurrency: a run of messages is POSTed by a pool of worker threads owned by the sink, at
+//! most `max_in_flight` requests at once, each on a pooled keep-alive connection. Within a run
+//! the requests overlap, so they may reach the receiver in any order. Runs follow one another:
+//! a run's first request leaves only once every request of the run before has been answered
+//! (or has failed), so what the relay sends later never arrives before what it sent earlier
+//! in another run. A run of one is POSTed on the caller's thread, as before.
 
 use std::io::Read;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::cloudevents::{self, CloudEventsMode};
 use super::settings::ResolvedHttp;
 use super::signing::SigningKey;
-use super::{DeliveryError, Pending, Sink};
+use super::{DeliveryError, Outcomes, Pending, Sink};
 use crate::model::Message;
 use crate::redact::{Redactor, redact_url};
 
@@ -21,6 +32,16 @@ use crate::redact::{Redactor, redact_url};
 const BODY_EXCERPT: usize = 512;
 
 pub struct HttpSink {
+    poster: Arc<Poster>,
+    max_in_flight: usize,
+    /// Started on the first run of more than one message, grown up to `max_in_flight`.
+    workers: Option<Workers>,
+    /// The run last handed to the workers: the next one starts once it is over.
+    previous: Option<Arc<Run>>,
+}
+
+/// What makes and sends one request; shared by the workers.
+struct Poster {
     agent: ureq::Agent,
     url: String,
     shown_url: String,
@@ -38,6 +59,9 @@ impl HttpSink {
             // Statuses are classified here, and a redirected POST is not what the sender asked for.
             .http_status_as_error(false)
             .max_redirects(0)
+            // Every worker's connection stays open between runs (the defaults keep 3 per host).
+            .max_idle_connections(s.max_in_flight.max(10))
+            .max_idle_connections_per_host(s.max_in_flight.max(3))
             .user_agent(concat!("outboxctl/", env!("CARGO_PKG_VERSION")))
             .build();
         let url = s.url.0.clone();
@@ -45,7 +69,7 @@ impl HttpSink {
         if let Some(secret) = &s.secret {
             redactor.add(&secret.0, "***");
         }
-        HttpSink {
+        let poster = Poster {
             agent: config.into(),
             shown_url: redact_url(&url),
             url,
@@ -54,9 +78,17 @@ impl HttpSink {
             cloudevents: s.cloudevents,
             source: s.source.clone(),
             redactor,
+        };
+        HttpSink {
+            poster: Arc::new(poster),
+            max_in_flight: s.max_in_flight,
+            workers: None,
+            previous: None,
         }
     }
+}
 
+impl Poster {
     fn post(&self, m: &Message) -> Result<(), DeliveryError> {
         let encoded = cloudevents::encode(m, self.cloudevents, self.source.as_deref())?;
         let timestamp = SystemTime::now()
@@ -120,9 +152,195 @@ impl HttpSink {
 }
 
 impl Sink for HttpSink {
-    /// One request at a time: the relay sends runs of one.
+    /// A run of one is POSTed at once, on this thread. A longer run goes to the workers, at
+    /// most `max_in_flight` requests at a time, and this returns while they are in flight.
+    /// Either way the run before is over first (see the module doc on order).
     fn send(&mut self, run: &[Message]) -> Pending {
-        Pending::ready(run.iter().map(|m| self.post(m)).collect())
+        if let Some(previous) = self.previous.take() {
+            previous.wait_over();
+        }
+        if run.len() < 2 || self.max_in_flight < 2 {
+            return Pending::ready(run.iter().map(|m| self.poster.post(m)).collect());
+        }
+        let poster = &self.poster;
+        let workers = self.workers.get_or_insert_with(Workers::new);
+        workers.grow(run.len().min(self.max_in_flight), poster);
+        let state = Arc::new(Run::new(run.to_vec()));
+        for index in 0..run.len() {
+            // A job the workers cannot take fails its message when dropped (see `Job`).
+            workers.submit(Job {
+                run: Arc::clone(&state),
+                index,
+                done: false,
+            });
+        }
+        self.previous = Some(Arc::clone(&state));
+        Pending::later(move || state.outcomes())
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.max_in_flight
+    }
+}
+
+/// A run being delivered by the workers: its messages and their outcomes as they come in.
+struct Run {
+    messages: Vec<Message>,
+    progress: Mutex<Progress>,
+    over: Condvar,
+}
+
+struct Progress {
+    outcomes: Vec<Option<Result<(), DeliveryError>>>,
+    /// Messages still without an outcome.
+    left: usize,
+}
+
+impl Run {
+    fn new(messages: Vec<Message>) -> Self {
+        let len = messages.len();
+        Run {
+            messages,
+            progress: Mutex::new(Progress {
+                outcomes: vec![None; len],
+                left: len,
+            }),
+            over: Condvar::new(),
+        }
+    }
+
+    fn complete(&self, index: usize, outcome: Result<(), DeliveryError>) {
+        let mut p = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+        if p.outcomes[index].replace(outcome).is_none() {
+            p.left -= 1;
+            if p.left == 0 {
+                self.over.notify_all();
+            }
+        }
+    }
+
+    /// Blocks until every message has its outcome (each request is bounded by the timeout).
+    fn finished(&self) -> MutexGuard<'_, Progress> {
+        let p = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
+        self.over
+            .wait_while(p, |p| p.left > 0)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait_over(&self) {
+        drop(self.finished());
+    }
+
+    /// The outcomes in the run's order, once all are in.
+    fn outcomes(&self) -> Outcomes {
+        let mut p = self.finished();
+        p.outcomes
+            .iter_mut()
+            .map(|o| {
+                o.take().unwrap_or_else(|| {
+                    Err(DeliveryError::Retryable(
+                        "the webhook gave no outcome for it".into(),
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
+/// One message of a run for a worker to POST. Dropped without an outcome (the workers are
+/// gone), it fails its message, to be retried, so a run never waits forever.
+struct Job {
+    run: Arc<Run>,
+    index: usize,
+    done: bool,
+}
+
+impl Job {
+    fn deliver(mut self, poster: &Poster) {
+        let outcome = poster.post(&self.run.messages[self.index]);
+        self.done = true;
+        self.run.complete(self.index, outcome);
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if !self.done {
+            self.run.complete(
+                self.index,
+                Err(DeliveryError::Retryable(
+                    "the webhook worker stopped before sending it".into(),
+                )),
+            );
+        }
+    }
+}
+
+/// Threads that take jobs from one queue, each sending one request at a time. Created once
+/// and reused by every run; they end when the sink is dropped.
+struct Workers {
+    jobs: Option<Sender<Job>>,
+    queue: Arc<Mutex<Receiver<Job>>>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    fn new() -> Self {
+        let (jobs, queue) = channel();
+        Workers {
+            jobs: Some(jobs),
+            queue: Arc::new(Mutex::new(queue)),
+            threads: Vec::new(),
+        }
+    }
+
+    /// Starts threads until there are `n`. One that cannot be started leaves fewer: the jobs
+    /// wait for the others.
+    fn grow(&mut self, n: usize, poster: &Arc<Poster>) {
+        while self.threads.len() < n {
+            let queue = Arc::clone(&self.queue);
+            let poster = Arc::clone(poster);
+            let spawned = std::thread::Builder::new()
+                .name("outboxctl-http".into())
+                .spawn(move || work(&queue, &poster));
+            match spawned {
+                Ok(t) => self.threads.push(t),
+                Err(e) => {
+                    tracing::warn!("cannot start a webhook worker thread: {e}");
+                    break;
+                }
+            }
+        }
+    }
+
+    fn submit(&self, job: Job) {
+        if self.threads.is_empty() {
+            // No worker to take it: dropped, it fails its message.
+            return;
+        }
+        if let Some(jobs) = &self.jobs {
+            // Fails only without receivers, and then the job dropped fails its message.
+            let _ = jobs.send(job);
+        }
+    }
+}
+
+/// A worker: takes jobs until the sink is dropped. A panic while sending fails that one message
+/// (the job is dropped) and the worker goes on.
+fn work(queue: &Mutex<Receiver<Job>>, poster: &Poster) {
+    loop {
+        let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = job else { return };
+        let _ = catch_unwind(AssertUnwindSafe(|| job.deliver(poster)));
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
     }
 }
 

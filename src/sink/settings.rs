@@ -22,6 +22,10 @@ use crate::redact::redact_url;
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Messages in flight at once for the sinks that pipeline or acknowledge asynchronously.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 256;
+/// Webhook requests in flight at once (each on a connection and a thread of its own).
+pub const DEFAULT_HTTP_MAX_IN_FLIGHT: usize = 16;
+/// The most webhook requests `max_in_flight` may allow at once.
+pub const HTTP_MAX_IN_FLIGHT_LIMIT: usize = 256;
 
 /// A secret that never shows in `Debug` output.
 #[derive(Clone, Default)]
@@ -54,8 +58,14 @@ fn resolve_url(
 
 #[cfg(any(feature = "nats", feature = "redis", feature = "rabbitmq"))]
 fn positive(what: &str, n: usize) -> Result<(), String> {
-    if n == 0 || n > 100_000 {
-        Err(format!("{what} must be 1 to 100000"))
+    between(what, n, 100_000)
+}
+
+/// `n` in 1..=`max`.
+#[cfg(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq"))]
+fn between(what: &str, n: usize, max: usize) -> Result<(), String> {
+    if n == 0 || n > max {
+        Err(format!("{what} must be 1 to {max}"))
     } else {
         Ok(())
     }
@@ -80,11 +90,18 @@ pub struct HttpSettings {
     pub cloudevents: Option<CloudEventsMode>,
     /// The CloudEvents `source` attribute.
     pub source: Option<String>,
+    /// Requests in flight at once (concurrency), 1 to 256: a run of messages is POSTed this
+    /// many at a time.
+    pub max_in_flight: Option<usize>,
 }
 
 impl HttpSettings {
     pub fn timeout(&self) -> Duration {
         self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.unwrap_or(DEFAULT_HTTP_MAX_IN_FLIGHT)
     }
 
     #[cfg(feature = "http")]
@@ -120,6 +137,7 @@ impl HttpSettings {
                 return Err(format!("headers may not set {name}: outboxctl sets it"));
             }
         }
+        between("max_in_flight", self.max_in_flight(), HTTP_MAX_IN_FLIGHT_LIMIT)?;
         Ok(ResolvedHttp {
             url: Secret(url),
             secret: secret.map(Secret),
@@ -128,6 +146,7 @@ impl HttpSettings {
             headers: self.headers.clone(),
             cloudevents: self.cloudevents,
             source: self.source.clone(),
+            max_in_flight: self.max_in_flight(),
         })
     }
 }
@@ -144,6 +163,7 @@ pub struct ResolvedHttp {
     pub(super) headers: BTreeMap<String, String>,
     pub(super) cloudevents: Option<CloudEventsMode>,
     pub(super) source: Option<String>,
+    pub(super) max_in_flight: usize,
 }
 
 /// `[sinks.NAME] kind = "nats"`: JetStream.
