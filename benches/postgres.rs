@@ -380,6 +380,16 @@ impl Ctl {
     fn delivered(&self, k: u64) {
         self.delivered.fetch_add(k, Ordering::SeqCst);
     }
+
+    /// Called by a worker that ran out of work: keeps its connection open until the clock
+    /// stops, so its backend's CPU is still there to be read (a closed backend's is gone). Gives
+    /// up after 30 s, so a harness waiting for messages nobody delivers fails instead of hanging.
+    fn linger(&self) {
+        let until = Instant::now() + Duration::from_secs(30);
+        while !self.stop.load(Ordering::SeqCst) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
 }
 
 /// Counts a worker out even when it panics, so the harness never waits for a dead thread.
@@ -597,6 +607,7 @@ fn drain_lean(base: &str, n: usize, batch: usize, clients: usize) -> Measured {
             c.execute(&mark, &[&ids]).unwrap();
             ctl.delivered(ids.len() as u64);
         }
+        ctl.linger();
     });
     s.check_lean(n);
     m
@@ -613,6 +624,7 @@ fn drain_bound(base: &str, n: usize, batch: usize) -> Measured {
         ctl.ready();
         c.batch_execute(&call).unwrap();
         ctl.delivered(n as u64);
+        ctl.linger();
     });
     s.check_lean(n);
     m
@@ -993,7 +1005,7 @@ fn target(ok: Option<bool>, what: &str, detail: String) {
 }
 
 fn summary(r: &Results) {
-    println!("\n== summary ==");
+    println!("\n== summary (load average now {}) ==", load_average());
     let ours = r.drain.get(&(1000, 1)).map(Measured::rate);
     for (peer, want) in [("graphile-worker", 1.5), ("pgqueuer", 2.0)] {
         let what = format!("outboxctl (batch 1000, 1 relay) vs {peer} >= {want}x");
@@ -1107,6 +1119,12 @@ fn summary(r: &Results) {
 
 // ---------------------------------------------------------------------------------------------
 
+/// The 1, 5 and 15 minute load averages: other work on the machine skews every figure.
+fn load_average() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
 fn machine(base: &str) {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -1117,13 +1135,9 @@ fn machine(base: &str) {
         })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     let mut c = postgres::Client::connect(base, postgres::NoTls).expect("PostgreSQL reachable");
     let mut show = |what: &str| -> String { c.query_one(&format!("SHOW {what}"), &[]).unwrap().get(0) };
-    println!(
-        "machine: {cores} CPUs, {cpu}; load average {}",
-        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
-    );
+    println!("machine: {cores} CPUs, {cpu}; load average {}", load_average());
     println!(
         "server: PostgreSQL {} on this host; fsync={} synchronous_commit={} (relay sessions: off, \
          as outboxctl's) full_page_writes={} shared_buffers={} autovacuum={}",
