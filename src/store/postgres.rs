@@ -938,22 +938,24 @@ impl Store for PostgresStore {
         // A NextAttemptOnUtc outboxctl cannot read counts as past (the claim overwrites it), and
         // Attempts at the maximum stays there rather than failing the whole claim on `+ 1`: the
         // relay sees it and makes that one message dead.
-        // The CTE is evaluated exactly once (MATERIALIZED), so its LIMIT bounds the claim; rows
-        // another relay holds locked are skipped, not waited for, and a row claimed and committed
-        // by another relay meanwhile is re-checked against the WHERE clause and dropped.
+        // The ids are picked by a sub-select run exactly once (`ARRAY(…)`), so its LIMIT bounds
+        // the claim, and then found by the primary key: a join with a CTE let the planner pick a
+        // hash join over the whole table at large batches. Rows another relay holds locked are
+        // skipped, not waited for, and a row claimed and committed by another relay meanwhile
+        // is re-checked against the WHERE clause and dropped.
         let sql = format!(
-            "WITH due AS MATERIALIZED (
+            "UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
+                 \"Attempts\" = CASE WHEN m.\"Attempts\" < {max} THEN m.\"Attempts\" + 1 ELSE m.\"Attempts\" END,
+                 \"LastAttemptOnUtc\" = $3
+             WHERE m.\"Id\" = ANY(ARRAY(
                  SELECT \"Id\" FROM {t}
                  WHERE \"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL
                    AND (\"NextAttemptOnUtc\" IS NULL OR \"NextAttemptOnUtc\" <= $3
                         OR \"NextAttemptOnUtc\" >= {unreadable})
                  ORDER BY \"OccuredOnUtc\"
                  LIMIT {limit}
-                 FOR UPDATE SKIP LOCKED)
-             UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
-                 \"Attempts\" = CASE WHEN m.\"Attempts\" < {max} THEN m.\"Attempts\" + 1 ELSE m.\"Attempts\" END,
-                 \"LastAttemptOnUtc\" = $3
-             FROM due WHERE m.\"Id\" = due.\"Id\"
+                 FOR UPDATE SKIP LOCKED))
+               AND m.\"ProcessedOnUtc\" IS NULL AND m.\"DeadOnUtc\" IS NULL
              RETURNING {cols}",
             t = self.sql.t,
             cols = Sql::columns("m."),
