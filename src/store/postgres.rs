@@ -1006,7 +1006,9 @@ impl Store for PostgresStore {
             dead.push(f.next_attempt.is_none().then_some(f.failed_on));
             failed_on.push(f.failed_on);
         }
-        // The whole run in one statement: one round trip and one commit. The relay never lists
+        // The whole run in one statement: one round trip and one commit. Per-destination state is
+        // dropped only when there is some (a one-time check, most outboxes never have any, so
+        // the probe per id is skipped). The relay never lists
         // a message both as delivered and as failed, so no row is updated twice.
         let sql = format!(
             "WITH done AS (
@@ -1014,7 +1016,7 @@ impl Store for PostgresStore {
                      \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL
                  WHERE \"Id\" = ANY({delivered}) AND \"ProcessedOnUtc\" IS NULL RETURNING \"Type\"),
              {counted}
-             gone AS (DELETE FROM {d} WHERE \"MessageId\" = ANY($1::text[])),
+             gone AS (DELETE FROM {d} WHERE EXISTS (SELECT 1 FROM {d}) AND \"MessageId\" = ANY($1::text[])),
              f AS (SELECT * FROM unnest($4::text[], $5::int4[], $6::text[], $7::text[],
                                         $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
                        AS f(id, attempt, destination, error, next_at, dead_on, failed_on)),
