@@ -188,11 +188,11 @@ fn relays_killed_at_random_moments_lose_nothing() {
             "{id} delivered twice under one claim: {attempts:?}"
         );
     }
-    // A kill interrupts at most the one message whose handler was running (delivered, not yet
-    // marked): only those may be delivered again.
+    // Outcomes are written in runs: a kill loses at most the outcomes not yet written, never
+    // more than one batch (50 here), and only those messages may be delivered again.
     let twice = seen.values().filter(|a| a.len() > 1).count();
     assert!(
-        twice <= kills,
+        twice <= kills * 50,
         "{twice} messages delivered twice after {kills} kills"
     );
     // Nothing is marked processed without the delivery of the attempt that marked it.
