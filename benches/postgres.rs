@@ -912,19 +912,7 @@ fn scale(base: &str, big_rows: usize, claims: usize) -> Scale {
     let (mut claim, mut record) = ([vec![], vec![]], [vec![], vec![]]);
     for i in 0..WARM + claims {
         for (k, store) in stores.iter_mut().enumerate() {
-            let now = Utc::now();
-            let t = Instant::now();
-            let batch = store
-                .claim(&ClaimParams {
-                    owner: "scale",
-                    now,
-                    lease_until: now + Duration::from_secs(300),
-                    limit: 20,
-                })
-                .unwrap();
-            let took = t.elapsed();
-            assert_eq!(batch.len(), 20);
-            let ids: Vec<String> = batch.into_iter().map(|m| m.id).collect();
+            let (ids, took) = timed_claim(store.as_mut(), 20);
             let t = Instant::now();
             store
                 .record(&RecordParams {
@@ -944,19 +932,7 @@ fn scale(base: &str, big_rows: usize, claims: usize) -> Scale {
     let mut claim_1000 = [vec![], vec![]];
     for i in 0..6 {
         for (k, store) in stores.iter_mut().enumerate() {
-            let now = Utc::now();
-            let t = Instant::now();
-            let batch = store
-                .claim(&ClaimParams {
-                    owner: "scale",
-                    now,
-                    lease_until: now + Duration::from_secs(300),
-                    limit: 1000,
-                })
-                .unwrap();
-            let took = t.elapsed();
-            assert_eq!(batch.len(), 1000);
-            let ids: Vec<String> = batch.into_iter().map(|m| m.id).collect();
+            let (ids, took) = timed_claim(store.as_mut(), 1000);
             assert_eq!(store.release(&ids, "scale").unwrap(), 1000);
             if i > 0 {
                 claim_1000[k].push(took.as_secs_f64() * 1e3);
@@ -1148,6 +1124,23 @@ fn machine(base: &str) {
         show("shared_buffers"),
         show("autovacuum")
     );
+}
+
+/// Claims `limit` messages for the scale section; their ids and how long the claim took.
+fn timed_claim(store: &mut dyn Store, limit: usize) -> (Vec<String>, Duration) {
+    let now = Utc::now();
+    let t = Instant::now();
+    let batch = store
+        .claim(&ClaimParams {
+            owner: "scale",
+            now,
+            lease_until: now + Duration::from_secs(300),
+            limit,
+        })
+        .unwrap();
+    let took = t.elapsed();
+    assert_eq!(batch.len(), limit);
+    (batch.into_iter().map(|m| m.id).collect(), took)
 }
 
 fn main() {

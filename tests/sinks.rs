@@ -55,19 +55,23 @@ impl Env {
         c
     }
 
-    fn emit(&self, ty: &str, content: &str) -> String {
-        let out = self
-            .cmd()
-            .args(["--format", "json", "emit", "event", ty, content])
-            .output()
-            .unwrap();
+    /// Runs a command with `--format json`, checks that it succeeded and parses what it printed.
+    fn json(&self, args: &[&str]) -> Value {
+        let out = self.cmd().args(["--format", "json"]).args(args).output().unwrap();
         assert!(
             out.status.success(),
-            "emit: {}",
+            "{}: {}",
+            args.join(" "),
             String::from_utf8_lossy(&out.stderr)
         );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["emitted"][0]["id"].as_str().unwrap().to_owned()
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn emit(&self, ty: &str, content: &str) -> String {
+        self.json(&["emit", "event", ty, content])["emitted"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     /// `emit user-registered --count n`: n UserRegistered messages in one go.
@@ -86,19 +90,8 @@ impl Env {
 
     /// The ids `list` shows with these options (e.g. `--processed`), at most 1000.
     fn list_ids(&self, options: &[&str]) -> Vec<String> {
-        let out = self
-            .cmd()
-            .args(["--format", "json", "list", "--limit", "1000"])
-            .args(options)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "list: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["messages"]
+        let args = [&["list", "--limit", "1000"], options].concat();
+        self.json(&args)["messages"]
             .as_array()
             .unwrap()
             .iter()
@@ -123,17 +116,7 @@ impl Env {
     }
 
     fn show(&self, id: &str) -> Value {
-        let out = self
-            .cmd()
-            .args(["--format", "json", "show", id])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "show: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        self.json(&["show", id])
     }
 
     fn show_text(&self, id: &str) -> String {
