@@ -102,3 +102,11 @@ AFTER DELETE ON "OutboxMessage" WHEN OLD.ProcessedOnUtc IS NOT NULL
 BEGIN
     UPDATE "OutboxMessage_Processed" SET Processed = Processed - 1 WHERE Type = OLD.Type;
 END;
+
+-- The version of this schema (src/store/mod.rs, SCHEMA_VERSION). `init` migrates an older one
+-- (an outboxctl schema without this table is version 1) and refuses a newer one.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
+    Version INTEGER NOT NULL
+);
+DELETE FROM "OutboxMessage_Schema";
+INSERT INTO "OutboxMessage_Schema" (Version) VALUES (2);

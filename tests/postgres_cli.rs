@@ -479,14 +479,14 @@ timeout = "5s"
     assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage_Attempt\""), 1);
 }
 
-#[test]
-fn init_migrates_a_schema_of_the_previous_release_and_processed_counts_stay_right() {
-    let db = PgSchema::new("migrate");
+/// A database made by an earlier release's schema: this release's relay works on it, `init`
+/// brings it to this version, and processed counts stay right throughout.
+fn migrates(tag: &str, fixture: &str) {
+    let db = PgSchema::new(tag);
     let dir = tempfile::tempdir().unwrap();
     db.sql(&format!(
-        "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {1}",
-        db.name,
-        include_str!("fixtures/schema.postgres.previous.sql")
+        "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {fixture}",
+        db.name
     ));
     let processed = |db: &PgSchema| {
         let stats = json(cli(db, &dir).arg("stats"));
@@ -502,11 +502,15 @@ fn init_migrates_a_schema_of_the_previous_release_and_processed_counts_stay_righ
             .assert()
             .success();
     };
-    // This release's relay on the previous schema: the trigger still counts every mark.
+    // This release's relay on the old schema (with the earliest one, the trigger still counts
+    // every mark).
     emit("a@example.com");
     emit("b@example.com");
     assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 2);
     assert_eq!(processed(&db), 2);
+    let version_table = "SELECT count(*) FROM pg_class WHERE relname = 'OutboxMessage_Schema' \
+                         AND relnamespace = current_schema()::regnamespace";
+    assert_eq!(db.count(version_table), 0, "a relay changed the schema");
 
     // init brings the schema up to date; the relay then counts its own marks, once.
     cli(&db, &dir).arg("init").assert().success();
@@ -516,6 +520,26 @@ fn init_migrates_a_schema_of_the_previous_release_and_processed_counts_stay_righ
            AND pg_get_triggerdef(oid) LIKE '%outboxctl.counts_itself%'",
     );
     assert_eq!(trigger, 1, "the counter trigger was replaced");
+    assert_eq!(
+        db.count("SELECT \"Version\"::int8 FROM \"OutboxMessage_Schema\""),
+        i64::from(outboxctl::store::SCHEMA_VERSION)
+    );
+    // Version 2: the due index holds no lease column, and pages keep room for HOT claims.
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
+               AND indexname = 'ix_OutboxMessage_due' AND indexdef NOT LIKE '%NextAttemptOnUtc%'"
+        ),
+        1,
+        "the due index was made anew"
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM pg_class WHERE oid = '\"OutboxMessage\"'::regclass
+               AND reloptions @> ARRAY['fillfactor=50']"
+        ),
+        1
+    );
     emit("c@example.com");
     emit("d@example.com");
     emit("e@example.com");
@@ -528,4 +552,39 @@ fn init_migrates_a_schema_of_the_previous_release_and_processed_counts_stay_righ
          UPDATE \"OutboxMessage\" SET \"ProcessedOnUtc\" = now() WHERE \"Id\" = 'by-hand';",
     );
     assert_eq!(processed(&db), 6);
+    // Idempotent: one version row however often init runs.
+    cli(&db, &dir).arg("init").assert().success();
+    assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage_Schema\""), 1);
+}
+
+#[test]
+fn init_migrates_the_schema_of_the_last_release_before_versions() {
+    migrates("migrate", include_str!("fixtures/schema.postgres.v1.sql"));
+}
+
+#[test]
+fn init_migrates_an_earlier_schema_whose_trigger_counted_every_mark() {
+    migrates(
+        "migrate_early",
+        include_str!("fixtures/schema.postgres.v1-early.sql"),
+    );
+}
+
+#[test]
+fn a_schema_of_a_newer_release_is_refused_and_left_alone() {
+    let db = PgSchema::new("newer");
+    let dir = tempfile::tempdir().unwrap();
+    cli(&db, &dir).arg("init").assert().success();
+    db.sql("UPDATE \"OutboxMessage_Schema\" SET \"Version\" = \"Version\" + 1");
+    for args in [&["init"][..], &["stats"], &["process-once"]] {
+        let out = cli(&db, &dir).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains("made by a newer outboxctl"), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    assert_eq!(
+        db.count("SELECT \"Version\"::int8 FROM \"OutboxMessage_Schema\""),
+        i64::from(outboxctl::store::SCHEMA_VERSION) + 1
+    );
 }

@@ -260,6 +260,21 @@ pub fn is_postgres_url(database: &str) -> bool {
 /// The original design's table name, used when none is given.
 pub const DEFAULT_TABLE: &str = "OutboxMessage";
 
+/// The version of the schema this release creates, kept in `"<table>_Schema"`. An outboxctl
+/// schema without that table is version 1; `init` migrates older versions and refuses newer ones.
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// Refuses a schema made by a newer release, whose meaning this one cannot know.
+pub fn check_schema_version(version: Option<i32>, table: &str) -> Result<(), StoreError> {
+    match version {
+        Some(v) if v > SCHEMA_VERSION => Err(StoreError::Unavailable(format!(
+            "the outbox schema of table {table} is version {v}, made by a newer outboxctl (this one \
+             knows up to version {SCHEMA_VERSION}); upgrade outboxctl"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// Table names go into SQL text, so they are limited to plain identifiers.
 pub fn validate_table_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
@@ -312,6 +327,24 @@ pub fn assemble_stats(
 
 #[cfg(test)]
 mod tests {
+    /// The schema files record the version the code knows.
+    #[test]
+    fn the_schema_files_write_this_release_s_version() {
+        let sqlite = format!(
+            "INSERT INTO \"OutboxMessage_Schema\" (Version) VALUES ({});",
+            super::SCHEMA_VERSION
+        );
+        assert!(super::sqlite::SCHEMA.contains(&sqlite));
+        #[cfg(feature = "postgres")]
+        {
+            let pg = format!(
+                "INSERT INTO \"OutboxMessage_Schema\" (\"Version\") VALUES ({});",
+                super::SCHEMA_VERSION
+            );
+            assert!(super::postgres::SCHEMA.contains(&pg));
+        }
+    }
+
     #[cfg(not(feature = "postgres"))]
     #[test]
     fn a_postgres_url_without_the_feature_says_how_to_build() {

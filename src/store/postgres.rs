@@ -482,6 +482,10 @@ impl PostgresStore {
         // Only once the trigger is known to leave the relay's marks alone: with a schema of an
         // earlier release the trigger keeps counting them, and so must not the relay.
         self.sql.counts_itself = counts_itself == Some(true);
+        if self.ready {
+            let version = schema_version(self.client()?, &schema, &table);
+            super::check_schema_version(version.map_err(|e| self.fail(e))?, &table)?;
+        }
         if self.sql.counts_itself {
             let r = self.client()?.batch_execute(COUNTS_ITSELF);
             r.map_err(|e| self.fail(e))?;
@@ -581,6 +585,39 @@ impl PostgresStore {
     }
 }
 
+/// The version recorded in `"<table>_Schema"`: 1 for an outboxctl schema of a release before
+/// versions (its counter trigger is there), None when there is no outboxctl schema.
+fn schema_version(
+    c: &mut impl postgres::GenericClient,
+    schema: &str,
+    table: &str,
+) -> Result<Option<i32>, postgres::Error> {
+    let row = c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'),
+                EXISTS (SELECT 1 FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid
+                        JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = $1 AND c.relname = $3 AND tg.tgname = $4)",
+        &[
+            &schema,
+            &format!("{table}_Schema"),
+            &table,
+            &format!("tr_{table}_processed_update"),
+        ],
+    )?;
+    if !row.get::<_, bool>(0) {
+        return Ok(row.get::<_, bool>(1).then_some(1));
+    }
+    let sql = format!(
+        "SELECT max(\"Version\") FROM {}.{}",
+        q(schema),
+        q(&format!("{table}_Schema"))
+    );
+    Ok(Some(
+        c.query_one(&sql, &[])?.get::<_, Option<i32>>(0).unwrap_or(1),
+    ))
+}
+
 /// Creates or upgrades the schema in `schema`, adopting a table of the original design.
 fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) -> Result<(), postgres::Error> {
     // One init at a time per table, whatever else runs.
@@ -609,6 +646,12 @@ fn init_schema(tx: &mut postgres::Transaction<'_>, schema: &str, table: &str) ->
             &[&schema, &table, &format!("tr_{table}_processed_update")],
         )?
         .get(0);
+    let version = schema_version(tx, schema, table)?;
+    if version.is_some_and(|v| v < 2) {
+        // Version 2 keeps the lease and backoff out of the due index (the schema file below
+        // makes it anew), so a claim writes no index.
+        tx.batch_execute(&format!("DROP INDEX IF EXISTS {}", q(&format!("ix_{table}_due"))))?;
+    }
     let adopting = !columns.is_empty();
     if adopting {
         // A table of the original design: add what the relay needs, keep every row.
@@ -898,6 +941,8 @@ impl Store for PostgresStore {
     fn init(&mut self) -> Result<(), StoreError> {
         let (schema, table) = (self.schema.clone(), self.table.clone());
         self.check_adoptable()?;
+        let version = schema_version(self.client()?, &schema, &table);
+        super::check_schema_version(version.map_err(|e| self.fail(e))?, &table)?;
         let client = self.client()?;
         let done = client
             .transaction()

@@ -73,6 +73,7 @@ impl SqliteStore {
         if !store.schema_present()? {
             store.init()?;
         }
+        super::check_schema_version(store.schema_version()?, &store.table)?;
         Ok(store)
     }
 
@@ -143,6 +144,28 @@ impl SqliteStore {
             )
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
+    }
+
+    /// The version recorded in `"<table>_Schema"`: 1 for an outboxctl schema of a release before
+    /// versions, None when there is no outboxctl schema.
+    fn schema_version(&self) -> Result<Option<i32>, StoreError> {
+        let versioned: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                [format!("{}_Schema", self.table)],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if !versioned {
+            return Ok(self.schema_present()?.then_some(1));
+        }
+        let sql = format!("SELECT max(Version) FROM \"{}_Schema\"", self.table);
+        let version: Option<i32> = self
+            .conn
+            .query_row(&sql, [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(Some(version.unwrap_or(1)))
     }
 
     fn columns(&self) -> Result<Vec<String>, StoreError> {
@@ -684,6 +707,9 @@ impl Store for SqliteStore {
     fn init(&mut self) -> Result<(), StoreError> {
         let existing = self.columns()?;
         self.check_adoptable(&existing)?;
+        // Version 1 to 2 changed nothing on SQLite but the version table itself, which the
+        // schema file writes.
+        super::check_schema_version(self.schema_version()?, &self.table)?;
         let table = self.table.clone();
         let (path, busy) = (self.path.clone(), self.busy_timeout);
         let tx = self.immediate()?;

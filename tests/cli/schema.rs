@@ -313,3 +313,55 @@ fn a_postgres_table_that_is_not_an_outbox_is_refused_in_one_line() {
     }
     assert_eq!(tables, 2, "only Users and its key");
 }
+
+#[test]
+fn init_migrates_a_database_of_the_last_release_before_schema_versions() {
+    let env = TestEnv::new();
+    let db = env.db();
+    db.execute_batch(include_str!("../fixtures/schema.sqlite.v1.sql"))
+        .unwrap();
+    let version_table = "SELECT count(*) FROM sqlite_master WHERE name = 'OutboxMessage_Schema'";
+    // This release's relay works on it before any init.
+    env.config("[routes]\nOk = \"noop\"\n");
+    env.emit("Ok", 2);
+    assert_eq!(env.drain(None, &[]), 2);
+    assert_eq!(env.count(version_table), 0, "a relay changed the schema");
+
+    env.ok(&["init"]);
+    assert_eq!(
+        env.count("SELECT Version FROM OutboxMessage_Schema"),
+        i64::from(outboxctl::store::SCHEMA_VERSION)
+    );
+    env.emit("Ok", 3);
+    assert_eq!(env.drain(None, &[]), 3);
+    assert_eq!(env.stats()["processed"], 5);
+    assert_queries_match_stats(&env, &db);
+    // Idempotent: one version row however often init runs.
+    env.ok(&["init"]);
+    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Schema"), 1);
+}
+
+#[test]
+fn a_schema_of_a_newer_release_is_refused_and_left_alone() {
+    let env = TestEnv::new();
+    env.ok(&["init"]);
+    env.emit("Ok", 1);
+    let db = env.db();
+    db.execute("UPDATE OutboxMessage_Schema SET Version = Version + 1", [])
+        .unwrap();
+    for args in [&["init"][..], &["stats"], &["process-once"]] {
+        let err = env.fails(args, 3);
+        assert!(
+            err.contains("made by a newer outboxctl") && err.contains("upgrade outboxctl"),
+            "{args:?}: {err}"
+        );
+    }
+    assert_eq!(
+        env.count("SELECT Version FROM OutboxMessage_Schema"),
+        i64::from(outboxctl::store::SCHEMA_VERSION) + 1
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NULL"),
+        1
+    );
+}
