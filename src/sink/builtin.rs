@@ -25,12 +25,15 @@ impl LogSink {
     fn deliver(m: &Message) -> Result<(), DeliveryError> {
         let envelope = Envelope::of(m)?;
         if m.event_type == "UserRegistered" {
-            let user: UserRegistered = serde_json::from_value(envelope.content)
+            let user: UserRegistered = serde_json::from_str(envelope.content.get())
                 .map_err(|e| DeliveryError::Permanent(format!("malformed UserRegistered content: {e}")))?;
             let greeting = user.name.as_deref().unwrap_or("there");
             tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
         } else {
-            tracing::info!(id = %m.id, r#type = %m.event_type, content = %envelope.content, "event");
+            // One line whatever the stored layout: compact JSON.
+            let content: serde_json::Value = serde_json::from_str(envelope.content.get())
+                .map_err(|e| DeliveryError::Permanent(format!("malformed content: {e}")))?;
+            tracing::info!(id = %m.id, r#type = %m.event_type, %content, "event");
         }
         Ok(())
     }

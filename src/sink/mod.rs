@@ -290,13 +290,14 @@ pub struct Envelope<'a> {
     pub event_type: &'a str,
     pub occurred_on: Option<String>,
     pub attempt: i64,
-    pub content: serde_json::Value,
+    /// The stored JSON as it is: checked, not parsed into a tree and written out again.
+    pub content: &'a serde_json::value::RawValue,
 }
 
 impl<'a> Envelope<'a> {
     /// Fails permanently when the stored content is not JSON: retrying cannot fix it.
     pub fn of(m: &'a Message) -> Result<Self, DeliveryError> {
-        let content = serde_json::from_str(&m.content)
+        let content = serde_json::from_str::<&serde_json::value::RawValue>(&m.content)
             .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))?;
         Ok(Envelope {
             id: &m.id,
