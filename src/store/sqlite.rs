@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -53,6 +54,9 @@ pub struct SqliteStore {
     busy_timeout: Duration,
     /// `PRAGMA data_version` when last looked at, to notice other connections' commits.
     data_version: i64,
+    /// On while an application's transaction (`begin`) is open: its commit leaves catching up
+    /// with the WAL to the relay and purge (store/wal.rs).
+    in_app: Arc<AtomicBool>,
 }
 
 impl SqliteStore {
@@ -85,6 +89,7 @@ impl SqliteStore {
             table: options.table.clone(),
             busy_timeout: options.busy_timeout,
             data_version: 0,
+            in_app: Arc::default(),
         };
         store.configure()?;
         Ok(store)
@@ -121,7 +126,8 @@ impl SqliteStore {
         self.conn
             .execute_batch("PRAGMA synchronous = NORMAL;")
             .map_err(|e| self.err(e))?;
-        super::wal::checkpoint_in_background(&mut self.conn, &self.path).map_err(|e| self.err(e))?;
+        self.in_app =
+            super::wal::checkpoint_in_background(&mut self.conn, &self.path).map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -631,6 +637,24 @@ struct SqliteTransaction<'c> {
     path: &'c str,
     table: &'c str,
     busy: Duration,
+    /// Held until the transaction is over (fields drop in order: after `tx`).
+    _in_app: InApp,
+}
+
+/// Marks the store's connection as committing for an application until dropped.
+struct InApp(Arc<AtomicBool>);
+
+impl InApp {
+    fn new(flag: &Arc<AtomicBool>) -> Self {
+        flag.store(true, Ordering::Relaxed);
+        InApp(Arc::clone(flag))
+    }
+}
+
+impl Drop for InApp {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
 }
 
 impl Transaction for SqliteTransaction<'_> {
@@ -740,6 +764,7 @@ impl Store for SqliteStore {
 
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
         let busy = self.busy_timeout;
+        let in_app = InApp::new(&self.in_app);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -749,6 +774,7 @@ impl Store for SqliteStore {
             path: &self.path,
             table: &self.table,
             busy,
+            _in_app: in_app,
         }))
     }
 

@@ -8,6 +8,7 @@
 //! caught up with the last commit, so when the writer gets far ahead it finishes the
 //! checkpoint itself, which keeps the WAL bounded.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -23,10 +24,18 @@ const START: i32 = 1000;
 /// start the WAL over; from twice as many it also waits for the background one to finish.
 const CATCH_UP: i32 = 8 * START;
 
+/// WAL pages from which an application's commit catches up too. Below it, only the relay's
+/// and purge's commits do: an application's commit beside a purge would otherwise copy the
+/// purge's pages and wait for the disk (hundreds of milliseconds).
+const APP_CATCH_UP: i32 = 4 * CATCH_UP;
+
 /// Replaces SQLite's automatic checkpoint on `conn` with the background one. The thread is
-/// only started the first time the WAL grows long, so short commands never start it.
-pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::Result<()> {
+/// only started the first time the WAL grows long, so short commands never start it. Returns
+/// the switch that says an application's transaction is committing on `conn`.
+pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::Result<Arc<AtomicBool>> {
     let path = path.to_owned();
+    let app = Arc::new(AtomicBool::new(false));
+    let in_app = Arc::clone(&app);
     let mut worker: Option<Worker> = None;
     let mut unavailable = false;
     conn.wal_hook(Some(move |wal: &mut Wal, pages: i32| {
@@ -45,11 +54,16 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::
             let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
             return Ok(());
         };
-        if pages >= CATCH_UP {
+        let catch_up = if in_app.load(Ordering::Relaxed) {
+            APP_CATCH_UP
+        } else {
+            CATCH_UP
+        };
+        if pages >= catch_up {
             // Catch up when no background checkpoint is running, so little is left to copy;
             // wait for the one running only far past the mark, so an application's commit
             // seldom waits for the relay's checkpoint.
-            let alone = if pages >= 2 * CATCH_UP {
+            let alone = if pages >= 2 * catch_up {
                 Some(w.lock.lock().unwrap_or_else(|e| e.into_inner()))
             } else {
                 w.lock.try_lock().ok()
@@ -61,7 +75,8 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::
         }
         w.nudge();
         Ok(())
-    }))
+    }))?;
+    Ok(app)
 }
 
 struct Worker {
