@@ -41,6 +41,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Process batches in a loop until SIGINT or SIGTERM')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List messages (default: unprocessed, oldest first)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show every field of one message, its full content and its error history')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Say in one sentence why a message is (not yet) delivered, and what to do about it')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Print counts by state and type, and the age of the oldest unprocessed message')
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Make failed or dead messages due now')
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)')
@@ -218,6 +219,23 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'outboxctl;explain' {
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./outboxctl.toml if it exists]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./outboxctl.toml if it exists]')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'Name of the outbox table [default: OutboxMessage]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr, and no summary on stdout for process-once')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr, and no summary on stdout for process-once')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'outboxctl;stats' {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus')
@@ -347,6 +365,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Process batches in a loop until SIGINT or SIGTERM')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List messages (default: unprocessed, oldest first)')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show every field of one message, its full content and its error history')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Say in one sentence why a message is (not yet) delivered, and what to do about it')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Print counts by state and type, and the age of the oldest unprocessed message')
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Make failed or dead messages due now')
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)')
@@ -380,6 +399,9 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             break
         }
         'outboxctl;help;show' {
+            break
+        }
+        'outboxctl;help;explain' {
             break
         }
         'outboxctl;help;stats' {

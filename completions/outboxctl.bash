@@ -25,6 +25,9 @@ _outboxctl() {
             outboxctl,emit)
                 cmd="outboxctl__subcmd__emit"
                 ;;
+            outboxctl,explain)
+                cmd="outboxctl__subcmd__explain"
+                ;;
             outboxctl,health)
                 cmd="outboxctl__subcmd__health"
                 ;;
@@ -82,6 +85,9 @@ _outboxctl() {
             outboxctl__subcmd__help,emit)
                 cmd="outboxctl__subcmd__help__subcmd__emit"
                 ;;
+            outboxctl__subcmd__help,explain)
+                cmd="outboxctl__subcmd__help__subcmd__explain"
+                ;;
             outboxctl__subcmd__help,health)
                 cmd="outboxctl__subcmd__help__subcmd__health"
                 ;;
@@ -125,7 +131,7 @@ _outboxctl() {
 
     case "${cmd}" in
         outboxctl)
-            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show stats retry purge completions health dashboard help"
+            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry purge completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -432,6 +438,44 @@ _outboxctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        outboxctl__subcmd__explain)
+            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         outboxctl__subcmd__health)
             opts="-d -c -v -q -h -V --max-lag --warn-lag --max-failed --warn-failed --max-dead --warn-dead --database --config --table --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -495,7 +539,7 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__help)
-            opts="init emit process-once run list show stats retry purge completions health dashboard help"
+            opts="init emit process-once run list show explain stats retry purge completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -567,6 +611,20 @@ _outboxctl() {
         outboxctl__subcmd__help__subcmd__emit__subcmd__user__subcmd__registered)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -38,6 +38,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand run 'Process batches in a loop until SIGINT or SIGTERM'
             cand list 'List messages (default: unprocessed, oldest first)'
             cand show 'Show every field of one message, its full content and its error history'
+            cand explain 'Say in one sentence why a message is (not yet) delivered, and what to do about it'
             cand stats 'Print counts by state and type, and the age of the oldest unprocessed message'
             cand retry 'Make failed or dead messages due now'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
@@ -202,6 +203,22 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'outboxctl;explain'= {
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'outboxctl;stats'= {
             cand -o 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus'
             cand --output 'Write to this file instead of stdout, atomically (a temporary file renamed into place), e.g. for node_exporter''s textfile collector with --format prometheus'
@@ -325,6 +342,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand run 'Process batches in a loop until SIGINT or SIGTERM'
             cand list 'List messages (default: unprocessed, oldest first)'
             cand show 'Show every field of one message, its full content and its error history'
+            cand explain 'Say in one sentence why a message is (not yet) delivered, and what to do about it'
             cand stats 'Print counts by state and type, and the age of the oldest unprocessed message'
             cand retry 'Make failed or dead messages due now'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
@@ -350,6 +368,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;help;list'= {
         }
         &'outboxctl;help;show'= {
+        }
+        &'outboxctl;help;explain'= {
         }
         &'outboxctl;help;stats'= {
         }

@@ -63,6 +63,7 @@ pub enum Command {
     Run(RunArgs),
     List(ListArgs),
     Show(ShowArgs),
+    Explain(ExplainArgs),
     Stats(StatsArgs),
     Retry(RetryArgs),
     Purge(PurgeArgs),
@@ -160,6 +161,13 @@ pub struct ListArgs {
 /// Show every field of one message, its full content and its error history
 #[derive(Debug, Args)]
 pub struct ShowArgs {
+    /// Message id
+    pub id: String,
+}
+
+/// Say in one sentence why a message is (not yet) delivered, and what to do about it
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
     /// Message id
     pub id: String,
 }

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod explain;
 pub mod health;
 pub mod maintenance;
 pub mod metrics;

@@ -15,6 +15,7 @@ use crate::time::{Clock, FixedClock, SystemClock};
 mod completions;
 mod dashboard;
 mod emit;
+mod explain;
 mod health;
 mod init;
 mod list;
@@ -98,6 +99,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Run(args) => run::run(args, &ctx),
         Command::List(args) => list::run(args, &ctx),
         Command::Show(args) => show::run(args, &ctx),
+        Command::Explain(args) => explain::run(args, &ctx),
         Command::Stats(args) => stats::run(args, &ctx),
         Command::Retry(args) => retry::run(args, &ctx),
         Command::Purge(args) => purge::run(args, &ctx),

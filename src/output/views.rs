@@ -303,3 +303,16 @@ impl Render for PurgeReport {
         )
     }
 }
+
+impl Render for crate::explain::Explanation {
+    fn human(&self, _: &Style) -> String {
+        let mut lines = vec![
+            format!("{} ({}): {}", self.id, self.event_type, self.state.as_str()),
+            self.answer.clone(),
+        ];
+        if let Some(action) = &self.action {
+            lines.push(format!("To act: {action}"));
+        }
+        lines.join("\n")
+    }
+}

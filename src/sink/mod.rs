@@ -311,6 +311,14 @@ impl<'a> Envelope<'a> {
     }
 }
 
+/// The sinks `routes` sends a type to: its own route, else the `*` catch-all.
+pub fn route_of<'r>(routes: &'r BTreeMap<String, Vec<String>>, event_type: &str) -> Option<&'r [String]> {
+    routes
+        .get(event_type)
+        .or_else(|| routes.get("*"))
+        .map(Vec::as_slice)
+}
+
 /// Maps event types to sinks: exact type first, then the `*` catch-all, then the built-in
 /// default (UserRegistered goes to the sample `log` handler).
 pub struct Router {
@@ -347,10 +355,7 @@ impl Router {
 
     /// The sinks a message of this type goes to.
     pub fn route(&self, event_type: &str) -> Result<&[String], DeliveryError> {
-        self.routes
-            .get(event_type)
-            .or_else(|| self.routes.get("*"))
-            .map(Vec::as_slice)
+        route_of(&self.routes, event_type)
             .ok_or_else(|| DeliveryError::Retryable(format!("no handler for type {event_type}")))
     }
 

@@ -3,6 +3,7 @@
 mod admin;
 mod common;
 mod emit;
+mod explain;
 mod faults;
 mod output;
 mod relay;

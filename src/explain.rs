@@ -1,0 +1,219 @@
+//! "Why is this message not delivered?": one plain answer for the state a message is in, from
+//! its row, its history and the routes, so an operator needs no SQL shell.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::model::{MessageDetail, State};
+use crate::retry::RetryPolicy;
+use crate::time;
+
+/// What `explain` says about one message.
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub state: State,
+    /// The answer, in one sentence.
+    pub answer: String,
+    #[serde(flatten)]
+    pub reason: Reason,
+    /// Destinations that already accepted it (a message routed to several), so a retry skips them.
+    pub accepted_by: Vec<String>,
+    /// Where the routes send its type now; empty when no route takes it.
+    pub routes: Vec<String>,
+    /// What an operator can do about it, as a command; none when nothing is needed.
+    pub action: Option<String>,
+}
+
+/// Why the message is where it is. The JSON carries it as `reason` plus its fields.
+#[derive(Debug, Serialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Reason {
+    /// Every destination accepted it.
+    Processed { processed_on: Option<DateTime<Utc>> },
+    /// Out of attempts, or failed permanently: it no longer competes.
+    Dead {
+        dead_on: Option<DateTime<Utc>>,
+        attempts: i64,
+        error: Option<String>,
+    },
+    /// A relay holds it under a lease.
+    Claimed {
+        by: Option<String>,
+        until: Option<DateTime<Utc>>,
+        attempt: i64,
+        max_attempts: u32,
+    },
+    /// Its row could not be read as the schema says: the next relay to claim it makes it dead.
+    Unreadable { problems: Vec<String> },
+    /// No route takes its type: deliveries fail and are retried with backoff until one does.
+    NoRoute,
+    /// Failed before; waiting for its backoff to end.
+    Backoff {
+        until: Option<DateTime<Utc>>,
+        attempt: i64,
+        max_attempts: u32,
+        error: Option<String>,
+    },
+    /// Due now, waiting for a relay to claim it.
+    Due { since: Option<DateTime<Utc>> },
+}
+
+/// Explains `detail` at `now`. `routes` is where the config sends its type (None: no route).
+pub fn explain(
+    detail: &MessageDetail,
+    routes: Option<&[String]>,
+    retry: &RetryPolicy,
+    now: DateTime<Utc>,
+) -> Explanation {
+    let m = &detail.message;
+    let state = m.state(now);
+    let routes: Vec<String> = routes.map(<[String]>::to_vec).unwrap_or_default();
+    let accepted_by: Vec<String> = detail.deliveries.iter().map(|d| d.destination.clone()).collect();
+    let max_attempts = retry.max_attempts;
+    let at = |t: Option<DateTime<Utc>>| t.map_or_else(|| "an unknown time".to_owned(), time::format);
+    let retry_it = format!("outboxctl retry --id {}", m.id);
+    let (reason, answer, action) = match state {
+        State::Processed => (
+            Reason::Processed {
+                processed_on: m.processed_on,
+            },
+            format!(
+                "processed at {}: every destination accepted it",
+                at(m.processed_on)
+            ),
+            None,
+        ),
+        State::Dead => (
+            Reason::Dead {
+                dead_on: m.dead_on,
+                attempts: m.attempts,
+                error: m.error.clone(),
+            },
+            format!(
+                "dead since {} after {} attempt(s){}; it is not tried again until an operator brings it back",
+                at(m.dead_on),
+                m.attempts,
+                m.error
+                    .as_deref()
+                    .map(|e| format!(": {}", one_line(e)))
+                    .unwrap_or_default()
+            ),
+            Some(retry_it),
+        ),
+        State::InFlight => (
+            Reason::Claimed {
+                by: m.locked_by.clone(),
+                until: m.locked_until,
+                attempt: m.attempts,
+                max_attempts,
+            },
+            format!(
+                "being delivered: claimed by relay {} until {} (attempt {} of {max_attempts}); if that relay \
+                 stopped, another one takes it over then",
+                m.locked_by.as_deref().unwrap_or("?"),
+                at(m.locked_until),
+                m.attempts
+            ),
+            None,
+        ),
+        State::Pending | State::Retrying => {
+            let next = m.next_attempt_on.filter(|t| *t > now);
+            if !m.problems.is_empty() {
+                let problems: Vec<String> = m
+                    .problems
+                    .iter()
+                    .map(|p| format!("{} {}", p.column, p.detail))
+                    .collect();
+                let answer = format!(
+                    "its row cannot be read ({}): the next relay to claim it makes it dead with that error; \
+                     fix the row in the database, then retry it",
+                    problems.join("; ")
+                );
+                (Reason::Unreadable { problems }, answer, Some(retry_it))
+            } else if routes.is_empty() {
+                (
+                    Reason::NoRoute,
+                    format!(
+                        "no route for type {0}: nothing can deliver it; add `{0} = \"SINK\"` (or a \"*\" route) \
+                         under [routes] in outboxctl.toml; meanwhile each try fails and waits for its backoff",
+                        m.event_type
+                    ),
+                    None,
+                )
+            } else if let Some(until) = next {
+                (
+                    Reason::Backoff {
+                        until: Some(until),
+                        attempt: m.attempts,
+                        max_attempts,
+                        error: m.error.clone(),
+                    },
+                    format!(
+                        "not due until {} (backoff after attempt {} of {max_attempts}){}",
+                        time::format(until),
+                        m.attempts,
+                        m.error
+                            .as_deref()
+                            .map(|e| format!("; last error: {}", one_line(e)))
+                            .unwrap_or_default()
+                    ),
+                    Some(retry_it),
+                )
+            } else {
+                let since = match (m.next_attempt_on, m.occurred_on) {
+                    (Some(t), _) => Some(t),
+                    (None, t) => t,
+                };
+                (
+                    Reason::Due { since },
+                    format!(
+                        "due since {} and waiting for a relay to claim it (oldest first): is `outboxctl run` \
+                         (or a cron `outboxctl process-once`) running against this database?",
+                        at(since)
+                    ),
+                    None,
+                )
+            }
+        }
+    };
+    let answer = if accepted_by.is_empty() || state == State::Processed {
+        answer
+    } else {
+        let waiting: Vec<&str> = routes
+            .iter()
+            .filter(|r| !accepted_by.contains(r))
+            .map(String::as_str)
+            .collect();
+        format!(
+            "{answer}; already accepted by {}, still to go: {}",
+            accepted_by.join(", "),
+            if waiting.is_empty() {
+                "none".to_owned()
+            } else {
+                waiting.join(", ")
+            }
+        )
+    };
+    Explanation {
+        id: m.id.clone(),
+        event_type: m.event_type.clone(),
+        state,
+        answer,
+        reason,
+        accepted_by,
+        routes,
+        action,
+    }
+}
+
+/// An error on one line, shortened: the full text is in `show`.
+fn one_line(s: &str) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    match flat.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &flat[..i]),
+        None => flat,
+    }
+}
