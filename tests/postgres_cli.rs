@@ -588,3 +588,34 @@ fn a_schema_of_a_newer_release_is_refused_and_left_alone() {
         i64::from(outboxctl::store::SCHEMA_VERSION) + 1
     );
 }
+
+#[test]
+fn explain_answers_on_postgres_as_on_sqlite() {
+    let (db, dir) = setup("explain");
+    std::fs::write(
+        dir.path().join("outboxctl.toml"),
+        "[retry]\nmax_attempts = 3\n\n[routes]\nOk = \"noop\"\nBroken = \"broken\"\n\n\
+         [sinks.broken]\nkind = \"exec\"\ncommand = [\"false\"]\n",
+    )
+    .unwrap();
+    let emit = |ty: &str| {
+        json(cli(&db, &dir).args(["emit", "event", ty, "{}"]))["emitted"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (ok, broken, nobody) = (emit("Ok"), emit("Broken"), emit("Nobody"));
+    assert_eq!(json(cli(&db, &dir).args(["explain", &ok]))["reason"], "due");
+    json(cli(&db, &dir).arg("process-once"));
+    let explain = |id: &str| json(cli(&db, &dir).args(["explain", id]));
+    assert_eq!(explain(&ok)["reason"], "processed");
+    let v = explain(&broken);
+    assert_eq!(
+        (v["reason"].as_str(), v["attempt"].as_i64()),
+        (Some("backoff"), Some(1)),
+        "{v}"
+    );
+    assert_eq!(v["action"], format!("outboxctl retry --id {broken}"));
+    assert_eq!(explain(&nobody)["reason"], "no_route");
+    cli(&db, &dir).args(["explain", "no-such-id"]).assert().code(4);
+}
