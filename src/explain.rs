@@ -4,9 +4,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::{MessageDetail, State};
+use crate::model::{MessageDetail, State, one_line};
 use crate::retry::RetryPolicy;
 use crate::time;
+
+/// How much of an error the answer quotes: the full text is in `show`.
+const ERROR_CHARS: usize = 200;
 
 /// What `explain` says about one message.
 #[derive(Debug, Serialize)]
@@ -98,7 +101,7 @@ pub fn explain(
                 m.attempts,
                 m.error
                     .as_deref()
-                    .map(|e| format!(": {}", one_line(e)))
+                    .map(|e| format!(": {}", one_line(e, ERROR_CHARS)))
                     .unwrap_or_default()
             ),
             Some(retry_it),
@@ -157,16 +160,13 @@ pub fn explain(
                         m.attempts,
                         m.error
                             .as_deref()
-                            .map(|e| format!("; last error: {}", one_line(e)))
+                            .map(|e| format!("; last error: {}", one_line(e, ERROR_CHARS)))
                             .unwrap_or_default()
                     ),
                     Some(retry_it),
                 )
             } else {
-                let since = match (m.next_attempt_on, m.occurred_on) {
-                    (Some(t), _) => Some(t),
-                    (None, t) => t,
-                };
+                let since = m.next_attempt_on.or(m.occurred_on);
                 (
                     Reason::Due { since },
                     format!(
@@ -206,14 +206,5 @@ pub fn explain(
         accepted_by,
         routes,
         action,
-    }
-}
-
-/// An error on one line, shortened: the full text is in `show`.
-fn one_line(s: &str) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    match flat.char_indices().nth(200) {
-        Some((i, _)) => format!("{}…", &flat[..i]),
-        None => flat,
     }
 }

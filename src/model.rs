@@ -207,3 +207,15 @@ pub struct ActivityBucket {
     /// Failed delivery attempts recorded in the bucket.
     pub failed: u64,
 }
+
+/// Text shown on one line: control characters (newlines, tabs, escapes) become spaces, and
+/// anything past `max` characters is cut with an ellipsis.
+pub fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}

@@ -4,21 +4,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Render, Style};
-use crate::model::{Message, MessageDetail, Stats};
+use crate::model::{Message, MessageDetail, Stats, one_line};
 use crate::relay::BatchReport;
 
 fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(crate::time::format).unwrap_or_default()
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }
 
 /// What could not be read from a row, on one line.

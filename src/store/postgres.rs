@@ -466,13 +466,16 @@ impl PostgresStore {
                     (SELECT pg_get_triggerdef(tg.oid) LIKE '%outboxctl.counts_itself%' FROM pg_trigger tg
                      JOIN pg_class c ON c.oid = tg.tgrelid
                      JOIN pg_namespace n ON n.oid = c.relnamespace
-                     WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $4)",
-            &[&schema, &table, &trigger, &counter],
+                     WHERE n.nspname = $1 AND c.relname = $2 AND tg.tgname = $4),
+                    EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname = $1 AND c.relname = $5 AND c.relkind = 'r')",
+            &[&schema, &table, &trigger, &counter, &format!("{table}_Schema")],
         )?;
         self.ready = row.get(0);
         let id_type: Option<String> = row.get(1);
         let content_type: Option<String> = row.get(2);
         let counts_itself: Option<bool> = row.get(3);
+        let versioned: bool = row.get(4);
         self.sql = Sql::new(
             &schema,
             &table,
@@ -482,9 +485,9 @@ impl PostgresStore {
         // Only once the trigger is known to leave the relay's marks alone: with a schema of an
         // earlier release the trigger keeps counting them, and so must not the relay.
         self.sql.counts_itself = counts_itself == Some(true);
-        if self.ready {
-            let version = schema_version(self.client()?, &schema, &table);
-            super::check_schema_version(version.map_err(|e| self.fail(e))?, &table)?;
+        if self.ready && versioned {
+            let version = recorded_version(self.client()?, &schema, &table);
+            super::check_schema_version(Some(version.map_err(|e| self.fail(e))?), &table)?;
         }
         if self.sql.counts_itself {
             let r = self.client()?.batch_execute(COUNTS_ITSELF);
@@ -608,14 +611,21 @@ fn schema_version(
     if !row.get::<_, bool>(0) {
         return Ok(row.get::<_, bool>(1).then_some(1));
     }
+    recorded_version(c, schema, table).map(Some)
+}
+
+/// The version in `"<table>_Schema"`, which must exist.
+fn recorded_version(
+    c: &mut impl postgres::GenericClient,
+    schema: &str,
+    table: &str,
+) -> Result<i32, postgres::Error> {
     let sql = format!(
         "SELECT max(\"Version\") FROM {}.{}",
         q(schema),
         q(&format!("{table}_Schema"))
     );
-    Ok(Some(
-        c.query_one(&sql, &[])?.get::<_, Option<i32>>(0).unwrap_or(1),
-    ))
+    Ok(c.query_one(&sql, &[])?.get::<_, Option<i32>>(0).unwrap_or(1))
 }
 
 /// Creates or upgrades the schema in `schema`, adopting a table of the original design.

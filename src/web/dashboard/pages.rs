@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{ActionKind, PAGE_SIZE, Viewer};
-use crate::model::{ActivityBucket, Counts, Message, MessageDetail, State, Stats};
+use crate::model::{ActivityBucket, Counts, Message, MessageDetail, State, Stats, one_line};
 use crate::store::ListFilter;
 use crate::web::percent_encode;
 
@@ -27,16 +27,6 @@ fn age(seconds: f64) -> String {
         return "0s".into();
     }
     humantime::format_duration(d).to_string()
-}
-
-fn one_line(s: &str, max: usize) -> String {
-    let flat: String = s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if flat.chars().count() <= max {
-        flat
-    } else {
-        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }
 
 /// Notices after an action come back as a fixed code and a number, never as free text.
