@@ -31,7 +31,13 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
     "LockedUntilUtc"   timestamptz NULL,
     -- Set when the attempts ran out or the failure was permanent: the message no longer competes.
     "DeadOnUtc"        timestamptz NULL,
-    "LastAttemptOnUtc" timestamptz NULL
+    "LastAttemptOnUtc" timestamptz NULL,
+    -- Optional ordering key (an aggregate's id, say): messages with the same key are delivered one
+    -- at a time, in "OccuredOnUtc" order (ties by "Id"). NULL = no order beyond oldest first.
+    "OrderingKey"      text        NULL,
+    -- Set by `outboxctl skip` (or a type's on_dead = "skip"): the message stays undelivered, kept
+    -- and shown, but no longer holds back the later messages of its key.
+    "SkippedOnUtc"     timestamptz NULL
 );
 
 -- Every message is claimed once before it is processed, and the claim changes no indexed column:
@@ -46,6 +52,12 @@ ALTER TABLE "OutboxMessage" SET (fillfactor = 50);
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_due"
     ON "OutboxMessage" ("OccuredOnUtc")
     WHERE "ProcessedOnUtc" IS NULL AND "DeadOnUtc" IS NULL;
+
+-- A keyed message waits while an earlier one of its key is neither processed nor skipped: the
+-- claim looks that up here, among the unprocessed keyed rows only.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_key"
+    ON "OutboxMessage" ("OrderingKey", "OccuredOnUtc", "Id")
+    WHERE "ProcessedOnUtc" IS NULL AND "SkippedOnUtc" IS NULL AND "OrderingKey" IS NOT NULL;
 
 -- stats, and list --unprocessed / --dead, over unprocessed rows only.
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_unprocessed"
@@ -163,4 +175,4 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
     "Version" integer NOT NULL
 );
 DELETE FROM "OutboxMessage_Schema";
-INSERT INTO "OutboxMessage_Schema" ("Version") VALUES (2);
+INSERT INTO "OutboxMessage_Schema" ("Version") VALUES (3);

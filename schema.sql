@@ -29,7 +29,13 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
     LockedUntilUtc   TEXT    NULL,
     -- Set when the attempts ran out or the failure was permanent: the message no longer competes.
     DeadOnUtc        TEXT    NULL,
-    LastAttemptOnUtc TEXT    NULL
+    LastAttemptOnUtc TEXT    NULL,
+    -- Optional ordering key (an aggregate's id, say): messages with the same key are delivered one
+    -- at a time, in OccuredOnUtc order (ties by Id). NULL = no order beyond oldest first.
+    OrderingKey      TEXT    NULL,
+    -- Set by `outboxctl skip` (or a type's on_dead = "skip"): the message stays undelivered, kept
+    -- and shown, but no longer holds back the later messages of its key.
+    SkippedOnUtc     TEXT    NULL
 );
 
 -- Claiming the next due batch walks only unprocessed, live rows, in arrival order; processed rows
@@ -38,6 +44,12 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_due"
     ON "OutboxMessage" (OccuredOnUtc, NextAttemptOnUtc)
     WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL;
+
+-- A keyed message waits while an earlier one of its key is neither processed nor skipped: the
+-- claim looks that up here, among the unprocessed keyed rows only.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_key"
+    ON "OutboxMessage" (OrderingKey, OccuredOnUtc, Id)
+    WHERE ProcessedOnUtc IS NULL AND SkippedOnUtc IS NULL AND OrderingKey IS NOT NULL;
 
 -- stats and list over unprocessed rows (pending, retrying, dead) by type.
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_unprocessed"
@@ -109,4 +121,4 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
     Version INTEGER NOT NULL
 );
 DELETE FROM "OutboxMessage_Schema";
-INSERT INTO "OutboxMessage_Schema" (Version) VALUES (2);
+INSERT INTO "OutboxMessage_Schema" (Version) VALUES (3);

@@ -55,6 +55,9 @@ _outboxctl() {
             outboxctl,show)
                 cmd="outboxctl__subcmd__show"
                 ;;
+            outboxctl,skip)
+                cmd="outboxctl__subcmd__skip"
+                ;;
             outboxctl,stats)
                 cmd="outboxctl__subcmd__stats"
                 ;;
@@ -115,6 +118,9 @@ _outboxctl() {
             outboxctl__subcmd__help,show)
                 cmd="outboxctl__subcmd__help__subcmd__show"
                 ;;
+            outboxctl__subcmd__help,skip)
+                cmd="outboxctl__subcmd__help__subcmd__skip"
+                ;;
             outboxctl__subcmd__help,stats)
                 cmd="outboxctl__subcmd__help__subcmd__stats"
                 ;;
@@ -131,7 +137,7 @@ _outboxctl() {
 
     case "${cmd}" in
         outboxctl)
-            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry purge completions health dashboard help"
+            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry skip purge completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -295,12 +301,16 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__emit__subcmd__event)
-            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version"
+            opts="-d -c -v -q -h -V --key --database --config --table --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -539,7 +549,7 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__help)
-            opts="init emit process-once run list show explain stats retry purge completions health dashboard help"
+            opts="init emit process-once run list show explain stats retry skip purge completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -749,6 +759,20 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__help__subcmd__skip)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1042,6 +1066,44 @@ _outboxctl() {
             ;;
         outboxctl__subcmd__show)
             opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__skip)
+            opts="-d -c -v -q -h -V --dry-run --database --config --table --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

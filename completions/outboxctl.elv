@@ -41,6 +41,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand explain 'Say in one sentence why a message is (not yet) delivered, and what to do about it'
             cand stats 'Print counts by state and type, and the age of the oldest unprocessed message'
             cand retry 'Make failed or dead messages due now'
+            cand skip 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
             cand completions 'Print a shell completion script'
             cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
@@ -102,6 +103,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --version 'Print version'
         }
         &'outboxctl;emit;event'= {
+            cand --key 'Ordering key (e.g. the aggregate''s id): events with the same key are delivered one at a time, in the order they occurred'
             cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'
@@ -257,6 +259,23 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'outboxctl;skip'= {
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand --dry-run 'Only count what would be skipped'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'outboxctl;purge'= {
             cand --older-than 'Age of processing past which a processed message is deleted, e.g. 7d, 12h'
             cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
@@ -345,6 +364,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand explain 'Say in one sentence why a message is (not yet) delivered, and what to do about it'
             cand stats 'Print counts by state and type, and the age of the oldest unprocessed message'
             cand retry 'Make failed or dead messages due now'
+            cand skip 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
             cand completions 'Print a shell completion script'
             cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
@@ -374,6 +394,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;help;stats'= {
         }
         &'outboxctl;help;retry'= {
+        }
+        &'outboxctl;help;skip'= {
         }
         &'outboxctl;help;purge'= {
         }

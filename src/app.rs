@@ -33,6 +33,12 @@ use crate::store::{SqlValue, Store, Transaction};
 /// An event with a stable type name, stored as the message's `Type`.
 pub trait DomainEvent: Serialize {
     const TYPE: &'static str;
+
+    /// The ordering key (usually the aggregate's id): events with the same key are delivered one
+    /// at a time, in the order they occurred. None: no order beyond oldest first.
+    fn ordering_key(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Events an aggregate has recorded and not yet saved.
@@ -51,7 +57,9 @@ impl Events {
         at: DateTime<Utc>,
     ) -> Result<(), serde_json::Error> {
         let content = serde_json::to_string(&event)?;
-        self.0.push(NewMessage::new(E::TYPE, content, at));
+        let mut message = NewMessage::new(E::TYPE, content, at);
+        message.key = event.ordering_key();
+        self.0.push(message);
         Ok(())
     }
 

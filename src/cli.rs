@@ -66,6 +66,7 @@ pub enum Command {
     Explain(ExplainArgs),
     Stats(StatsArgs),
     Retry(RetryArgs),
+    Skip(SkipArgs),
     Purge(PurgeArgs),
     Completions(CompletionsArgs),
     Health(HealthArgs),
@@ -105,6 +106,10 @@ pub struct EmitEventArgs {
     pub event_type: String,
     /// JSON content: inline text, @FILE to read a file, or - to read stdin
     pub content: String,
+    /// Ordering key (e.g. the aggregate's id): events with the same key are delivered one at a
+    /// time, in the order they occurred
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
 }
 
 /// Claim one batch of due messages, deliver them, record the outcomes, exit (for cron)
@@ -195,6 +200,17 @@ pub struct RetryArgs {
     #[arg(long, group = "select", num_args = 1.., value_name = "ID")]
     pub id: Vec<String>,
     /// Only count what would be retried
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)
+#[derive(Debug, Args)]
+pub struct SkipArgs {
+    /// The messages to skip (a message in flight is left alone)
+    #[arg(required = true, num_args = 1.., value_name = "ID")]
+    pub id: Vec<String>,
+    /// Only count what would be skipped
     #[arg(long)]
     pub dry_run: bool,
 }

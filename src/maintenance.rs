@@ -1,5 +1,5 @@
 //! Maintenance of the outbox beside the relay: purging processed messages in chunks that leave
-//! room for the application's writers, and retrying failed ones on request.
+//! room for the application's writers, and retrying or skipping failed ones on request.
 
 use std::time::{Duration, Instant};
 
@@ -59,4 +59,17 @@ pub fn retry(
         }
     }
     Ok(store.retry(select, now, dry_run)?)
+}
+
+/// Skips the given messages (with `dry_run`, only counts them). Ids that do not exist are an
+/// error and nothing is skipped.
+pub fn skip(store: &mut dyn Store, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, Error> {
+    let missing = store.missing_ids(ids)?;
+    if !missing.is_empty() {
+        return Err(Error::NotFound(format!(
+            "no message with id {}; nothing was skipped",
+            missing.join(", ")
+        )));
+    }
+    Ok(store.skip(ids, now, dry_run)?)
 }

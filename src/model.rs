@@ -11,6 +11,8 @@ pub struct NewMessage {
     /// JSON text, validated by the caller.
     pub content: String,
     pub occurred_on: DateTime<Utc>,
+    /// The ordering key, if the messages of one aggregate must arrive in order.
+    pub key: Option<String>,
 }
 
 impl NewMessage {
@@ -21,6 +23,7 @@ impl NewMessage {
             event_type: event_type.into(),
             content,
             occurred_on,
+            key: None,
         }
     }
 }
@@ -69,6 +72,12 @@ pub struct Message {
     pub locked_until: Option<DateTime<Utc>>,
     pub dead_on: Option<DateTime<Utc>>,
     pub last_attempt_on: Option<DateTime<Utc>>,
+    /// The ordering key: messages with the same one are delivered one at a time, oldest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// When an operator (or the type's policy) skipped it: undelivered, no longer holding its key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped_on: Option<DateTime<Utc>>,
     /// What could not be read from the row as the schema says (another application wrote it).
     /// The fields named hold a lossy reading. Empty, and left out of JSON, for a readable row.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -479,11 +479,17 @@ timeout = "5s"
     assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage_Attempt\""), 1);
 }
 
-/// A database made by an earlier release's schema: this release's relay works on it, `init`
+/// A database made by an earlier release's schema: applications keep inserting into it, this
+/// release's commands refuse it in one line that says to run `init` (and change nothing), `init`
 /// brings it to this version, and processed counts stay right throughout.
 fn migrates(tag: &str, fixture: &str) {
     let db = PgSchema::new(tag);
     let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("outboxctl.toml"),
+        "[routes]\nUserRegistered = \"noop\"\nOrderPlaced = \"noop\"\n",
+    )
+    .unwrap();
     db.sql(&format!(
         "CREATE SCHEMA \"{0}\"; SET search_path TO \"{0}\"; {fixture}",
         db.name
@@ -502,15 +508,37 @@ fn migrates(tag: &str, fixture: &str) {
             .assert()
             .success();
     };
-    // This release's relay on the old schema (with the earliest one, the trigger still counts
-    // every mark).
-    emit("a@example.com");
-    emit("b@example.com");
-    assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 2);
-    assert_eq!(processed(&db), 2);
-    let version_table = "SELECT count(*) FROM pg_class WHERE relname = 'OutboxMessage_Schema' \
-                         AND relnamespace = current_schema()::regnamespace";
-    assert_eq!(db.count(version_table), 0, "a relay changed the schema");
+    // The application's own inserts, as the schema contract has them; one already processed
+    // the old way (by the old release's trigger counting it).
+    db.sql(
+        "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
+         VALUES ('old-1', 'OrderPlaced', '{}', now()), ('old-2', 'OrderPlaced', '{}', now()),
+                ('old-done', 'OrderPlaced', '{}', now());
+         UPDATE \"OutboxMessage\" SET \"ProcessedOnUtc\" = now() WHERE \"Id\" = 'old-done';",
+    );
+    for args in [&["process-once"][..], &["stats"], &["list"]] {
+        let out = cli(&db, &dir).args(args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(
+            err.contains("made by an earlier outboxctl") && err.contains("run `outboxctl init`"),
+            "{err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"OutboxMessage\" WHERE \"ProcessedOnUtc\" IS NULL"),
+        2,
+        "a refused relay delivered nothing"
+    );
+    assert_eq!(
+        db.count(
+            "SELECT count(*) FROM information_schema.columns
+             WHERE table_schema = current_schema() AND column_name = 'OrderingKey'"
+        ),
+        0,
+        "a relay changed the schema"
+    );
 
     // init brings the schema up to date; the relay then counts its own marks, once.
     cli(&db, &dir).arg("init").assert().success();
@@ -540,18 +568,27 @@ fn migrates(tag: &str, fixture: &str) {
         ),
         1
     );
+    assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 2);
+    assert_eq!(processed(&db), 3);
     emit("c@example.com");
     emit("d@example.com");
-    emit("e@example.com");
+    cli(&db, &dir)
+        .args(["emit", "event", "OrderPlaced", "{}", "--key", "order-1"])
+        .assert()
+        .success();
     assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 3);
-    assert_eq!(processed(&db), 5);
+    assert_eq!(processed(&db), 6);
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"OutboxMessage\" WHERE \"OrderingKey\" = 'order-1'"),
+        1
+    );
     // An application marking a row itself is still counted by the trigger.
     db.sql(
         "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
          VALUES ('by-hand', 'Manual', '{}', now());
          UPDATE \"OutboxMessage\" SET \"ProcessedOnUtc\" = now() WHERE \"Id\" = 'by-hand';",
     );
-    assert_eq!(processed(&db), 6);
+    assert_eq!(processed(&db), 7);
     // Idempotent: one version row however often init runs.
     cli(&db, &dir).arg("init").assert().success();
     assert_eq!(db.count("SELECT count(*) FROM \"OutboxMessage_Schema\""), 1);
@@ -560,6 +597,11 @@ fn migrates(tag: &str, fixture: &str) {
 #[test]
 fn init_migrates_the_schema_of_the_last_release_before_versions() {
     migrates("migrate", include_str!("fixtures/schema.postgres.v1.sql"));
+}
+
+#[test]
+fn init_migrates_the_schema_of_the_previous_release() {
+    migrates("migrate_v2", include_str!("fixtures/schema.postgres.v2.sql"));
 }
 
 #[test]

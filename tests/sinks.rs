@@ -746,6 +746,8 @@ fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
         locked_until: None,
         dead_on: None,
         last_attempt_on: None,
+        key: None,
+        skipped_on: None,
         problems: Vec::new(),
     }
 }

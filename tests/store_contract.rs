@@ -26,6 +26,7 @@ fn msg(id: &str, ty: &str, at: i64) -> NewMessage {
         event_type: ty.into(),
         content: format!(r#"{{"id":"{id}"}}"#),
         occurred_on: secs(at),
+        key: None,
     }
 }
 

@@ -47,10 +47,11 @@ pub fn event(args: &EmitEventArgs, ctx: &Context) -> Result<()> {
         }
         c => (c.to_owned(), "the argument".to_owned()),
     };
-    let message = app::event_message(&args.event_type, &text, ctx.now()).map_err(|e| match e {
+    let mut message = app::event_message(&args.event_type, &text, ctx.now()).map_err(|e| match e {
         EventError::Content(_) => Error::usage(format!("content from {source} is {e}; nothing was written")),
         EventError::Type(_) => Error::usage(e.to_string()),
     })?;
+    message.key = args.key.clone();
     let mut store = ctx.open_store()?;
     let written = app::write_messages(store.as_mut(), vec![message])?;
     ctx.printer.print(&EmitReport::from_messages(&written))?;

@@ -24,6 +24,7 @@ mod purge;
 mod retry;
 mod run;
 mod show;
+mod skip;
 mod stats;
 
 /// What every command gets: the validated config, the printer and the clock.
@@ -102,6 +103,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Explain(args) => explain::run(args, &ctx),
         Command::Stats(args) => stats::run(args, &ctx),
         Command::Retry(args) => retry::run(args, &ctx),
+        Command::Skip(args) => skip::run(args, &ctx),
         Command::Purge(args) => purge::run(args, &ctx),
         Command::Dashboard(args) => dashboard::run(args, &ctx),
         Command::Completions(_) | Command::Health(_) => unreachable!("handled above"),

@@ -19,7 +19,7 @@ pub enum Format {
 }
 
 pub use health::{Check, HealthReport, HealthStatus};
-pub use views::{EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport};
+pub use views::{EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport, SkipReport};
 
 /// Data a command prints: JSON through serde, a table (or a few lines) for people.
 pub trait Render: Serialize {

@@ -278,6 +278,28 @@ impl Render for RetryReport {
 }
 
 #[derive(Debug, Serialize)]
+pub struct SkipReport {
+    pub dry_run: bool,
+    pub skipped: u64,
+    /// Of the ids given, those already processed or skipped, or in flight.
+    pub left_alone: u64,
+}
+
+impl Render for SkipReport {
+    fn human(&self, _: &Style) -> String {
+        let verb = if self.dry_run { "would skip" } else { "skipped" };
+        let mut line = format!("{verb} {} messages", self.skipped);
+        if self.left_alone > 0 {
+            line.push_str(&format!(
+                "; left {} alone (processed, skipped already, or in flight: see `outboxctl explain ID`)",
+                self.left_alone
+            ));
+        }
+        line
+    }
+}
+
+#[derive(Debug, Serialize)]
 pub struct PurgeReport {
     pub dry_run: bool,
     pub deleted: u64,

@@ -96,6 +96,8 @@ mod tests {
             locked_until: None,
             dead_on: None,
             last_attempt_on: None,
+            key: None,
+            skipped_on: None,
             problems: Vec::new(),
         }
     }

@@ -181,6 +181,11 @@ pub trait Store {
     /// Makes the selected messages due now. With `dry_run`, only counts them.
     fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError>;
 
+    /// Skips the given messages that are neither processed, skipped nor claimed under a live
+    /// lease: they become dead and skipped, and stop holding back the later messages of their
+    /// ordering key. With `dry_run`, only counts them.
+    fn skip(&mut self, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError>;
+
     /// Counts processed messages processed before `before`.
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
@@ -262,7 +267,7 @@ pub const DEFAULT_TABLE: &str = "OutboxMessage";
 
 /// The version of the schema this release creates, kept in `"<table>_Schema"`. An outboxctl
 /// schema without that table is version 1; `init` migrates older versions and refuses newer ones.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Refuses a schema made by a newer release, whose meaning this one cannot know.
 pub fn check_schema_version(version: Option<i32>, table: &str) -> Result<(), StoreError> {

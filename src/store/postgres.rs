@@ -40,6 +40,8 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("LockedUntilUtc", "timestamptz NULL"),
     ("DeadOnUtc", "timestamptz NULL"),
     ("LastAttemptOnUtc", "timestamptz NULL"),
+    ("OrderingKey", "text NULL"),
+    ("SkippedOnUtc", "timestamptz NULL"),
 ];
 
 /// Every column of the outbox table, in the order `message_from_row` reads them.
@@ -56,6 +58,8 @@ const COLUMN_NAMES: &[&str] = &[
     "LockedUntilUtc",
     "DeadOnUtc",
     "LastAttemptOnUtc",
+    "OrderingKey",
+    "SkippedOnUtc",
 ];
 
 const TIME_COLUMNS: &[&str] = &[
@@ -65,6 +69,7 @@ const TIME_COLUMNS: &[&str] = &[
     "LockedUntilUtc",
     "DeadOnUtc",
     "LastAttemptOnUtc",
+    "SkippedOnUtc",
 ];
 
 /// How often `wait_for_work` looks at the stop flag while it waits for a notification.
@@ -294,6 +299,8 @@ pub struct PostgresStore {
     busy_timeout: Duration,
     /// Whether the schema was found; commands other than `init` refuse to work without it.
     ready: bool,
+    /// The version of a schema made by an earlier release, which `init` must migrate first.
+    outdated: Option<i32>,
     /// Whether this connection LISTENs for the insert notification.
     listening: bool,
 }
@@ -313,6 +320,7 @@ impl PostgresStore {
             sql: Sql::new("public", &options.table, false, "text"),
             busy_timeout: options.busy_timeout,
             ready: false,
+            outdated: None,
             listening: false,
             target,
         };
@@ -485,9 +493,19 @@ impl PostgresStore {
         // Only once the trigger is known to leave the relay's marks alone: with a schema of an
         // earlier release the trigger keeps counting them, and so must not the relay.
         self.sql.counts_itself = counts_itself == Some(true);
-        if self.ready && versioned {
-            let version = recorded_version(self.client()?, &schema, &table);
-            super::check_schema_version(Some(version.map_err(|e| self.fail(e))?), &table)?;
+        self.outdated = None;
+        if self.ready {
+            let version = if versioned {
+                let version = recorded_version(self.client()?, &schema, &table);
+                version.map_err(|e| self.fail(e))?
+            } else {
+                1
+            };
+            super::check_schema_version(Some(version), &table)?;
+            if version < super::SCHEMA_VERSION {
+                self.ready = false;
+                self.outdated = Some(version);
+            }
         }
         if self.sql.counts_itself {
             let r = self.client()?.batch_execute(COUNTS_ITSELF);
@@ -503,6 +521,15 @@ impl PostgresStore {
         }
         if self.ready {
             return Ok(());
+        }
+        if let Some(version) = self.outdated {
+            return Err(StoreError::Unavailable(format!(
+                "the outbox schema of table {}.{} is version {version}, made by an earlier outboxctl; \
+                 run `outboxctl init` to migrate it to version {} (at a quiet moment: it rebuilds indexes)",
+                self.schema,
+                self.table,
+                super::SCHEMA_VERSION
+            )));
         }
         // A table that exists but is no outbox: say so, rather than suggest an `init` that refuses it.
         self.check_adoptable()?;
@@ -767,6 +794,18 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
 /// SQL true when a lease holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on
 /// SQLite, so a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
+/// The messages of `m`'s key before it that still hold the key back: neither processed nor
+/// skipped (a dead one holds it until an operator retries or skips it). A claim that runs while
+/// another relay marks the earlier one sees it unprocessed and waits: never two of a key at once.
+fn earlier_of_key(t: &str, m: &str) -> String {
+    format!(
+        "SELECT 1 FROM {t} AS e
+         WHERE e.\"OrderingKey\" = {m}.\"OrderingKey\" AND e.\"ProcessedOnUtc\" IS NULL
+           AND e.\"SkippedOnUtc\" IS NULL
+           AND (e.\"OccuredOnUtc\", e.\"Id\") < ({m}.\"OccuredOnUtc\", {m}.\"Id\")"
+    )
+}
+
 fn live_lease() -> String {
     format!("(\"LockedUntilUtc\" > $1 AND \"LockedUntilUtc\" < {UNREADABLE_TIME})")
 }
@@ -794,6 +833,7 @@ fn message_from_row(row: &Row) -> Message {
     let content = text(2, "Content", true).unwrap_or_default();
     let error = text(5, "Error", false);
     let locked_by = text(8, "LockedBy", false);
+    let key = text(12, "OrderingKey", false);
     let mut time = |idx: usize, column: &'static str, required: bool| -> Option<DateTime<Utc>> {
         match row.try_get::<_, Option<DateTime<Utc>>>(idx) {
             Ok(None) if required => {
@@ -816,6 +856,7 @@ fn message_from_row(row: &Row) -> Message {
     let locked_until = time(9, "LockedUntilUtc", false);
     let dead_on = time(10, "DeadOnUtc", false);
     let last_attempt_on = time(11, "LastAttemptOnUtc", false);
+    let skipped_on = time(13, "SkippedOnUtc", false);
     let attempts = match row.try_get::<_, Option<i64>>(6) {
         Ok(Some(n)) if n >= i64::from(i32::MAX) => {
             problems.push(Problem::new(
@@ -847,6 +888,8 @@ fn message_from_row(row: &Row) -> Message {
         locked_until,
         dead_on,
         last_attempt_on,
+        key,
+        skipped_on,
         problems,
     }
 }
@@ -931,8 +974,9 @@ impl Transaction for PgTransaction<'_> {
         let types: Vec<&str> = messages.iter().map(|m| m.event_type.as_str()).collect();
         let contents: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
         let times: Vec<DateTime<Utc>> = messages.iter().map(|m| m.occurred_on).collect();
+        let keys: Vec<Option<&str>> = messages.iter().map(|m| m.key.as_deref()).collect();
         self.tx
-            .execute(&self.insert, &[&ids, &types, &contents, &times])
+            .execute(&self.insert, &[&ids, &types, &contents, &times, &keys])
             .map(drop)
             .map_err(|e| map_err(self.shown, self.busy, &e))
     }
@@ -969,8 +1013,9 @@ impl Store for PostgresStore {
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
         self.ensure_ready()?;
         let insert = self.prepare(&format!(
-            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
-             SELECT i{}, ty, c{}, o FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS u(i, ty, c, o)",
+            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\", \"OrderingKey\")
+             SELECT i{}, ty, c{}, o, k
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(i, ty, c, o, k)",
             self.sql.t,
             if self.sql.id_cast.is_empty() { "" } else { "::uuid" },
             self.sql.content_cast,
@@ -1003,19 +1048,21 @@ impl Store for PostgresStore {
                  \"Attempts\" = CASE WHEN m.\"Attempts\" < {max} THEN m.\"Attempts\" + 1 ELSE m.\"Attempts\" END,
                  \"LastAttemptOnUtc\" = $3
              WHERE m.\"Id\" = ANY(ARRAY(
-                 SELECT \"Id\" FROM {t}
-                 WHERE \"ProcessedOnUtc\" IS NULL AND \"DeadOnUtc\" IS NULL
-                   AND (\"NextAttemptOnUtc\" IS NULL OR \"NextAttemptOnUtc\" <= $3
-                        OR \"NextAttemptOnUtc\" >= {unreadable})
-                 ORDER BY \"OccuredOnUtc\"
+                 SELECT d.\"Id\" FROM {t} AS d
+                 WHERE d.\"ProcessedOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
+                   AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= $3
+                        OR d.\"NextAttemptOnUtc\" >= {unreadable})
+                   AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({earlier}))
+                 ORDER BY d.\"OccuredOnUtc\"
                  LIMIT {limit}
-                 FOR UPDATE SKIP LOCKED))
+                 FOR UPDATE OF d SKIP LOCKED))
                AND m.\"ProcessedOnUtc\" IS NULL AND m.\"DeadOnUtc\" IS NULL
              RETURNING {cols}",
             t = self.sql.t,
             cols = Sql::columns("m."),
             max = i32::MAX,
             unreadable = UNREADABLE_TIME,
+            earlier = earlier_of_key(&self.sql.t, "d"),
             // A literal, not a parameter: the cached generic plan of `LIMIT $n` assumes a tenth
             // of the table and sorts it all; with the number it walks the due index and stops.
             limit = p.limit
@@ -1313,7 +1360,7 @@ impl Store for PostgresStore {
             "WITH again AS (
                  UPDATE {t} SET \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
                      \"Attempts\" = CASE WHEN \"DeadOnUtc\" IS NOT NULL THEN 0 ELSE \"Attempts\" END,
-                     \"DeadOnUtc\" = NULL
+                     \"DeadOnUtc\" = NULL, \"SkippedOnUtc\" = NULL
                  WHERE {filter} RETURNING 1)
              SELECT count(*), pg_notify('{}', '')::text FROM again",
             self.channel()
@@ -1323,6 +1370,35 @@ impl Store for PostgresStore {
         } else {
             self.count(&sql, &[&now])
         }
+    }
+
+    fn skip(&mut self, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+        let mut resolved = Vec::new();
+        for id in ids {
+            resolved.extend(self.resolve_id(id)?);
+        }
+        let filter = format!(
+            "\"ProcessedOnUtc\" IS NULL AND \"SkippedOnUtc\" IS NULL AND NOT coalesce({}, false)
+             AND \"Id\" = ANY({})",
+            live_lease(),
+            self.sql.ids("$2")
+        );
+        let t = self.sql.t.clone();
+        let sql = if dry_run {
+            format!("SELECT count(*) FROM {t} WHERE {filter}")
+        } else {
+            // Skipped is dead for good: it keeps its error and history, and no relay claims it.
+            // The notification wakes relays: the next message of the key is due.
+            format!(
+                "WITH skipped AS (
+                     UPDATE {t} SET \"SkippedOnUtc\" = $1, \"DeadOnUtc\" = coalesce(\"DeadOnUtc\", $1),
+                         \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                     WHERE {filter} RETURNING 1)
+                 SELECT count(*), pg_notify('{}', '')::text FROM skipped",
+                self.channel()
+            )
+        };
+        self.count(&sql, &[&now, &resolved])
     }
 
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {

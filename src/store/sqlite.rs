@@ -35,13 +35,15 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("LockedUntilUtc", "TEXT NULL"),
     ("DeadOnUtc", "TEXT NULL"),
     ("LastAttemptOnUtc", "TEXT NULL"),
+    ("OrderingKey", "TEXT NULL"),
+    ("SkippedOnUtc", "TEXT NULL"),
 ];
 
 /// How often a writer waiting for the write lock tries again.
 const BUSY_POLL: Duration = Duration::from_millis(1);
 
 const COLUMNS: &str = "Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts, \
-     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc";
+     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc, OrderingKey, SkippedOnUtc";
 
 /// What marking a message processed (at `?2`) writes: its claim and its last error go.
 const PROCESSED: &str =
@@ -74,10 +76,13 @@ impl SqliteStore {
             create_private_file(p)?;
         }
         let mut store = Self::connect(path, options)?;
-        if !store.schema_present()? {
+        let version = store.schema_version()?;
+        super::check_schema_version(version, &store.table)?;
+        // The embedded store migrates itself: its schema changes are new columns and indexes
+        // over unprocessed rows, quick on any outbox.
+        if version.is_none_or(|v| v < super::SCHEMA_VERSION) {
             store.init()?;
         }
-        super::check_schema_version(store.schema_version()?, &store.table)?;
         Ok(store)
     }
 
@@ -420,11 +425,23 @@ fn readable_time(column: &str) -> String {
 /// The rows a claim takes, oldest first, on the due index (`?3`: now, `?4`: how many).
 fn due_rows(t: &str) -> String {
     format!(
-        "SELECT rowid FROM \"{t}\"
-         WHERE ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL
-           AND (NextAttemptOnUtc IS NULL OR NextAttemptOnUtc <= ?3 OR NOT {})
-         ORDER BY OccuredOnUtc LIMIT ?4",
-        readable_time("NextAttemptOnUtc")
+        "SELECT m.rowid FROM \"{t}\" AS m
+         WHERE m.ProcessedOnUtc IS NULL AND m.DeadOnUtc IS NULL
+           AND (m.NextAttemptOnUtc IS NULL OR m.NextAttemptOnUtc <= ?3 OR NOT {})
+           AND (m.OrderingKey IS NULL OR NOT EXISTS ({}))
+         ORDER BY m.OccuredOnUtc LIMIT ?4",
+        readable_time("m.NextAttemptOnUtc"),
+        earlier_of_key(t, "m")
+    )
+}
+
+/// The messages of `m`'s key before it that still hold the key back: neither processed nor
+/// skipped (a dead one holds it until an operator retries or skips it).
+fn earlier_of_key(t: &str, m: &str) -> String {
+    format!(
+        "SELECT 1 FROM \"{t}\" AS e
+         WHERE e.OrderingKey = {m}.OrderingKey AND e.ProcessedOnUtc IS NULL AND e.SkippedOnUtc IS NULL
+           AND (e.OccuredOnUtc, e.Id) < ({m}.OccuredOnUtc, {m}.Id)"
     )
 }
 
@@ -612,6 +629,8 @@ fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
         locked_until: r.time(9, "LockedUntilUtc", false)?,
         dead_on: r.time(10, "DeadOnUtc", false)?,
         last_attempt_on: r.time(11, "LastAttemptOnUtc", false)?,
+        key: r.text(12, "OrderingKey", false)?,
+        skipped_on: r.time(13, "SkippedOnUtc", false)?,
         problems: r.problems,
     })
 }
@@ -698,7 +717,7 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO \"{}\" (Id, Type, Content, OccuredOnUtc) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO \"{}\" (Id, Type, Content, OccuredOnUtc, OrderingKey) VALUES (?1, ?2, ?3, ?4, ?5)",
             self.table
         );
         let mut stmt = self
@@ -710,7 +729,8 @@ impl Transaction for SqliteTransaction<'_> {
                 m.id,
                 m.event_type,
                 m.content,
-                time::format(m.occurred_on)
+                time::format(m.occurred_on),
+                m.key
             ])
             .map_err(|e| map_err(self.path, self.busy, e))?;
         }
@@ -732,7 +752,7 @@ impl Store for SqliteStore {
         let existing = self.columns()?;
         self.check_adoptable(&existing)?;
         // Version 1 to 2 changed nothing on SQLite but the version table itself, which the
-        // schema file writes.
+        // schema file writes; 3 adds the ordering columns (ADDED_COLUMNS) and their index.
         super::check_schema_version(self.schema_version()?, &self.table)?;
         let table = self.table.clone();
         let (path, busy) = (self.path.clone(), self.busy_timeout);
@@ -788,7 +808,7 @@ impl Store for SqliteStore {
                                  THEN Attempts + 1 ELSE Attempts END,
                  LastAttemptOnUtc = ?3
              WHERE rowid IN ({due})
-             RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts",
+             RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey",
             t = self.t(),
             max = i64::MAX,
             due = due_rows(self.t()),
@@ -811,6 +831,8 @@ impl Store for SqliteStore {
                 locked_until: Some(p.lease_until),
                 dead_on: None,
                 last_attempt_on: Some(p.now),
+                key: r.text(6, "OrderingKey", false)?,
+                skipped_on: None,
                 problems: r.problems,
             })
         };
@@ -1130,10 +1152,45 @@ impl Store for SqliteStore {
         let sql = format!(
             "UPDATE \"{t}\" SET NextAttemptOnUtc = NULL, LockedBy = NULL, LockedUntilUtc = NULL,
                  Attempts = CASE WHEN DeadOnUtc IS NOT NULL THEN 0 ELSE Attempts END,
-                 DeadOnUtc = NULL
+                 DeadOnUtc = NULL, SkippedOnUtc = NULL
              WHERE {filter}"
         );
         let n = self.conn.execute(&sql, args).map_err(|e| self.err(e))?;
+        Ok(n as u64)
+    }
+
+    fn skip(&mut self, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+        let t = self.t().to_owned();
+        let mut resolved = Vec::with_capacity(ids.len());
+        for id in ids {
+            resolved.extend(self.resolve_id(id)?);
+        }
+        let rowids = serde_json::to_string(&resolved).expect("a list of numbers serializes");
+        let filter = format!(
+            "ProcessedOnUtc IS NULL AND SkippedOnUtc IS NULL
+             AND (LockedUntilUtc IS NULL OR LockedUntilUtc <= ?1 OR NOT {})
+             AND rowid IN (SELECT value FROM json_each(?2))",
+            readable_time("LockedUntilUtc")
+        );
+        let now = time::format(now);
+        let sql = if dry_run {
+            format!("SELECT count(*) FROM \"{t}\" WHERE {filter}")
+        } else {
+            // Skipped is dead for good: it keeps its error and history, and no relay claims it.
+            format!(
+                "UPDATE \"{t}\" SET SkippedOnUtc = ?1, DeadOnUtc = coalesce(DeadOnUtc, ?1),
+                     NextAttemptOnUtc = NULL, LockedBy = NULL, LockedUntilUtc = NULL
+                 WHERE {filter} RETURNING 1"
+            )
+        };
+        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let n = if dry_run {
+            st.query_row(params![now, rowids], |r| r.get::<_, i64>(0))
+        } else {
+            st.query_map(params![now, rowids], |_| Ok(()))
+                .map(|rows| rows.count() as i64)
+        }
+        .map_err(|e| map_err(&self.path, self.busy_timeout, e))?;
         Ok(n as u64)
     }
 

@@ -314,31 +314,48 @@ fn a_postgres_table_that_is_not_an_outbox_is_refused_in_one_line() {
     assert_eq!(tables, 2, "only Users and its key");
 }
 
-#[test]
-fn init_migrates_a_database_of_the_last_release_before_schema_versions() {
+/// SQLite is embedded: the first command of a new release migrates the file itself, keeping
+/// every row and what each row's state is.
+fn migrates_by_itself(fixture: &str) {
     let env = TestEnv::new();
     let db = env.db();
-    db.execute_batch(include_str!("../fixtures/schema.sqlite.v1.sql"))
-        .unwrap();
-    let version_table = "SELECT count(*) FROM sqlite_master WHERE name = 'OutboxMessage_Schema'";
-    // This release's relay works on it before any init.
+    db.execute_batch(fixture).unwrap();
+    db.execute_batch(
+        "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc, ProcessedOnUtc)
+         VALUES ('old-done', 'Ok', '{}', '2024-01-01 00:00:00', '2024-01-01 00:00:01'),
+                ('old-due', 'Ok', '{}', '2024-01-01 00:00:02', NULL);",
+    )
+    .unwrap();
     env.config("[routes]\nOk = \"noop\"\n");
     env.emit("Ok", 2);
-    assert_eq!(env.drain(None, &[]), 2);
-    assert_eq!(env.count(version_table), 0, "a relay changed the schema");
-
-    env.ok(&["init"]);
+    assert_eq!(env.drain(None, &[]), 3);
     assert_eq!(
         env.count("SELECT Version FROM OutboxMessage_Schema"),
         i64::from(outboxctl::store::SCHEMA_VERSION)
     );
-    env.emit("Ok", 3);
-    assert_eq!(env.drain(None, &[]), 3);
+    // The ordering columns are there and work.
+    env.ok(&["emit", "event", "Ok", "{}", "--key", "order-1"]);
+    assert_eq!(env.drain(None, &[]), 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE OrderingKey = 'order-1'"),
+        1
+    );
     assert_eq!(env.stats()["processed"], 5);
     assert_queries_match_stats(&env, &db);
     // Idempotent: one version row however often init runs.
     env.ok(&["init"]);
+    env.ok(&["init"]);
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Schema"), 1);
+}
+
+#[test]
+fn the_first_command_migrates_a_database_of_the_last_release_before_schema_versions() {
+    migrates_by_itself(include_str!("../fixtures/schema.sqlite.v1.sql"));
+}
+
+#[test]
+fn the_first_command_migrates_a_database_of_the_previous_release() {
+    migrates_by_itself(include_str!("../fixtures/schema.sqlite.v2.sql"));
 }
 
 #[test]
