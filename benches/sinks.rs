@@ -66,6 +66,8 @@ fn backlog(dir: &std::path::Path, n: usize, ty: &str) -> (String, Vec<Message>) 
             locked_until: None,
             dead_on: None,
             last_attempt_on: None,
+            key: m.key,
+            skipped_on: None,
             problems: Vec::new(),
         })
         .collect();

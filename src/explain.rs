@@ -42,6 +42,18 @@ pub enum Reason {
         attempts: i64,
         error: Option<String>,
     },
+    /// Skipped by an operator (or its type's policy): kept undelivered, no longer holding its key.
+    Skipped {
+        skipped_on: Option<DateTime<Utc>>,
+        error: Option<String>,
+    },
+    /// An earlier message of its ordering key is not delivered yet: messages of one key go one at
+    /// a time, in order.
+    WaitingBehind {
+        key: String,
+        blocker: String,
+        blocker_state: State,
+    },
     /// A relay holds it under a lease.
     Claimed {
         by: Option<String>,
@@ -89,6 +101,25 @@ pub fn explain(
             ),
             None,
         ),
+        State::Dead if m.skipped_on.is_some() => (
+            Reason::Skipped {
+                skipped_on: m.skipped_on,
+                error: m.error.clone(),
+            },
+            format!(
+                "skipped at {}{}: it is kept undelivered and no longer holds back {}; `retry` delivers it \
+                 after all (after the later messages of its key)",
+                at(m.skipped_on),
+                m.error
+                    .as_deref()
+                    .map(|e| format!(" (last error: {})", one_line(e, ERROR_CHARS)))
+                    .unwrap_or_default(),
+                m.key
+                    .as_deref()
+                    .map_or_else(|| "anything".to_owned(), |k| format!("key {k}"))
+            ),
+            Some(retry_it),
+        ),
         State::Dead => (
             Reason::Dead {
                 dead_on: m.dead_on,
@@ -103,8 +134,15 @@ pub fn explain(
                     .as_deref()
                     .map(|e| format!(": {}", one_line(e, ERROR_CHARS)))
                     .unwrap_or_default()
-            ),
-            Some(retry_it),
+            ) + &m
+                .key
+                .as_deref()
+                .map(|k| format!("; it holds back the later messages of key {k} until then (or a skip)"))
+                .unwrap_or_default(),
+            Some(match &m.key {
+                Some(_) => format!("{retry_it}   (or give up on it: outboxctl skip {})", m.id),
+                None => retry_it,
+            }),
         ),
         State::InFlight => (
             Reason::Claimed {
@@ -136,6 +174,22 @@ pub fn explain(
                     problems.join("; ")
                 );
                 (Reason::Unreadable { problems }, answer, Some(retry_it))
+            } else if let (Some(key), Some(blocker)) = (&m.key, &detail.blocked_by) {
+                let blocker_state = blocker.state(now);
+                (
+                    Reason::WaitingBehind {
+                        key: key.clone(),
+                        blocker: blocker.id.clone(),
+                        blocker_state,
+                    },
+                    format!(
+                        "waiting behind message {} of key {key}, which is {}: messages of one key are \
+                         delivered one at a time, in order",
+                        blocker.id,
+                        describe_blocker(blocker, blocker_state, max_attempts)
+                    ),
+                    Some(format!("outboxctl explain {}", blocker.id)),
+                )
             } else if routes.is_empty() {
                 (
                     Reason::NoRoute,
@@ -206,5 +260,29 @@ pub fn explain(
         accepted_by,
         routes,
         action,
+    }
+}
+
+/// The state of the message a keyed message waits behind, in a few words.
+fn describe_blocker(m: &crate::model::Message, state: State, max_attempts: u32) -> String {
+    let error = m
+        .error
+        .as_deref()
+        .map(|e| format!(" ({})", one_line(e, 80)))
+        .unwrap_or_default();
+    let at = |t: Option<DateTime<Utc>>| t.map_or_else(|| "an unknown time".to_owned(), time::format);
+    match state {
+        State::Dead => format!("dead since {}{error}", at(m.dead_on)),
+        State::Retrying => format!(
+            "retrying: attempt {} of {max_attempts} failed, next at {}{error}",
+            m.attempts,
+            at(m.next_attempt_on)
+        ),
+        State::InFlight => format!(
+            "being delivered by relay {}",
+            m.locked_by.as_deref().unwrap_or("?")
+        ),
+        State::Pending => "due and next in line".to_owned(),
+        State::Processed => "processed".to_owned(),
     }
 }

@@ -174,6 +174,10 @@ pub struct MessageDetail {
     pub message: Message,
     pub failures: Vec<FailedAttempt>,
     pub deliveries: Vec<Delivery>,
+    /// For an undelivered keyed message, the first message of its key still holding it back
+    /// (neither processed nor skipped), if that is not this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<Box<Message>>,
 }
 
 /// Counts for one event type (or all of them).

@@ -185,6 +185,20 @@ impl Render for MessageView {
             format!("DeadOnUtc:        {}", when(m.dead_on)),
             format!("Error:            {}", m.error.as_deref().unwrap_or("")),
         ];
+        if let Some(key) = &m.key {
+            lines.push(format!("OrderingKey:      {key}"));
+        }
+        if m.skipped_on.is_some() {
+            lines.push(format!("SkippedOnUtc:     {}", when(m.skipped_on)));
+        }
+        if let Some(b) = &self.detail.blocked_by {
+            lines.push(format!(
+                "Waiting behind:   {} (occurred {}; `outboxctl explain {}` says why)",
+                b.id,
+                when(b.occurred_on),
+                b.id
+            ));
+        }
         if !m.problems.is_empty() {
             lines.push(format!("Unreadable:       {} (shown lossily)", problems(m)));
         }

@@ -48,6 +48,7 @@ impl ExecSink {
             .env("OUTBOX_MESSAGE_ID", &m.id)
             .env("OUTBOX_MESSAGE_TYPE", &m.event_type)
             .env("OUTBOX_ATTEMPT", m.attempts.to_string())
+            .env("OUTBOX_ORDERING_KEY", m.key.as_deref().unwrap_or(""))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

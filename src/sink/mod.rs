@@ -290,6 +290,9 @@ pub struct Envelope<'a> {
     pub event_type: &'a str,
     pub occurred_on: Option<String>,
     pub attempt: i64,
+    /// The ordering key, when the message has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<&'a str>,
     /// The stored JSON as it is: checked, not parsed into a tree and written out again.
     pub content: &'a serde_json::value::RawValue,
 }
@@ -306,6 +309,7 @@ impl<'a> Envelope<'a> {
                 .occurred_on
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
             attempt: m.attempts,
+            key: m.key.as_deref(),
             content,
         })
     }

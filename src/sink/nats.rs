@@ -90,6 +90,9 @@ impl NatsSink {
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", m.id.as_str());
         headers.insert("Outbox-Type", m.event_type.as_str());
+        if let Some(key) = &m.key {
+            headers.insert("Outbox-Ordering-Key", key.as_str());
+        }
         headers.insert("Content-Type", encoded.content_type);
         for (name, value) in &encoded.attributes {
             headers.insert(format!("ce-{name}").as_str(), value.as_str());

@@ -126,13 +126,19 @@ impl RabbitmqSink {
             .with_content_type(content_type.into())
             .with_delivery_mode(2)
             .with_timestamp(timestamp);
-        if !attributes.is_empty() {
+        if !attributes.is_empty() || m.key.is_some() {
             // The AMQP protocol binding's prefix for CloudEvents attributes.
             let mut headers = FieldTable::default();
             for (name, value) in attributes {
                 headers.insert(
                     format!("cloudEvents:{name}").as_str().into(),
                     AMQPValue::LongString(value.as_str().into()),
+                );
+            }
+            if let Some(key) = &m.key {
+                headers.insert(
+                    "outbox-ordering-key".into(),
+                    AMQPValue::LongString(key.as_str().into()),
                 );
             }
             props = props.with_headers(headers);

@@ -70,7 +70,7 @@ impl RedisSink {
     }
 
     /// The stream entry's field/value pairs.
-    fn fields(&self, m: &Message) -> Result<[(&'static str, Vec<u8>); 3], DeliveryError> {
+    fn fields(&self, m: &Message) -> Result<Vec<(&'static str, Vec<u8>)>, DeliveryError> {
         // Redis has no headers: CloudEvents, in either mode, travel in structured form.
         let content = match self.cloudevents {
             None => {
@@ -83,11 +83,15 @@ impl RedisSink {
                 cloudevents::encode(m, Some(CloudEventsMode::Structured), self.source.as_deref())?.body
             }
         };
-        Ok([
+        let mut fields = vec![
             ("id", m.id.as_bytes().to_vec()),
             ("type", m.event_type.as_bytes().to_vec()),
             ("content", content),
-        ])
+        ];
+        if let Some(key) = &m.key {
+            fields.push(("key", key.as_bytes().to_vec()));
+        }
+        Ok(fields)
     }
 
     /// One pipeline for the run, and the outcomes of the messages that could not be encoded.

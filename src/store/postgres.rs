@@ -1262,10 +1262,27 @@ impl Store for PostgresStore {
                 delivered_on: r.get(1),
             })
             .collect();
+        let blocked_by =
+            if message.key.is_some() && message.processed_on.is_none() && message.skipped_on.is_none() {
+                let sql = format!(
+                    "SELECT {} FROM {t} AS e JOIN {t} AS m ON m.\"Id\" = {}
+                 WHERE e.\"OrderingKey\" = m.\"OrderingKey\" AND e.\"ProcessedOnUtc\" IS NULL
+                   AND e.\"SkippedOnUtc\" IS NULL
+                   AND (e.\"OccuredOnUtc\", e.\"Id\") < (m.\"OccuredOnUtc\", m.\"Id\")
+                 ORDER BY e.\"OccuredOnUtc\", e.\"Id\" LIMIT 1",
+                    Sql::columns("e."),
+                    self.sql.id("$1"),
+                    t = self.sql.t
+                );
+                self.messages(&sql, &[&id])?.pop().map(Box::new)
+            } else {
+                None
+            };
         Ok(Some(MessageDetail {
             message,
             failures,
             deliveries,
+            blocked_by,
         }))
     }
 

@@ -1029,10 +1029,25 @@ impl Store for SqliteStore {
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
+        let blocked_by =
+            if message.key.is_some() && message.processed_on.is_none() && message.skipped_on.is_none() {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM \"{t}\" AS e
+                 WHERE EXISTS (SELECT 1 FROM \"{t}\" AS m WHERE m.rowid = ?1
+                               AND e.OrderingKey = m.OrderingKey
+                               AND (e.OccuredOnUtc, e.Id) < (m.OccuredOnUtc, m.Id))
+                   AND e.ProcessedOnUtc IS NULL AND e.SkippedOnUtc IS NULL
+                 ORDER BY e.OccuredOnUtc, e.Id LIMIT 1"
+                );
+                self.query_messages(&sql, [rowid])?.pop().map(Box::new)
+            } else {
+                None
+            };
         Ok(Some(MessageDetail {
             message,
             failures,
             deliveries,
+            blocked_by,
         }))
     }
 

@@ -5,6 +5,7 @@ mod common;
 mod emit;
 mod explain;
 mod faults;
+mod ordering;
 mod output;
 mod relay;
 mod schema;

@@ -1,0 +1,226 @@
+//! Per-key ordering: messages with the same ordering key are delivered one at a time, in the
+//! order they occurred; a failing one holds back only its own key; `skip` lets the key go on.
+
+use std::collections::BTreeMap;
+
+use crate::common::*;
+
+/// Emits a message at `now` with an optional key; returns its id.
+fn emit(env: &TestEnv, now: &str, ty: &str, key: Option<&str>) -> String {
+    let mut args = vec!["emit", "event", ty, "{}"];
+    if let Some(k) = key {
+        args.extend(["--key", k]);
+    }
+    env.json_at(now, &args)["emitted"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// What the receiving handler wrote, one id per line, in delivery order.
+fn received(env: &TestEnv) -> Vec<String> {
+    std::fs::read_to_string(env.path("received"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_failing_message_holds_back_only_its_own_key_until_retried_or_skipped() {
+    let env = TestEnv::new();
+    // Ok goes to a handler that notes the id; Broken always fails.
+    env.write("handler.sh", "echo \"$OUTBOX_MESSAGE_ID\" >> received\n");
+    env.config(
+        "[retry]\nmax_attempts = 2\n\n[routes]\nOk = \"h\"\nBroken = \"broken\"\n\n\
+         [sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\n\n\
+         [sinks.broken]\nkind = \"exec\"\ncommand = [\"false\"]\n",
+    );
+    let k1 = emit(&env, "2030-01-01T00:00:01Z", "Broken", Some("order-k"));
+    let l1 = emit(&env, "2030-01-01T00:00:02Z", "Ok", Some("order-l"));
+    let k2 = emit(&env, "2030-01-01T00:00:03Z", "Ok", Some("order-k"));
+    let u1 = emit(&env, "2030-01-01T00:00:04Z", "Ok", None);
+    let l2 = emit(&env, "2030-01-01T00:00:05Z", "Ok", Some("order-l"));
+    let k3 = emit(&env, "2030-01-01T00:00:06Z", "Ok", Some("order-k"));
+
+    // k1 fails and waits for its backoff; key l and the unkeyed message flow past it.
+    let t1 = "2030-01-01T00:01:00Z";
+    env.drain(Some(t1), &[]);
+    assert_eq!(received(&env), [l1.clone(), u1.clone(), l2.clone()]);
+    let v = env.json_at(t1, &["explain", &k2]);
+    assert_eq!(v["reason"], "waiting_behind", "{v}");
+    assert_eq!(
+        (v["key"].as_str(), v["blocker"].as_str()),
+        (Some("order-k"), Some(k1.as_str()))
+    );
+    assert_eq!(v["blocker_state"], "retrying");
+    assert_eq!(v["action"], format!("outboxctl explain {k1}"));
+    let text = env.ok_at(t1, &["explain", &k3]).stdout;
+    assert!(
+        text.contains(&format!("waiting behind message {k1} of key order-k")),
+        "{text}"
+    );
+    let shown = env.ok_at(t1, &["show", &k3]).stdout;
+    assert!(
+        shown.contains("OrderingKey:      order-k") && shown.contains(&k1),
+        "{shown}"
+    );
+
+    // Its last attempt fails: dead, and still holding the key.
+    let t2 = "2030-01-01T02:00:00Z";
+    env.drain(Some(t2), &[]);
+    assert_eq!(
+        received(&env).len(),
+        3,
+        "nothing of key order-k went past its dead head"
+    );
+    let v = env.json_at(t2, &["explain", &k2]);
+    assert_eq!(v["blocker_state"], "dead", "{v}");
+    let v = env.json_at(t2, &["explain", &k1]);
+    assert_eq!(v["reason"], "dead");
+    assert!(
+        v["answer"]
+            .as_str()
+            .unwrap()
+            .contains("holds back the later messages of key order-k"),
+        "{v}"
+    );
+    assert!(
+        v["action"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("outboxctl skip {k1}")),
+        "{v}"
+    );
+
+    // Skipped: kept, marked and shown; the rest of the key goes, in order.
+    let dry = env.json_at(t2, &["skip", &k1, "--dry-run"]);
+    assert_eq!(
+        (dry["dry_run"].as_bool(), dry["skipped"].as_u64()),
+        (Some(true), Some(1))
+    );
+    assert_eq!(env.drain(Some(t2), &[]), 0, "a dry run skips nothing");
+    assert_eq!(env.ok_at(t2, &["skip", &k1]).stdout.trim(), "skipped 1 messages");
+    assert_eq!(env.drain(Some(t2), &[]), 2);
+    assert_eq!(received(&env), [l1, u1, l2, k2, k3]);
+    let v = env.json_at(t2, &["explain", &k1]);
+    assert_eq!(
+        (v["state"].as_str(), v["reason"].as_str()),
+        (Some("dead"), Some("skipped")),
+        "{v}"
+    );
+    assert!(v["skipped_on"].is_string(), "{v}");
+    let dead = env.json_at(t2, &["list", "--dead"]);
+    assert_eq!(dead["messages"].as_array().map(Vec::len), Some(1), "{dead}");
+    assert_eq!(
+        env.json_at(t2, &["show", &k1])["skipped_on"],
+        "2030-01-01T02:00:00Z"
+    );
+    // Skipping it again, or a processed one, changes nothing; an unknown id is an error.
+    let again = env.ok_at(t2, &["skip", &k1]).stdout;
+    assert!(again.starts_with("skipped 0 messages; left 1 alone"), "{again}");
+    let err = env.fails_at(t2, &["skip", "no-such-id"], 4);
+    assert!(
+        err.contains("no message with id no-such-id; nothing was skipped"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_retried_dead_head_goes_first_and_the_key_follows_in_order() {
+    let env = TestEnv::new();
+    env.write(
+        "handler.sh",
+        "[ -e fail ] && exit 1\necho \"$OUTBOX_MESSAGE_ID\" >> received\n",
+    );
+    env.config(
+        "[retry]\nmax_attempts = 1\n\n[routes]\nOk = \"h\"\n\n\
+         [sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\n",
+    );
+    env.write("fail", "");
+    let a = emit(&env, "2030-01-01T00:00:01Z", "Ok", Some("k"));
+    env.drain(Some("2030-01-01T00:00:10Z"), &[]);
+    let b = emit(&env, "2030-01-01T00:00:20Z", "Ok", Some("k"));
+    let c = emit(&env, "2030-01-01T00:00:30Z", "Ok", Some("k"));
+    std::fs::remove_file(env.path("fail")).unwrap();
+    env.drain(Some("2030-01-01T00:01:00Z"), &[]);
+    assert_eq!(
+        received(&env),
+        Vec::<String>::new(),
+        "the dead head holds the key"
+    );
+    env.ok_at("2030-01-01T00:01:00Z", &["retry", "--dead"]);
+    assert_eq!(env.drain(Some("2030-01-01T00:01:00Z"), &[]), 3);
+    assert_eq!(received(&env), [a, b, c]);
+}
+
+/// Three `process-once` runs overlapping on one database, a handler slow enough for them to
+/// meet: never two messages of one key in flight at once, each key in its order, none lost.
+#[test]
+fn overlapping_runs_deliver_each_key_one_at_a_time_in_order() {
+    let env = TestEnv::new();
+    env.write(
+        "handler.sh",
+        "echo \"start $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID\" >> received\nsleep 0.02\n\
+         echo \"end $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID\" >> received\n",
+    );
+    env.config(
+        "batch_size = 4\n\n[routes]\nOk = \"h\"\n\n\
+         [sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\n",
+    );
+    let mut expected: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for i in 0..24 {
+        let key = format!("k{}", i % 4);
+        let at = format!("2030-01-01T00:00:{:02}Z", i);
+        expected
+            .entry(key.clone())
+            .or_default()
+            .push(emit(&env, &at, "Ok", Some(&key)));
+    }
+    let now = "2030-01-01T00:01:00Z";
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let dir = env.path("");
+            std::thread::spawn(move || {
+                for _ in 0..60 {
+                    let out = std::process::Command::new(env!("CARGO_BIN_EXE_outboxctl"))
+                        .current_dir(&dir)
+                        .env_remove("OUTBOX_CONFIG")
+                        .env_remove("OUTBOX_DATABASE")
+                        .env("OUTBOX_NOW", now)
+                        .args(["process-once", "--format", "json"])
+                        .output()
+                        .unwrap();
+                    assert!(out.status.success(), "{out:?}");
+                    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                    if v["claimed"] == 0 {
+                        break;
+                    }
+                }
+            })
+        })
+        .collect();
+    for r in runs {
+        r.join().unwrap();
+    }
+    env.drain(Some(now), &[]);
+    let mut in_flight: BTreeMap<String, String> = BTreeMap::new();
+    let mut order: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for line in received(&env) {
+        let [what, key, id] = line.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("{line}")
+        };
+        if what == "start" {
+            if let Some(other) = in_flight.insert(key.to_owned(), id.to_owned()) {
+                panic!("{id} started while {other} of key {key} was in flight");
+            }
+            order.entry(key.to_owned()).or_default().push(id.to_owned());
+        } else {
+            assert_eq!(in_flight.remove(key).as_deref(), Some(id), "{line}");
+        }
+    }
+    assert_eq!(
+        order, expected,
+        "each key in the order its messages occurred, each once"
+    );
+}
