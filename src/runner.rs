@@ -1,6 +1,7 @@
 //! The relay as a service: passes of [`Relay::run_once`] in a loop, as `run` drives them.
 //!
-//! It drains while batches come back full, then waits for the next tick, waking early on new
+//! It drains while batches come back full (or deliver keyed messages, whose successors are then
+//! due), then waits for the next tick, waking early on new
 //! commits ([`Store::wait_for_work`]) and on the next retry coming due ([`Store::next_due`]);
 //! a store error is retried with a growing backoff, since claims expire and nothing is lost.
 //! It stops cleanly when `stop` is set: the pass in flight gives back what it did not attempt.
@@ -75,8 +76,10 @@ impl Runner<'_> {
                     if report.claimed > 0 {
                         tracing::debug!(?report, "batch done");
                     }
-                    if report.full(self.settings.batch_size) {
-                        continue; // more is waiting: drain without waiting for the next tick
+                    // More is waiting: a full batch, or keyed messages delivered, whose
+                    // successors are due now (a claim takes one message per key).
+                    if report.full(self.settings.batch_size) || report.keys_moved > 0 {
+                        continue; // drain without waiting for the next tick
                     }
                 }
                 Err(e) => {

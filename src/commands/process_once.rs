@@ -16,7 +16,7 @@ pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
         clock: ctx.clock.as_ref(),
         settings: &settings,
     }
-    .run_once(&stop)?;
+    .process_once(&stop)?;
     if !ctx.config.quiet {
         ctx.printer.print(&report)?;
     }

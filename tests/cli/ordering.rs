@@ -224,3 +224,32 @@ fn overlapping_runs_deliver_each_key_one_at_a_time_in_order() {
         "each key in the order its messages occurred, each once"
     );
 }
+
+/// A claim takes one message per key; the relay goes on at once with the next of each key
+/// rather than waiting for its next tick, and `process-once` fills its batch the same way.
+#[test]
+fn one_key_s_messages_go_out_back_to_back_not_one_per_tick() {
+    let env = TestEnv::new();
+    env.config("batch_size = 5\n\n[routes]\nOk = \"noop\"\n");
+    for i in 0..7 {
+        emit(&env, &format!("2030-01-01T00:00:0{i}Z"), "Ok", Some("k"));
+    }
+    let now = "2030-01-01T00:01:00Z";
+    let v = env.json_at(now, &["process-once"]);
+    assert_eq!(
+        (v["claimed"].as_u64(), v["delivered"].as_u64()),
+        (Some(5), Some(5)),
+        "{v}"
+    );
+    let mut relay = env.spawn("run", &["run", "--every", "60s"]);
+    let started = std::time::Instant::now();
+    while env.count("SELECT count(*) FROM OutboxMessage WHERE ProcessedOnUtc IS NULL") > 0 {
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "run waited for its tick between messages of a key"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    relay.kill().unwrap();
+    relay.wait().unwrap();
+}
