@@ -5,6 +5,7 @@
 //! - `drain`: a backlog of N noop messages drained by outboxctl as `outboxctl run` drives it (the
 //!   library `Runner`, one store connection per relay thread, routes `*` -> `noop`), at batch 20
 //!   and 1000, with 1 and 4 relays. Wall time from the go signal until every message is recorded.
+//! - `keys`: the same backlog over 10,000 ordering keys against none, batch 20 and 1000, 1 relay.
 //! - `lean`: the same work with the leanest design written in bare SQL through the same client
 //!   library, keeping the guarantees (lease, SKIP LOCKED claim, attempts, one mark per batch,
 //!   processed counter), on a table with fillfactor 50 as outboxctl's (room for HOT claims):
@@ -31,7 +32,7 @@
 //! Env: OUTBOX_TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 //! BENCH_MESSAGES (backlog, default 100000), BENCH_ROUNDS (rounds of drain, lean, bound and
 //! peers, interleaved; the best of each is judged; default 1),
-//! BENCH_ONLY (drain,lean,bound,peers,pickup,scale; default all), BENCH_PEERS=0 (skip peers),
+//! BENCH_ONLY (drain,keys,lean,bound,peers,pickup,scale; default all), BENCH_PEERS=0 (skip peers),
 //! PEERS_CACHE_DIR (default /tmp/peers_cache), BENCH_PICKUPS (default 200),
 //! BENCH_BIG_ROWS (default 10000000), BENCH_CLAIMS (default 200).
 
@@ -55,7 +56,9 @@ use outboxctl::store::{self, ClaimParams, RecordParams, Store, StoreOptions};
 use outboxctl::time::SystemClock;
 use serde::de::IgnoredAny;
 
-const SECTIONS: &[&str] = &["drain", "lean", "bound", "peers", "pickup", "scale"];
+const SECTIONS: &[&str] = &["drain", "keys", "lean", "bound", "peers", "pickup", "scale"];
+/// Distinct ordering keys of the `keys` section's backlog.
+const KEYS: usize = 10_000;
 const BATCHES: [usize; 2] = [20, 1000];
 const RELAYS: [usize; 2] = [1, 4];
 /// The backlog of both `scale` tables: claims of 20 take up to 5000 of it, claims of 1000 reuse
@@ -299,11 +302,13 @@ impl Scratch {
     }
 
     /// Every message unprocessed, written by the server in one statement.
-    fn fill_outboxctl(&self, n: usize) {
+    /// `n` messages; with `keys` > 0, spread round robin over that many ordering keys.
+    fn fill_outboxctl(&self, n: usize, keys: usize) {
         self.exec(&format!(
-            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
+            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\", \"OrderingKey\")
              SELECT gen_random_uuid()::text, 'Work', '{{\"n\":' || i || '}}',
-                    now() - interval '7 days' + i * interval '1 ms'
+                    now() - interval '7 days' + i * interval '1 ms',
+                    CASE WHEN {keys} > 0 THEN 'order-' || (i % greatest({keys}, 1)) END
              FROM generate_series(1, {n}) i",
             self.outbox()
         ));
@@ -484,9 +489,9 @@ fn relay_settings(owner: String, batch_size: usize) -> RelaySettings {
 }
 
 /// `outboxctl run`'s loop, one Runner per relay thread on its own store connection.
-fn drain_outboxctl(base: &str, n: usize, batch: usize, relays: usize) -> Measured {
+fn drain_outboxctl(base: &str, n: usize, batch: usize, relays: usize, keys: usize) -> Measured {
     let s = Scratch::outboxctl(base, "drain");
-    s.fill_outboxctl(n);
+    s.fill_outboxctl(n, keys);
     let m = timed(&s, relays, n, |r, ctl| {
         let mut store = store::open(&s.url, &options()).unwrap();
         let mut router = noop_router();
@@ -981,6 +986,8 @@ struct Results {
     /// By (batch, relays).
     drain: BTreeMap<(usize, usize), Measured>,
     lean: BTreeMap<(usize, usize), Measured>,
+    /// By (batch, with keys), one relay.
+    keys: BTreeMap<(usize, bool), Measured>,
     bound: BTreeMap<usize, Measured>,
     peers: Option<Result<Vec<Peer>, String>>,
     pickup: Option<Latencies>,
@@ -1018,6 +1025,22 @@ fn summary(r: &Results) {
             ),
             (None, _) => target(None, &what, "drain not run".into()),
             (_, Err(e)) => target(None, &what, e),
+        }
+    }
+    for batch in BATCHES {
+        let what = format!("{KEYS} ordering keys >= 70% of no keys (batch {batch}, 1 relay)");
+        match (r.keys.get(&(batch, true)), r.keys.get(&(batch, false))) {
+            (Some(keyed), Some(plain)) => target(
+                Some(keyed.rate() >= 0.7 * plain.rate()),
+                &what,
+                format!(
+                    "{:.0}% ({:.0}/s vs {:.0}/s)",
+                    100.0 * keyed.rate() / plain.rate(),
+                    keyed.rate(),
+                    plain.rate()
+                ),
+            ),
+            _ => target(None, &what, "keys not run".into()),
         }
     }
     for batch in [1000, 20] {
@@ -1174,9 +1197,19 @@ fn main() {
         if cfg.runs("drain") {
             for batch in BATCHES {
                 for relays in RELAYS {
-                    let m = drain_outboxctl(base, n, batch, relays);
+                    let m = drain_outboxctl(base, n, batch, relays, 0);
                     println!("outboxctl batch {batch:>4}, {relays} relay(s): {}", m.show());
                     keep_best(&mut r.drain, (batch, relays), m);
+                }
+            }
+        }
+        if cfg.runs("keys") {
+            for batch in BATCHES {
+                for keyed in [true, false] {
+                    let m = drain_outboxctl(base, n, batch, 1, if keyed { KEYS } else { 0 });
+                    let what = if keyed { "10k keys" } else { "no keys " };
+                    println!("outboxctl batch {batch:>4}, 1 relay, {what}: {}", m.show());
+                    keep_best(&mut r.keys, (batch, keyed), m);
                 }
             }
         }

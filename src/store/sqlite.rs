@@ -441,7 +441,8 @@ fn earlier_of_key(t: &str, m: &str) -> String {
     format!(
         "SELECT 1 FROM \"{t}\" AS e
          WHERE e.OrderingKey = {m}.OrderingKey AND e.ProcessedOnUtc IS NULL AND e.SkippedOnUtc IS NULL
-           AND (e.OccuredOnUtc, e.Id) < ({m}.OccuredOnUtc, {m}.Id)"
+           AND e.OccuredOnUtc <= {m}.OccuredOnUtc
+           AND (e.OccuredOnUtc < {m}.OccuredOnUtc OR e.Id < {m}.Id)"
     )
 }
 
