@@ -194,6 +194,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Currently failing, retrying or dead (Error IS NOT NULL), oldest first')
             [CompletionResult]::new('--dead', '--dead', [CompletionResultType]::ParameterName, 'Out of attempts or permanently failed, oldest first')
             [CompletionResult]::new('--processed', '--processed', [CompletionResultType]::ParameterName, 'Delivered, most recently processed first')
+            [CompletionResult]::new('--blocked', '--blocked', [CompletionResultType]::ParameterName, 'Ordering keys held back by a failing or dead message: that message, its error, and how many wait behind it')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr, and no summary on stdout for process-once')

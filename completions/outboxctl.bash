@@ -839,7 +839,7 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__list)
-            opts="-d -c -v -q -h -V --unprocessed --failed --dead --processed --type --limit --database --config --table --format --verbose --quiet --help --version"
+            opts="-d -c -v -q -h -V --unprocessed --failed --dead --processed --blocked --type --limit --database --config --table --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

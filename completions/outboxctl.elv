@@ -180,6 +180,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --failed 'Currently failing, retrying or dead (Error IS NOT NULL), oldest first'
             cand --dead 'Out of attempts or permanently failed, oldest first'
             cand --processed 'Delivered, most recently processed first'
+            cand --blocked 'Ordering keys held back by a failing or dead message: that message, its error, and how many wait behind it'
             cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
             cand -q 'Only errors on stderr, and no summary on stdout for process-once'

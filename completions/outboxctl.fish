@@ -136,6 +136,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l unprocessed
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l failed -d 'Currently failing, retrying or dead (Error IS NOT NULL), oldest first'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l dead -d 'Out of attempts or permanently failed, oldest first'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l processed -d 'Delivered, most recently processed first'
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -l blocked -d 'Ordering keys held back by a failing or dead message: that message, its error, and how many wait behind it'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s v -l verbose -d 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s q -l quiet -d 'Only errors on stderr, and no summary on stdout for process-once'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'

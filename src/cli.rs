@@ -155,6 +155,10 @@ pub struct ListArgs {
     /// Delivered, most recently processed first
     #[arg(long, group = "which")]
     pub processed: bool,
+    /// Ordering keys held back by a failing or dead message: that message, its error, and how
+    /// many wait behind it
+    #[arg(long, group = "which", conflicts_with = "event_type")]
+    pub blocked: bool,
     /// Only this event type
     #[arg(long = "type", value_name = "TYPE")]
     pub event_type: Option<String>,

@@ -180,6 +180,16 @@ pub struct MessageDetail {
     pub blocked_by: Option<Box<Message>>,
 }
 
+/// An ordering key held back by its first undelivered message, which is failing or dead.
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockedKey {
+    pub key: String,
+    /// The message holding the key: retrying, dead, or claimed again after failing.
+    pub head: Message,
+    /// Messages of the key waiting behind it.
+    pub waiting: u64,
+}
+
 /// Counts for one event type (or all of them).
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {

@@ -661,3 +661,54 @@ fn explain_answers_on_postgres_as_on_sqlite() {
     assert_eq!(explain(&nobody)["reason"], "no_route");
     cli(&db, &dir).args(["explain", "no-such-id"]).assert().code(4);
 }
+
+#[test]
+fn a_dead_message_holds_its_key_until_skipped_on_postgres() {
+    let (db, dir) = setup("keyed");
+    std::fs::write(
+        dir.path().join("outboxctl.toml"),
+        "[retry]\nmax_attempts = 1\n\n[routes]\nOk = \"noop\"\nBroken = \"broken\"\n\n\
+         [sinks.broken]\nkind = \"exec\"\ncommand = [\"false\"]\n",
+    )
+    .unwrap();
+    let emit = |ty: &str, key: &str| {
+        json(cli(&db, &dir).args(["emit", "event", ty, "{}", "--key", key]))["emitted"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let head = emit("Broken", "k");
+    let next = emit("Ok", "k");
+    let other = emit("Ok", "other");
+    let v = json(cli(&db, &dir).arg("process-once"));
+    assert_eq!(
+        (v["delivered"].as_u64(), v["dead"].as_u64()),
+        (Some(1), Some(1)),
+        "{v}"
+    );
+    assert_eq!(
+        json(cli(&db, &dir).arg("process-once"))["claimed"],
+        0,
+        "the dead head holds its key"
+    );
+    let v = json(cli(&db, &dir).args(["explain", &next]));
+    assert_eq!(
+        (v["reason"].as_str(), v["blocker"].as_str()),
+        (Some("waiting_behind"), Some(head.as_str())),
+        "{v}"
+    );
+    let v = json(cli(&db, &dir).args(["list", "--blocked"]));
+    assert_eq!(v["blocked"][0]["key"], "k", "{v}");
+    assert_eq!(v["blocked"][0]["waiting"], 1, "{v}");
+    assert_eq!(json(cli(&db, &dir).args(["skip", &head]))["skipped"], 1);
+    assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 1);
+    assert_eq!(json(cli(&db, &dir).args(["explain", &head]))["reason"], "skipped");
+    assert_eq!(
+        json(cli(&db, &dir).args(["explain", &other]))["reason"],
+        "processed"
+    );
+    assert_eq!(
+        json(cli(&db, &dir).args(["list", "--blocked"]))["blocked"],
+        serde_json::json!([])
+    );
+}

@@ -2,10 +2,16 @@ use anyhow::Result;
 
 use super::Context;
 use crate::cli::ListArgs;
-use crate::output::MessageList;
+use crate::output::{BlockedList, MessageList};
 use crate::store::{ListFilter, ListParams};
 
 pub fn run(args: &ListArgs, ctx: &Context) -> Result<()> {
+    if args.blocked {
+        let mut store = ctx.open_store()?;
+        let keys = store.blocked_keys(args.limit as usize)?;
+        ctx.printer.print(&BlockedList::new(keys, ctx.now()))?;
+        return Ok(());
+    }
     let filter = if args.failed {
         ListFilter::Failed
     } else if args.dead {

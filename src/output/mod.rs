@@ -19,7 +19,9 @@ pub enum Format {
 }
 
 pub use health::{Check, HealthReport, HealthStatus};
-pub use views::{EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport, SkipReport};
+pub use views::{
+    BlockedList, EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport, SkipReport,
+};
 
 /// Data a command prints: JSON through serde, a table (or a few lines) for people.
 pub trait Render: Serialize {

@@ -111,6 +111,74 @@ impl MessageList {
     }
 }
 
+#[derive(Debug, Serialize)]
+pub struct BlockedList {
+    pub blocked: Vec<BlockedEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BlockedEntry {
+    pub key: String,
+    pub waiting: u64,
+    pub head: ListedMessage,
+}
+
+impl BlockedList {
+    pub fn new(keys: Vec<crate::model::BlockedKey>, now: DateTime<Utc>) -> Self {
+        BlockedList {
+            blocked: keys
+                .into_iter()
+                .map(|k| BlockedEntry {
+                    key: k.key,
+                    waiting: k.waiting,
+                    head: ListedMessage {
+                        state: k.head.state(now),
+                        message: k.head,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Render for BlockedList {
+    fn human(&self, style: &Style) -> String {
+        if self.blocked.is_empty() {
+            return "no blocked keys".into();
+        }
+        let mut t = style.table(&[
+            "KEY",
+            "WAITING",
+            "HEAD",
+            "TYPE",
+            "STATE",
+            "ATTEMPTS",
+            "NEXT ATTEMPT",
+            "ERROR",
+        ]);
+        for b in &self.blocked {
+            let m = &b.head.message;
+            let next = match b.head.state {
+                crate::model::State::Retrying => when(m.next_attempt_on),
+                _ => String::new(),
+            };
+            t.add_row(vec![
+                one_line(&b.key, 40),
+                b.waiting.to_string(),
+                m.id.clone(),
+                one_line(&m.event_type, 40),
+                b.head.state.as_str().to_owned(),
+                m.attempts.to_string(),
+                next,
+                one_line(m.error.as_deref().unwrap_or(""), 60),
+            ]);
+        }
+        let mut out = t.trim_fmt();
+        out.push_str("\nact on a head: outboxctl retry --id ID (deliver it again) or outboxctl skip ID (let its key go on)");
+        out
+    }
+}
+
 impl Render for MessageList {
     fn human(&self, style: &Style) -> String {
         if self.messages.is_empty() {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::model::{ActivityBucket, Message, MessageDetail, NewMessage, Stats};
+use crate::model::{ActivityBucket, BlockedKey, Message, MessageDetail, NewMessage, Stats};
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -169,6 +169,10 @@ pub trait Store {
     fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError>;
 
     fn list(&mut self, params: &ListParams) -> Result<Vec<Message>, StoreError>;
+
+    /// Ordering keys whose first undelivered message (neither processed nor skipped) has
+    /// failed: retrying or dead. Oldest head first, at most `limit`.
+    fn blocked_keys(&mut self, limit: usize) -> Result<Vec<BlockedKey>, StoreError>;
 
     /// One message with its failure history. Ids are matched case-insensitively.
     fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError>;

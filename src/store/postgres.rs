@@ -24,7 +24,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem, Stats,
+    ActivityBucket, BlockedKey, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem,
+    Stats,
 };
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
@@ -1220,6 +1221,36 @@ impl Store for PostgresStore {
         );
         let (limit, offset) = (p.limit as i64, offset as i64);
         self.messages(&sql, &[&p.event_type, &limit, &offset])
+    }
+
+    fn blocked_keys(&mut self, limit: usize) -> Result<Vec<BlockedKey>, StoreError> {
+        let t = self.sql.t.clone();
+        let sql = format!(
+            "SELECT {},
+                 (SELECT count(*) FROM {t} AS w
+                  WHERE w.\"OrderingKey\" = h.\"OrderingKey\" AND w.\"ProcessedOnUtc\" IS NULL
+                    AND w.\"SkippedOnUtc\" IS NULL AND w.\"Id\" <> h.\"Id\")::int8
+             FROM {t} AS h
+             WHERE h.\"OrderingKey\" IS NOT NULL AND h.\"ProcessedOnUtc\" IS NULL
+               AND h.\"SkippedOnUtc\" IS NULL
+               AND (h.\"Error\" IS NOT NULL OR h.\"DeadOnUtc\" IS NOT NULL)
+               AND NOT EXISTS ({})
+             ORDER BY h.\"OccuredOnUtc\", h.\"Id\" LIMIT {limit}",
+            Sql::columns("h."),
+            earlier_of_key(&t, "h")
+        );
+        let rows = self.query(&sql, &[])?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let head = message_from_row(r);
+                BlockedKey {
+                    key: head.key.clone().unwrap_or_default(),
+                    waiting: r.get::<_, i64>(14) as u64,
+                    head,
+                }
+            })
+            .collect())
     }
 
     fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError> {

@@ -20,7 +20,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem, Stats,
+    ActivityBucket, BlockedKey, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem,
+    Stats,
 };
 use crate::time;
 
@@ -980,6 +981,35 @@ impl Store for SqliteStore {
             self.t()
         );
         self.query_messages(&sql, params![p.event_type, p.limit as i64, offset as i64])
+    }
+
+    fn blocked_keys(&mut self, limit: usize) -> Result<Vec<BlockedKey>, StoreError> {
+        let t = self.t().to_owned();
+        let sql = format!(
+            "SELECT {COLUMNS},
+                 (SELECT count(*) FROM \"{t}\" AS w
+                  WHERE w.OrderingKey = h.OrderingKey AND w.ProcessedOnUtc IS NULL
+                    AND w.SkippedOnUtc IS NULL AND w.rowid <> h.rowid)
+             FROM \"{t}\" AS h
+             WHERE h.OrderingKey IS NOT NULL AND h.ProcessedOnUtc IS NULL AND h.SkippedOnUtc IS NULL
+               AND (h.Error IS NOT NULL OR h.DeadOnUtc IS NOT NULL)
+               AND NOT EXISTS ({})
+             ORDER BY h.OccuredOnUtc, h.Id LIMIT ?1",
+            earlier_of_key(&t, "h")
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([limit as i64], |r| {
+                let head = message_from_row(r)?;
+                Ok(BlockedKey {
+                    key: head.key.clone().unwrap_or_default(),
+                    waiting: r.get::<_, i64>(14)? as u64,
+                    head,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
     }
 
     fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError> {

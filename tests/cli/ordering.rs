@@ -66,9 +66,36 @@ fn a_failing_message_holds_back_only_its_own_key_until_retried_or_skipped() {
         "{shown}"
     );
 
+    // list --blocked: the key, its head, its state and error, how many wait behind it.
+    let v = env.json_at(t1, &["list", "--blocked"]);
+    let blocked = v["blocked"].as_array().unwrap();
+    assert_eq!(blocked.len(), 1, "{v}");
+    assert_eq!(
+        (blocked[0]["key"].as_str(), blocked[0]["waiting"].as_u64()),
+        (Some("order-k"), Some(2))
+    );
+    assert_eq!(
+        (
+            blocked[0]["head"]["id"].as_str(),
+            blocked[0]["head"]["state"].as_str()
+        ),
+        (Some(k1.as_str()), Some("retrying"))
+    );
+    assert!(
+        blocked[0]["head"]["error"].as_str().unwrap().contains("exit"),
+        "{v}"
+    );
+    let text = env.ok_at(t1, &["list", "--blocked"]).stdout;
+    assert!(
+        text.contains("order-k") && text.contains(&k1) && text.contains("outboxctl skip ID"),
+        "{text}"
+    );
+
     // Its last attempt fails: dead, and still holding the key.
     let t2 = "2030-01-01T02:00:00Z";
     env.drain(Some(t2), &[]);
+    let v = env.json_at(t2, &["list", "--blocked"]);
+    assert_eq!(v["blocked"][0]["head"]["state"], "dead", "{v}");
     assert_eq!(
         received(&env).len(),
         3,
@@ -103,6 +130,10 @@ fn a_failing_message_holds_back_only_its_own_key_until_retried_or_skipped() {
     assert_eq!(env.ok_at(t2, &["skip", &k1]).stdout.trim(), "skipped 1 messages");
     assert_eq!(env.drain(Some(t2), &[]), 2);
     assert_eq!(received(&env), [l1, u1, l2, k2, k3]);
+    assert_eq!(
+        env.ok_at(t2, &["list", "--blocked"]).stdout.trim(),
+        "no blocked keys"
+    );
     let v = env.json_at(t2, &["explain", &k1]);
     assert_eq!(
         (v["state"].as_str(), v["reason"].as_str()),
