@@ -366,6 +366,7 @@ fn relay_drain(store: &mut dyn Store, batch: usize) -> u64 {
         batch_size: batch,
         lease: Duration::from_secs(300),
         retry: RetryPolicy::default(),
+        skip_dead: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let mut total = BatchReport::default();

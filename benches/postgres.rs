@@ -485,6 +485,7 @@ fn relay_settings(owner: String, batch_size: usize) -> RelaySettings {
         batch_size,
         lease: Duration::from_secs(300),
         retry: RetryPolicy::default(),
+        skip_dead: Default::default(),
     }
 }
 

@@ -108,6 +108,7 @@ fn relay(db: &str, sink: &str, n: usize, batch: usize) -> f64 {
         batch_size: batch,
         lease: Duration::from_secs(300),
         retry: RetryPolicy::default(),
+        skip_dead: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let started = Instant::now();

@@ -40,6 +40,29 @@ struct FileConfig {
     sinks: BTreeMap<String, SinkConfig>,
     #[serde(default)]
     routes: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    types: BTreeMap<String, FileType>,
+}
+
+/// Per-type settings: `[types.OrderPlaced]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileType {
+    /// JSON pointer to the ordering key in the content.
+    key: Option<String>,
+    #[serde(default)]
+    on_dead: OnDead,
+}
+
+/// What a dead message of a type does to its ordering key.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDead {
+    /// Holds the key until an operator retries or skips it.
+    #[default]
+    Block,
+    /// Is skipped at once: the key goes on.
+    Skip,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -75,6 +98,10 @@ pub struct Config {
     pub retry: RetryPolicy,
     pub sinks: BTreeMap<String, ResolvedSink>,
     pub routes: BTreeMap<String, Vec<String>>,
+    /// Ordering keys taken from content, by type (`[types.T] key = "/pointer"`), for `init`.
+    pub key_rules: Vec<crate::store::KeyRule>,
+    /// Types whose dead messages are skipped at once (`on_dead = "skip"`).
+    pub skip_dead: std::collections::BTreeSet<String>,
     pub format: Format,
     /// Whether stdout is a terminal that may get colour and box drawing.
     pub stdout_tty: bool,
@@ -155,6 +182,21 @@ impl Config {
                 }
             }
         }
+        let mut key_rules = Vec::new();
+        let mut skip_dead = std::collections::BTreeSet::new();
+        for (ty, settings) in file.types {
+            if let Some(pointer) = settings.key {
+                crate::store::KeyRule::tokens(&pointer)
+                    .map_err(|e| Error::usage(format!("{}: types.{ty}.key: {e}", in_file("types"))))?;
+                key_rules.push(crate::store::KeyRule {
+                    event_type: ty.clone(),
+                    pointer,
+                });
+            }
+            if settings.on_dead == OnDead::Skip {
+                skip_dead.insert(ty);
+            }
+        }
         let mut sinks = BTreeMap::new();
         for (name, sink) in file.sinks {
             // Secrets and URLs named by `*_env` keys are read here, the one reader of the environment.
@@ -197,6 +239,8 @@ impl Config {
             retry,
             sinks,
             routes,
+            key_rules,
+            skip_dead,
             format: global.format,
             stdout_tty,
             color: stdout_tty && !no_color,
@@ -296,6 +340,7 @@ impl Config {
             batch_size: batch_size.map_or(self.batch_size, |b| b as usize),
             lease: self.lease,
             retry: self.retry.clone(),
+            skip_dead: self.skip_dead.clone(),
         }
     }
 }

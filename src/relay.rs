@@ -29,6 +29,8 @@ pub struct RelaySettings {
     pub batch_size: usize,
     pub lease: Duration,
     pub retry: RetryPolicy,
+    /// Types whose dead messages are skipped at once, so their ordering key goes on.
+    pub skip_dead: std::collections::BTreeSet<String>,
 }
 
 /// What one pass did.
@@ -336,6 +338,9 @@ impl Relay<'_> {
                     accepted,
                     failed_on: now,
                     next_attempt,
+                    skip: next_attempt.is_none()
+                        && message.key.is_some()
+                        && self.settings.skip_dead.contains(&message.event_type),
                 });
             }
         }

@@ -156,6 +156,7 @@ mod tests {
             batch_size,
             lease: Duration::from_secs(60),
             retry: crate::retry::RetryPolicy::default(),
+            skip_dead: Default::default(),
         };
         // A tick far beyond the test: only draining, wake-ups and stop can end a wait.
         let schedule = Schedule::Every(Duration::from_secs(3600));
@@ -272,6 +273,7 @@ mod tests {
                     accepted: Vec::new(),
                     failed_on: now,
                     next_attempt: Some(now + Duration::from_millis(300)),
+                    skip: false,
                 }],
             })
             .unwrap();

@@ -712,3 +712,57 @@ fn a_dead_message_holds_its_key_until_skipped_on_postgres() {
         serde_json::json!([])
     );
 }
+
+#[test]
+fn keys_taken_from_content_on_postgres() {
+    let (db, dir) = setup("keyrules");
+    db.sql(
+        "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\")
+         VALUES ('waiting', 'OrderPlaced', '{\"order\":{\"id\":\"o-0\"}}', now())",
+    );
+    std::fs::write(
+        dir.path().join("outboxctl.toml"),
+        "[retry]\nmax_attempts = 1\n\n[types.OrderPlaced]\nkey = \"/order/id\"\n\n\
+         [types.OrderFailed]\nkey = \"/order/id\"\non_dead = \"skip\"\n\n\
+         [routes]\nOrderPlaced = \"noop\"\nOrderFailed = \"broken\"\n\n\
+         [sinks.broken]\nkind = \"exec\"\ncommand = [\"false\"]\n",
+    )
+    .unwrap();
+    cli(&db, &dir).arg("init").assert().success();
+    let key = |id: &str| json(cli(&db, &dir).args(["show", id])).get("key").cloned();
+    assert_eq!(key("waiting"), Some("o-0".into()), "init keyed a waiting row");
+    // The application's own INSERT, as the contract has it: the database fills the key.
+    db.sql(
+        "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\") VALUES
+             ('a', 'OrderPlaced', '{\"order\":{\"id\":\"o-1\"}}', now()),
+             ('b', 'OrderPlaced', '{\"order\":{\"id\":42}}', now()),
+             ('c', 'OrderPlaced', '{\"order\":{}}', now()),
+             ('bad', 'OrderPlaced', 'not json', now()),
+             ('other', 'Unkeyed', '{\"order\":{\"id\":\"o-1\"}}', now())",
+    );
+    assert_eq!(key("a"), Some("o-1".into()));
+    assert_eq!(key("b"), Some("42".into()));
+    assert_eq!(key("c"), None);
+    assert_eq!(
+        key("bad"),
+        None,
+        "content that is not JSON is inserted, without a key"
+    );
+    assert_eq!(key("other"), None);
+    db.sql(
+        "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\") VALUES
+             ('failed', 'OrderFailed', '{\"order\":{\"id\":\"o-9\"}}', now() + interval '1 ms'),
+             ('after', 'OrderPlaced', '{\"order\":{\"id\":\"o-9\"}}', now() + interval '2 ms')",
+    );
+    for _ in 0..5 {
+        cli(&db, &dir).args(["process-once", "-q"]).assert().success();
+    }
+    assert_eq!(
+        json(cli(&db, &dir).args(["explain", "failed"]))["reason"],
+        "skipped"
+    );
+    assert_eq!(
+        json(cli(&db, &dir).args(["explain", "after"]))["reason"],
+        "processed"
+    );
+}

@@ -52,6 +52,7 @@ fn failure(id: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> Failure {
         accepted: Vec::new(),
         failed_on: secs(now),
         next_attempt: retry_at.map(secs),
+        skip: false,
     }
 }
 

@@ -7,6 +7,7 @@ use crate::output::InitReport;
 pub fn run(_: &InitArgs, ctx: &Context) -> Result<()> {
     let mut store = ctx.open_store()?;
     store.init()?;
+    store.apply_key_rules(&ctx.config.key_rules)?;
     ctx.printer.print(&InitReport {
         backend: store.backend(),
         database: crate::redact::redact_url(&ctx.config.database),

@@ -80,6 +80,8 @@ pub struct Failure {
     pub failed_on: DateTime<Utc>,
     /// When to try again; `None` makes the message dead.
     pub next_attempt: Option<DateTime<Utc>>,
+    /// Dead and skipped at once (its type's `on_dead = "skip"`): its ordering key goes on.
+    pub skip: bool,
 }
 
 /// What became of a run of claimed messages: written in one transaction.
@@ -141,6 +143,12 @@ pub trait Store {
 
     /// Creates or upgrades the schema, adopting a table of the original design. Idempotent.
     fn init(&mut self) -> Result<(), StoreError>;
+
+    /// Makes the database fill the ordering key of each new message of the rules' types from its
+    /// content (when the inserting application left it NULL), replacing the rules installed
+    /// before; unprocessed messages of those types without a key get theirs now. A content that
+    /// is not JSON, or has nothing at the pointer, leaves the key NULL.
+    fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError>;
 
     /// Opens a write transaction for an application's business rows and outbox messages.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
@@ -235,6 +243,52 @@ pub fn sleep_unless_stopped(
         std::thread::sleep(left.min(STEP));
     }
     Ok(())
+}
+
+/// Where the ordering key of a type's messages is found in their content, for applications that
+/// cannot write the `OrderingKey` column themselves: `init` installs it, and the database fills
+/// the key as each row is inserted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRule {
+    pub event_type: String,
+    /// A JSON pointer (RFC 6901) into the content, e.g. `/order/id`.
+    pub pointer: String,
+}
+
+impl KeyRule {
+    /// The pointer's reference tokens, unescaped. Checked when the config is read.
+    pub fn tokens(pointer: &str) -> Result<Vec<String>, String> {
+        let Some(rest) = pointer.strip_prefix('/') else {
+            return Err(format!(
+                "key pointer {pointer:?} is not a JSON pointer: write it like \"/order_id\" or \"/order/id\""
+            ));
+        };
+        rest.split('/')
+            .map(|t| {
+                if t.is_empty() || t.contains('"') {
+                    Err(format!(
+                        "key pointer {pointer:?}: each part must be a non-empty name without '\"'"
+                    ))
+                } else {
+                    Ok(t.replace("~1", "/").replace("~0", "~"))
+                }
+            })
+            .collect()
+    }
+
+    /// The pointer as an SQLite JSON path: names quoted, all-digit parts index arrays.
+    pub fn sqlite_path(&self) -> String {
+        let tokens = Self::tokens(&self.pointer).unwrap_or_default();
+        let mut path = "$".to_owned();
+        for t in tokens {
+            if t.bytes().all(|b| b.is_ascii_digit()) {
+                path.push_str(&format!("[{t}]"));
+            } else {
+                path.push_str(&format!(".\"{t}\""));
+            }
+        }
+        path
+    }
 }
 
 /// Options every backend understands.

@@ -19,8 +19,8 @@ use postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{
-    ClaimParams, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store, StoreOptions,
-    Transaction,
+    ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store,
+    StoreOptions, Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
@@ -1011,6 +1011,71 @@ impl Store for PostgresStore {
         self.ensure_ready()
     }
 
+    fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError> {
+        self.ensure_ready()?;
+        let (schema, table) = (self.schema.clone(), self.table.clone());
+        let n = |suffix: &str| format!("{}.{}", q(&schema), q(&format!("{table}{suffix}")));
+        let (t, rule_table, function, trigger) =
+            (n(""), n("_KeyRule"), n("_key"), q(&format!("tr_{table}_key")));
+        let client = self.client()?;
+        let done = client.transaction().and_then(|mut tx| {
+            tx.batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {rule_table} (
+                     \"Type\" text NOT NULL PRIMARY KEY, \"Pointer\" text NOT NULL, \"Path\" text[] NOT NULL);
+                 DELETE FROM {rule_table};
+                 DROP TRIGGER IF EXISTS {trigger} ON {t};"
+            ))?;
+            for rule in rules {
+                let path = KeyRule::tokens(&rule.pointer).unwrap_or_default();
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {rule_table} (\"Type\", \"Pointer\", \"Path\") VALUES ($1, $2, $3)"
+                    ),
+                    &[&rule.event_type, &rule.pointer, &path],
+                )?;
+            }
+            if !rules.is_empty() {
+                // Only while rules exist. Content that is not JSON leaves the key NULL (the
+                // relay then makes the message dead with a readable error, as without a rule).
+                tx.batch_execute(&format!(
+                    "CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+                     LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+                     DECLARE
+                         p text[];
+                     BEGIN
+                         SELECT \"Path\" INTO p FROM {rule_table} WHERE \"Type\" = NEW.\"Type\";
+                         IF p IS NOT NULL THEN
+                             BEGIN
+                                 NEW.\"OrderingKey\" := NEW.\"Content\"::text::jsonb #>> p;
+                             EXCEPTION WHEN others THEN
+                                 NEW.\"OrderingKey\" := NULL;
+                             END;
+                         END IF;
+                         RETURN NEW;
+                     END $$;
+                     CREATE TRIGGER {trigger} BEFORE INSERT ON {t} FOR EACH ROW
+                         WHEN (NEW.\"OrderingKey\" IS NULL) EXECUTE FUNCTION {function}();
+                     DO $$
+                     DECLARE
+                         m record;
+                     BEGIN
+                         FOR m IN SELECT x.\"Id\", x.\"Content\"::text AS c, r.\"Path\" AS p
+                                  FROM {t} AS x JOIN {rule_table} AS r ON r.\"Type\" = x.\"Type\"
+                                  WHERE x.\"ProcessedOnUtc\" IS NULL AND x.\"OrderingKey\" IS NULL
+                         LOOP
+                             BEGIN
+                                 UPDATE {t} SET \"OrderingKey\" = m.c::jsonb #>> m.p WHERE \"Id\" = m.\"Id\";
+                             EXCEPTION WHEN others THEN NULL;
+                             END;
+                         END LOOP;
+                     END $$;"
+                ))?;
+            }
+            tx.commit()
+        });
+        done.map_err(|e| self.fail(e))
+    }
+
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
         self.ensure_ready()?;
         let insert = self.prepare(&format!(
@@ -1094,6 +1159,7 @@ impl Store for PostgresStore {
         let mut errors = Vec::with_capacity(p.failed.len());
         let mut next = Vec::with_capacity(p.failed.len());
         let mut dead = Vec::with_capacity(p.failed.len());
+        let mut skipped = Vec::with_capacity(p.failed.len());
         let mut failed_on = Vec::with_capacity(p.failed.len());
         let (mut accepted_ids, mut accepted) = (Vec::new(), Vec::new());
         for f in p.failed {
@@ -1107,6 +1173,7 @@ impl Store for PostgresStore {
             errors.push(f.error.as_str());
             next.push(f.next_attempt);
             dead.push(f.next_attempt.is_none().then_some(f.failed_on));
+            skipped.push((f.next_attempt.is_none() && f.skip).then_some(f.failed_on));
             failed_on.push(f.failed_on);
         }
         // The whole run in one statement: one round trip and one commit. Per-destination state is
@@ -1121,11 +1188,13 @@ impl Store for PostgresStore {
              {counted}
              gone AS (DELETE FROM {d} WHERE EXISTS (SELECT 1 FROM {d}) AND \"MessageId\" = ANY($1::text[])),
              f AS (SELECT * FROM unnest($4::text[], $5::int4[], $6::text[], $7::text[],
-                                        $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
-                       AS f(id, attempt, destination, error, next_at, dead_on, failed_on)),
+                                        $8::timestamptz[], $9::timestamptz[], $10::timestamptz[],
+                                        $13::timestamptz[])
+                       AS f(id, attempt, destination, error, next_at, dead_on, failed_on, skipped_on)),
              failed AS (
                  UPDATE {t} AS m SET \"Error\" = f.error, \"NextAttemptOnUtc\" = f.next_at,
-                     \"DeadOnUtc\" = f.dead_on, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                     \"DeadOnUtc\" = f.dead_on, \"SkippedOnUtc\" = f.skipped_on,
+                     \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
                  FROM f WHERE m.\"Id\" = {fid} AND m.\"LockedBy\" = $3
                    AND m.\"ProcessedOnUtc\" IS NULL RETURNING 1),
              history AS (
@@ -1168,6 +1237,7 @@ impl Store for PostgresStore {
                 &failed_on,
                 &accepted_ids,
                 &accepted,
+                &skipped,
             ],
         )?;
         let count = |i: usize| rows.first().map_or(0, |r| r.get::<_, i64>(i)) as u64;

@@ -15,8 +15,8 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    ClaimParams, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store, StoreOptions,
-    Transaction,
+    ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store,
+    StoreOptions, Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
@@ -244,12 +244,13 @@ impl SqliteStore {
             .conn
             .query_row(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1 COLLATE NOCASE
-                   AND name NOT IN (?2, ?3, ?4)",
+                   AND name NOT IN (?2, ?3, ?4, ?5)",
                 params![
                     t,
                     format!("tr_{t}_processed_insert"),
                     format!("tr_{t}_processed_update"),
-                    format!("tr_{t}_processed_delete")
+                    format!("tr_{t}_processed_delete"),
+                    format!("tr_{t}_key")
                 ],
                 |r| r.get(0),
             )
@@ -784,6 +785,50 @@ impl Store for SqliteStore {
         tx.commit().map_err(|e| map_err(&path, busy, e))
     }
 
+    fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError> {
+        let t = self.table.clone();
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let result = (|| -> rusqlite::Result<()> {
+            tx.execute_batch(&format!(
+                "CREATE TABLE IF NOT EXISTS \"{t}_KeyRule\" (
+                     Type TEXT NOT NULL PRIMARY KEY, Pointer TEXT NOT NULL, Path TEXT NOT NULL);
+                 DELETE FROM \"{t}_KeyRule\";
+                 DROP TRIGGER IF EXISTS \"tr_{t}_key\";"
+            ))?;
+            for rule in rules {
+                tx.execute(
+                    &format!("INSERT INTO \"{t}_KeyRule\" (Type, Pointer, Path) VALUES (?1, ?2, ?3)"),
+                    params![rule.event_type, rule.pointer, rule.sqlite_path()],
+                )?;
+            }
+            if rules.is_empty() {
+                return Ok(());
+            }
+            // Only while rules exist: an insert of a type without one costs one lookup.
+            let key = |row: &str| {
+                format!(
+                    "(SELECT json_extract({row}.Content, r.Path) FROM \"{t}_KeyRule\" AS r
+                      WHERE r.Type = {row}.Type AND json_valid({row}.Content))"
+                )
+            };
+            tx.execute_batch(&format!(
+                "CREATE TRIGGER \"tr_{t}_key\" AFTER INSERT ON \"{t}\"
+                 WHEN NEW.OrderingKey IS NULL AND NEW.Type IN (SELECT Type FROM \"{t}_KeyRule\")
+                 BEGIN
+                     UPDATE \"{t}\" SET OrderingKey = {new} WHERE rowid = NEW.rowid;
+                 END;
+                 UPDATE \"{t}\" SET OrderingKey = {old}
+                 WHERE ProcessedOnUtc IS NULL AND OrderingKey IS NULL
+                   AND Type IN (SELECT Type FROM \"{t}_KeyRule\");",
+                new = key("NEW"),
+                old = key(&format!("\"{t}\""))
+            ))
+        })();
+        result.map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))
+    }
+
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
         let busy = self.busy_timeout;
         let in_app = InApp::new(&self.in_app);
@@ -904,7 +949,7 @@ impl Store for SqliteStore {
             ))?;
             let mut fail = tx.prepare_cached(&format!(
                 "UPDATE \"{t}\" SET Error = ?3, NextAttemptOnUtc = ?4, DeadOnUtc = ?5,
-                     LockedBy = NULL, LockedUntilUtc = NULL
+                     SkippedOnUtc = CASE WHEN ?7 THEN ?5 END, LockedBy = NULL, LockedUntilUtc = NULL
                  WHERE Id IN (?1, ?6, CAST(?6 AS TEXT)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL"
             ))?;
             let mut accepted = tx.prepare_cached(&format!(
@@ -922,7 +967,8 @@ impl Store for SqliteStore {
                 };
                 let raw = raw_id(&f.id);
                 history.execute(params![f.id, f.attempt, f.destination, failed_on, raw, f.error])?;
-                recorded.failed += fail.execute(params![f.id, p.owner, f.error, next, dead, raw])? as u64;
+                recorded.failed +=
+                    fail.execute(params![f.id, p.owner, f.error, next, dead, raw, f.skip])? as u64;
             }
             Ok(())
         })()

@@ -284,3 +284,92 @@ fn one_key_s_messages_go_out_back_to_back_not_one_per_tick() {
     relay.kill().unwrap();
     relay.wait().unwrap();
 }
+
+/// For applications that cannot write the key column: `[types.T] key = "/pointer"` makes the
+/// database take the key from the content as rows are inserted (and for waiting rows, at
+/// `init`); `on_dead = "skip"` lets a key go on past a dead message by itself.
+#[test]
+fn keys_taken_from_content_and_dead_messages_skipped_by_policy() {
+    let env = TestEnv::new();
+    let now = "2030-01-01T00:01:00Z";
+    env.ok(&["init"]);
+    let early = emit(&env, "2030-01-01T00:00:00Z", "OrderPlaced", None);
+    let db = env.db();
+    db.execute(
+        "UPDATE OutboxMessage SET Content = '{\"order\":{\"id\":\"o-0\"}}' WHERE Id = ?1",
+        [&early],
+    )
+    .unwrap();
+    env.config(
+        "[retry]\nmax_attempts = 1\n\n[types.OrderPlaced]\nkey = \"/order/id\"\n\n\
+         [types.OrderFailed]\nkey = \"/order/id\"\non_dead = \"skip\"\n\n\
+         [routes]\nOrderPlaced = \"noop\"\nOrderFailed = \"broken\"\n\n\
+         [sinks.broken]\nkind = \"exec\"\ncommand = [\"false\"]\n",
+    );
+    env.ok(&["init"]);
+    assert_eq!(
+        env.json_at(now, &["show", &early])["key"],
+        "o-0",
+        "init keyed a waiting row"
+    );
+    let keyed = |content: &str, ty: &str| {
+        env.json_at(now, &["emit", "event", ty, content])["emitted"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let a = keyed(r#"{"order":{"id":"o-1"}}"#, "OrderPlaced");
+    let b = keyed(r#"{"order":{"id":42}}"#, "OrderPlaced");
+    let c = keyed(r#"{"order":{}}"#, "OrderPlaced");
+    let own = env.json_at(
+        now,
+        &[
+            "emit",
+            "event",
+            "OrderPlaced",
+            r#"{"order":{"id":"o-1"}}"#,
+            "--key",
+            "mine",
+        ],
+    );
+    let show = |id: &str| env.json_at(now, &["show", id]);
+    assert_eq!(show(&a)["key"], "o-1");
+    assert_eq!(show(&b)["key"], "42");
+    assert_eq!(show(&c).get("key"), None, "nothing at the pointer: no key");
+    assert_eq!(
+        show(own["emitted"][0]["id"].as_str().unwrap())["key"],
+        "mine",
+        "the application's key wins"
+    );
+    // A row another application wrote with content that is not JSON is inserted, without a key.
+    db.execute(
+        "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc) VALUES ('bad', 'OrderPlaced', 'not json', '2030-01-01 00:00:30')",
+        [],
+    )
+    .unwrap();
+    assert_eq!(show("bad").get("key"), None);
+
+    // on_dead = "skip": the dead message is skipped at once and its key goes on.
+    let failed = keyed(r#"{"order":{"id":"o-9"}}"#, "OrderFailed");
+    let after = keyed(r#"{"order":{"id":"o-9"}}"#, "OrderPlaced");
+    env.drain(Some(now), &[]);
+    let v = env.json_at(now, &["explain", &failed]);
+    assert_eq!(v["reason"], "skipped", "{v}");
+    assert_eq!(env.json_at(now, &["explain", &after])["reason"], "processed");
+
+    // Rules gone from the config: init removes them.
+    env.config("[routes]\nOrderPlaced = \"noop\"\n");
+    env.ok(&["init"]);
+    assert_eq!(
+        show(&keyed(r#"{"order":{"id":"o-1"}}"#, "OrderPlaced")).get("key"),
+        None
+    );
+    let err = {
+        env.config("[types.OrderPlaced]\nkey = \"order.id\"\n");
+        env.fails(&["init"], 2)
+    };
+    assert!(
+        err.contains("types.OrderPlaced.key") && err.contains("JSON pointer"),
+        "{err}"
+    );
+}
