@@ -264,6 +264,16 @@ pub struct HealthArgs {
     /// WARNING when more than N messages are dead
     #[arg(long, value_name = "N")]
     pub warn_dead: Option<u64>,
+    /// CRITICAL when messages are due and nothing was delivered for longer than this (messages
+    /// waiting for a backoff or behind their key are not due)
+    #[arg(long, value_parser = crate::duration::parse_positive, value_name = "DURATION", default_value = "15m")]
+    pub max_stall: Duration,
+    /// CRITICAL when more than N ordering keys are held back by a failing or dead message
+    #[arg(long, value_name = "N")]
+    pub max_blocked: Option<u64>,
+    /// WARNING when more than N ordering keys are held back
+    #[arg(long, value_name = "N")]
+    pub warn_blocked: Option<u64>,
 }
 
 /// Serve the web dashboard: statistics, a throughput chart, message lists, details and actions

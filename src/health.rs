@@ -15,6 +15,10 @@ pub struct Thresholds {
     pub max_failed: Option<u64>,
     pub warn_dead: Option<u64>,
     pub max_dead: Option<u64>,
+    /// Messages due and nothing delivered for longer than this.
+    pub max_stall: Option<Duration>,
+    pub warn_blocked: Option<u64>,
+    pub max_blocked: Option<u64>,
 }
 
 /// Compares the stats with the thresholds: above a critical one is CRITICAL, above a warning
@@ -32,7 +36,7 @@ pub fn evaluate(args: &Thresholds, stats: &Stats) -> HealthReport {
         ),
         None => "no message waiting".to_owned(),
     };
-    let checks = vec![
+    let mut checks = vec![
         measure("lag", "s", lag, lag_text, secs(args.warn_lag), secs(args.max_lag)),
         measure(
             "failed",
@@ -50,7 +54,35 @@ pub fn evaluate(args: &Thresholds, stats: &Stats) -> HealthReport {
             count(args.warn_dead),
             count(args.max_dead),
         ),
+        measure(
+            "stall",
+            "s",
+            stats.stalled_seconds.unwrap_or(0.0),
+            match stats.stalled_seconds {
+                Some(s) => format!(
+                    "due messages, nothing delivered for {}",
+                    humantime::format_duration(Duration::from_secs(s as u64))
+                ),
+                None => "nothing due".to_owned(),
+            },
+            None,
+            secs(args.max_stall),
+        ),
+        measure(
+            "blocked",
+            "",
+            stats.blocked_keys as f64,
+            format!("{} blocked keys", stats.blocked_keys),
+            count(args.warn_blocked),
+            count(args.max_blocked),
+        ),
     ];
+    for c in checks
+        .iter_mut()
+        .filter(|c| c.name == "stall" || (c.name == "blocked" && c.value == 0.0))
+    {
+        c.quiet_when_ok = true;
+    }
     let status = checks.iter().map(|c| c.status).max().unwrap_or(HealthStatus::Ok);
     HealthReport {
         status,
@@ -84,5 +116,6 @@ fn measure(
         status,
         text,
         unit,
+        quiet_when_ok: false,
     }
 }

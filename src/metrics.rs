@@ -234,6 +234,24 @@ fn write_stats(out: &mut String, stats: &Stats) {
         "outbox_oldest_unprocessed_age_seconds {}",
         stats.oldest_unprocessed_age_seconds.unwrap_or(0.0)
     );
+    header(
+        out,
+        "outbox_stalled_seconds",
+        "How long messages have been due with nothing delivered (not counting backoffs or keys held back); 0 when nothing is due.",
+        "gauge",
+    );
+    let _ = writeln!(
+        out,
+        "outbox_stalled_seconds {}",
+        stats.stalled_seconds.unwrap_or(0.0)
+    );
+    header(
+        out,
+        "outbox_blocked_keys",
+        "Ordering keys held back by a failing or dead message.",
+        "gauge",
+    );
+    let _ = writeln!(out, "outbox_blocked_keys {}", stats.blocked_keys);
 }
 
 fn write_relay(out: &mut String, r: &RelayMetrics) {

@@ -218,6 +218,16 @@ pub struct Stats {
     /// When the oldest message that is neither processed nor dead occurred.
     pub oldest_unprocessed_on: Option<DateTime<Utc>>,
     pub oldest_unprocessed_age_seconds: Option<f64>,
+    /// When the oldest message a relay could claim right now occurred: due (not waiting for a
+    /// backoff or a lease), not dead, not held back by an earlier message of its key.
+    pub oldest_due_on: Option<DateTime<Utc>>,
+    /// When the last message still in the table was processed.
+    pub last_processed_on: Option<DateTime<Utc>>,
+    /// How long due messages have waited with nothing delivered: from the later of the oldest due
+    /// message and the last delivery until now. None when nothing is due.
+    pub stalled_seconds: Option<f64>,
+    /// Ordering keys held back by a failing or dead message.
+    pub blocked_keys: u64,
     pub by_type: Vec<TypeCounts>,
 }
 

@@ -74,8 +74,13 @@ Flaky = "fail"
 // ---------------------------------------------------------------------------------------------
 // health
 
+/// `health` at NOW; the fixture has due messages no relay took for 40 minutes, so the stall
+/// check gets a day unless the test is about it.
 fn health(env: &TestEnv, args: &[&str]) -> (i32, String) {
     let mut a = vec!["health"];
+    if !args.contains(&"--max-stall") {
+        a.extend(["--max-stall", "1d"]);
+    }
     a.extend(args);
     let o = env.run_at(NOW, &a);
     assert_eq!(o.stdout.lines().count(), 1, "one status line: {o:#?}");
@@ -90,7 +95,7 @@ fn health_ok_line_has_performance_data() {
     assert_eq!(
         line,
         "OUTBOX OK - oldest waiting message 40m old, 2 failing, 1 dead \
-         | lag=2400s;;;0 failed=2;;;0 dead=1;;;0 unprocessed=4;;;0"
+         | lag=2400s;;;0 failed=2;;;0 dead=1;;;0 stall=600s;;86400;0 blocked=0;;;0 unprocessed=4;;;0"
     );
     let (code, line) = health(
         &env,
@@ -107,7 +112,9 @@ fn health_ok_line_has_performance_data() {
     );
     assert_eq!(code, 0, "values equal to a threshold are not above it: {line}");
     assert!(
-        line.ends_with("| lag=2400s;3000;7200;0 failed=2;;2;0 dead=1;;1;0 unprocessed=4;;;0"),
+        line.ends_with(
+            "| lag=2400s;3000;7200;0 failed=2;;2;0 dead=1;;1;0 stall=600s;;86400;0 blocked=0;;;0 unprocessed=4;;;0"
+        ),
         "{line}"
     );
 }
@@ -166,6 +173,36 @@ fn health_each_threshold_crossing_gives_its_exit_code() {
     }
 }
 
+/// Due messages with nothing delivered for longer than `--max-stall` (15 minutes by default)
+/// are CRITICAL; messages only waiting for their backoff are not due, so they stall nothing.
+#[test]
+fn health_is_critical_when_due_messages_are_not_delivered() {
+    let env = prepared();
+    let later = "2024-03-01 19:00:00";
+    let o = env.run_at(later, &["health"]);
+    assert_eq!(o.code, 2, "{o:#?}");
+    assert!(
+        o.stdout.starts_with("OUTBOX CRITICAL - oldest waiting message 2h old, 2 failing, 1 dead, due messages, nothing delivered for 2h (critical > 900)"),
+        "{}",
+        o.stdout
+    );
+    let m = env.run_at(later, &["health", "--max-stall", "3h"]);
+    assert_eq!(m.code, 0, "{m:#?}");
+    let stats = env.json_at(later, &["stats"]);
+    assert_eq!(stats["stalled_seconds"], 7200.0, "{stats}");
+    assert!(
+        env.ok_at(later, &["stats"])
+            .stdout
+            .contains("stalled: messages due and nothing delivered for 2h")
+    );
+    // A relay runs: the due message is delivered, the failing ones wait for their backoff.
+    env.ok_at(later, &["process-once", "-q"]);
+    let stats = env.json_at(later, &["stats"]);
+    assert_eq!(stats["stalled_seconds"], Value::Null, "{stats}");
+    assert!(stats["retrying"].as_u64().unwrap() > 0, "{stats}");
+    assert_eq!(env.run_at(later, &["health"]).code, 0);
+}
+
 #[test]
 fn health_json_reports_status_and_checks() {
     let env = prepared();
@@ -209,7 +246,7 @@ fn health_is_unknown_when_the_state_cannot_be_known() {
         (code, line.as_str()),
         (
             0,
-            "OUTBOX OK - no message waiting, 0 failing, 0 dead | lag=0s;;;0 failed=0;;;0 dead=0;;0;0 unprocessed=0;;;0"
+            "OUTBOX OK - no message waiting, 0 failing, 0 dead | lag=0s;;;0 failed=0;;;0 dead=0;;0;0 stall=0s;;86400;0 blocked=0;;;0 unprocessed=0;;;0"
         )
     );
 

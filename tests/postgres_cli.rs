@@ -700,6 +700,7 @@ fn a_dead_message_holds_its_key_until_skipped_on_postgres() {
     let v = json(cli(&db, &dir).args(["list", "--blocked"]));
     assert_eq!(v["blocked"][0]["key"], "k", "{v}");
     assert_eq!(v["blocked"][0]["waiting"], 1, "{v}");
+    assert_eq!(json(cli(&db, &dir).arg("stats"))["blocked_keys"], 1);
     assert_eq!(json(cli(&db, &dir).args(["skip", &head]))["skipped"], 1);
     assert_eq!(json(cli(&db, &dir).arg("process-once"))["delivered"], 1);
     assert_eq!(json(cli(&db, &dir).args(["explain", &head]))["reason"], "skipped");

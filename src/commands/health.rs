@@ -51,6 +51,9 @@ fn check(args: &HealthArgs, ctx: &Context) -> Result<HealthReport> {
         max_failed: args.max_failed,
         warn_dead: args.warn_dead,
         max_dead: args.max_dead,
+        max_stall: Some(args.max_stall),
+        warn_blocked: args.warn_blocked,
+        max_blocked: args.max_blocked,
     };
     Ok(evaluate(&thresholds, &stats))
 }

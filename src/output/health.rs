@@ -43,6 +43,10 @@ pub struct Check {
     /// Unit of measure in the performance data ("s" for seconds).
     #[serde(skip)]
     pub unit: &'static str,
+    /// Left out of the status line while OK (still in the performance data): checks that only
+    /// matter when they fire, so a healthy line stays short.
+    #[serde(skip)]
+    pub quiet_when_ok: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -78,6 +82,7 @@ impl HealthReport {
         let summary = self
             .checks
             .iter()
+            .filter(|c| !(c.quiet_when_ok && c.status == HealthStatus::Ok))
             .map(|c| match c.status {
                 HealthStatus::Ok => c.text.clone(),
                 s => {

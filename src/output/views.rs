@@ -339,7 +339,20 @@ impl Render for Stats {
             ),
             None => "oldest unprocessed: none".to_owned(),
         };
-        format!("{}\n{age}", t.trim_fmt())
+        let mut out = format!("{}\n{age}", t.trim_fmt());
+        if self.blocked_keys > 0 {
+            out.push_str(&format!(
+                "\nblocked keys: {} (outboxctl list --blocked)",
+                self.blocked_keys
+            ));
+        }
+        if let Some(s) = self.stalled_seconds.filter(|s| *s >= 60.0) {
+            out.push_str(&format!(
+                "\nstalled: messages due and nothing delivered for {} (is a relay running?)",
+                humantime::format_duration(std::time::Duration::from_secs(s as u64))
+            ));
+        }
+        out
     }
 }
 

@@ -353,10 +353,19 @@ pub fn validate_table_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// What a backend reads besides the per-type counts, for [`assemble_stats`].
+#[derive(Debug, Default)]
+pub struct StatsExtra {
+    pub oldest_unprocessed_on: Option<DateTime<Utc>>,
+    pub oldest_due_on: Option<DateTime<Utc>>,
+    pub last_processed_on: Option<DateTime<Utc>>,
+    pub blocked_keys: u64,
+}
+
 /// Totals and ages from per-type counts; shared by every backend so they cannot disagree.
 pub fn assemble_stats(
     by_type: std::collections::BTreeMap<String, crate::model::Counts>,
-    oldest_unprocessed_on: Option<DateTime<Utc>>,
+    extra: StatsExtra,
     now: DateTime<Utc>,
 ) -> Stats {
     use crate::model::{Counts, TypeCounts};
@@ -379,11 +388,19 @@ pub fn assemble_stats(
         })
         .filter(|t| t.counts.total > 0)
         .collect();
+    let age = |t: DateTime<Utc>| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0);
+    // Stalled since the later of "work became due" and "something was delivered".
+    let stalled_since = extra
+        .oldest_due_on
+        .map(|due| extra.last_processed_on.map_or(due, |last| last.max(due)));
     Stats {
         counts: total,
-        oldest_unprocessed_on,
-        oldest_unprocessed_age_seconds: oldest_unprocessed_on
-            .map(|t| ((now - t).num_milliseconds() as f64 / 1000.0).max(0.0)),
+        oldest_unprocessed_on: extra.oldest_unprocessed_on,
+        oldest_unprocessed_age_seconds: extra.oldest_unprocessed_on.map(age),
+        oldest_due_on: extra.oldest_due_on,
+        last_processed_on: extra.last_processed_on,
+        stalled_seconds: stalled_since.map(age),
+        blocked_keys: extra.blocked_keys,
         by_type,
     }
 }

@@ -795,6 +795,15 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
 /// SQL true when a lease holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on
 /// SQLite, so a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
+/// `h` is a message holding back its key: the first undelivered one of the key, failing or dead.
+fn blocked_head(t: &str) -> String {
+    format!(
+        "h.\"OrderingKey\" IS NOT NULL AND h.\"ProcessedOnUtc\" IS NULL AND h.\"SkippedOnUtc\" IS NULL
+         AND (h.\"Error\" IS NOT NULL OR h.\"DeadOnUtc\" IS NOT NULL) AND NOT EXISTS ({})",
+        earlier_of_key(t, "h")
+    )
+}
+
 /// The messages of `m`'s key before it that still hold the key back: neither processed nor
 /// skipped (a dead one holds it until an operator retries or skips it). A claim that runs while
 /// another relay marks the earlier one sees it unprocessed and waits: never two of a key at once.
@@ -1300,14 +1309,10 @@ impl Store for PostgresStore {
                  (SELECT count(*) FROM {t} AS w
                   WHERE w.\"OrderingKey\" = h.\"OrderingKey\" AND w.\"ProcessedOnUtc\" IS NULL
                     AND w.\"SkippedOnUtc\" IS NULL AND w.\"Id\" <> h.\"Id\")::int8
-             FROM {t} AS h
-             WHERE h.\"OrderingKey\" IS NOT NULL AND h.\"ProcessedOnUtc\" IS NULL
-               AND h.\"SkippedOnUtc\" IS NULL
-               AND (h.\"Error\" IS NOT NULL OR h.\"DeadOnUtc\" IS NOT NULL)
-               AND NOT EXISTS ({})
+             FROM {t} AS h WHERE {}
              ORDER BY h.\"OccuredOnUtc\", h.\"Id\" LIMIT {limit}",
             Sql::columns("h."),
-            earlier_of_key(&t, "h")
+            blocked_head(&t)
         );
         let rows = self.query(&sql, &[])?;
         Ok(rows
@@ -1429,7 +1434,43 @@ impl Store for PostgresStore {
                 (a, b) => a.or(b),
             };
         }
-        Ok(super::assemble_stats(by_type, oldest, now))
+        // The claim's own selection, for its first row: what a relay would take now.
+        let sql = format!(
+            "SELECT d.\"OccuredOnUtc\" FROM {t} AS d
+             WHERE d.\"ProcessedOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
+               AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= $1
+                    OR d.\"NextAttemptOnUtc\" >= {unreadable})
+               AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({earlier}))
+             ORDER BY d.\"OccuredOnUtc\" LIMIT 1",
+            t = self.sql.t,
+            unreadable = UNREADABLE_TIME,
+            earlier = earlier_of_key(&self.sql.t, "d"),
+        );
+        let oldest_due = self.query(&sql, &[&now])?.first().and_then(|r| r.try_get(0).ok());
+        let sql = format!(
+            "SELECT max(\"ProcessedOnUtc\") FROM {} WHERE \"ProcessedOnUtc\" IS NOT NULL",
+            self.sql.t
+        );
+        let last_processed = self
+            .query(&sql, &[])?
+            .first()
+            .and_then(|r| r.try_get(0).ok().flatten());
+        let sql = format!(
+            "SELECT count(*) FROM {t} AS h WHERE {}",
+            blocked_head(&self.sql.t),
+            t = self.sql.t
+        );
+        let blocked_keys = self.count(&sql, &[])?;
+        Ok(super::assemble_stats(
+            by_type,
+            super::StatsExtra {
+                oldest_unprocessed_on: oldest,
+                oldest_due_on: oldest_due,
+                last_processed_on: last_processed,
+                blocked_keys,
+            },
+            now,
+        ))
     }
 
     fn missing_ids(&mut self, ids: &[String]) -> Result<Vec<String>, StoreError> {

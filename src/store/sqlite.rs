@@ -437,6 +437,15 @@ fn due_rows(t: &str) -> String {
     )
 }
 
+/// `h` is a message holding back its key: the first undelivered one of the key, failing or dead.
+fn blocked_head(t: &str) -> String {
+    format!(
+        "h.OrderingKey IS NOT NULL AND h.ProcessedOnUtc IS NULL AND h.SkippedOnUtc IS NULL
+         AND (h.Error IS NOT NULL OR h.DeadOnUtc IS NOT NULL) AND NOT EXISTS ({})",
+        earlier_of_key(t, "h")
+    )
+}
+
 /// The messages of `m`'s key before it that still hold the key back: neither processed nor
 /// skipped (a dead one holds it until an operator retries or skips it).
 fn earlier_of_key(t: &str, m: &str) -> String {
@@ -1036,12 +1045,9 @@ impl Store for SqliteStore {
                  (SELECT count(*) FROM \"{t}\" AS w
                   WHERE w.OrderingKey = h.OrderingKey AND w.ProcessedOnUtc IS NULL
                     AND w.SkippedOnUtc IS NULL AND w.rowid <> h.rowid)
-             FROM \"{t}\" AS h
-             WHERE h.OrderingKey IS NOT NULL AND h.ProcessedOnUtc IS NULL AND h.SkippedOnUtc IS NULL
-               AND (h.Error IS NOT NULL OR h.DeadOnUtc IS NOT NULL)
-               AND NOT EXISTS ({})
+             FROM \"{t}\" AS h WHERE {}
              ORDER BY h.OccuredOnUtc, h.Id LIMIT ?1",
-            earlier_of_key(&t, "h")
+            blocked_head(&t)
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
@@ -1192,9 +1198,49 @@ impl Store for SqliteStore {
                 |r| Ok(lossy_text(r.get_ref(0)?)),
             )
             .map_err(|e| self.err(e))?;
+        let text = |sql: &str, now: Option<&str>| -> Result<Option<String>, StoreError> {
+            let mut st = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+            let v = match now {
+                // The claim's own selection (it binds ?3 and ?4), for its first row.
+                Some(now) => st.query_row(params![None::<i64>, None::<i64>, now, 1], |r| {
+                    Ok(lossy_text(r.get_ref(0)?))
+                }),
+                None => st.query_row([], |r| Ok(lossy_text(r.get_ref(0)?))),
+            };
+            match v {
+                Ok(v) => Ok(v),
+                Err(rusqlite::Error::QueryReturnedNoRows) => Ok(None),
+                Err(e) => Err(self.err(e)),
+            }
+        };
+        let now_text = time::format(now);
+        let oldest_due = text(
+            &format!(
+                "SELECT OccuredOnUtc FROM \"{t}\" WHERE rowid IN ({})",
+                due_rows(&t)
+            ),
+            Some(&now_text),
+        )?;
+        let last_processed = text(
+            &format!("SELECT max(ProcessedOnUtc) FROM \"{t}\" WHERE ProcessedOnUtc IS NOT NULL"),
+            None,
+        )?;
+        let blocked: i64 = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM \"{t}\" AS h WHERE {}",
+                blocked_head(&t)
+            ))
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
         Ok(super::assemble_stats(
             by_type,
-            oldest.as_deref().and_then(time::parse),
+            super::StatsExtra {
+                oldest_unprocessed_on: oldest.as_deref().and_then(time::parse),
+                oldest_due_on: oldest_due.as_deref().and_then(time::parse),
+                last_processed_on: last_processed.as_deref().and_then(time::parse),
+                blocked_keys: blocked as u64,
+            },
             now,
         ))
     }

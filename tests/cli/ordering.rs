@@ -85,6 +85,16 @@ fn a_failing_message_holds_back_only_its_own_key_until_retried_or_skipped() {
         blocked[0]["head"]["error"].as_str().unwrap().contains("exit"),
         "{v}"
     );
+    assert_eq!(env.json_at(t1, &["stats"])["blocked_keys"], 1);
+    let (code, line) = {
+        let o = env.run_at(t1, &["health", "--max-blocked", "0"]);
+        (o.code, o.stdout)
+    };
+    assert_eq!(code, 2, "{line}");
+    assert!(
+        line.contains("1 blocked keys (critical > 0)") && line.contains("blocked=1;;0;0"),
+        "{line}"
+    );
     let text = env.ok_at(t1, &["list", "--blocked"]).stdout;
     assert!(
         text.contains("order-k") && text.contains(&k1) && text.contains("outboxctl skip ID"),
