@@ -50,13 +50,7 @@ pub fn retry(
     dry_run: bool,
 ) -> Result<u64, Error> {
     if let RetrySelect::Ids(ids) = select {
-        let missing = store.missing_ids(ids)?;
-        if !missing.is_empty() {
-            return Err(Error::NotFound(format!(
-                "no message with id {}; nothing was retried",
-                missing.join(", ")
-            )));
-        }
+        all_exist(store, ids, "retried")?;
     }
     Ok(store.retry(select, now, dry_run)?)
 }
@@ -64,12 +58,18 @@ pub fn retry(
 /// Skips the given messages (with `dry_run`, only counts them). Ids that do not exist are an
 /// error and nothing is skipped.
 pub fn skip(store: &mut dyn Store, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, Error> {
-    let missing = store.missing_ids(ids)?;
-    if !missing.is_empty() {
-        return Err(Error::NotFound(format!(
-            "no message with id {}; nothing was skipped",
-            missing.join(", ")
-        )));
-    }
+    all_exist(store, ids, "skipped")?;
     Ok(store.skip(ids, now, dry_run)?)
+}
+
+/// An id that does not exist is an error, so a typo is not taken for "nothing to do".
+fn all_exist(store: &mut dyn Store, ids: &[String], done: &str) -> Result<(), Error> {
+    let missing = store.missing_ids(ids)?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::NotFound(format!(
+        "no message with id {}; nothing was {done}",
+        missing.join(", ")
+    )))
 }
