@@ -62,6 +62,23 @@ impl Context {
         Ok(store::open(&self.config.database, &self.config.store)?)
     }
 
+    /// The store for a relay: as `open_store`, warning when the `[types]` key rules of the config
+    /// are not the ones installed in the database (they take effect only through `init`).
+    pub fn open_relay_store(&self) -> Result<Box<dyn Store>> {
+        let mut store = self.open_store()?;
+        let mut wanted = self.config.key_rules.clone();
+        wanted.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+        match store.key_rules() {
+            Ok(installed) if installed != wanted => tracing::warn!(
+                "the [types] key rules of the config differ from those installed in the database; \
+                 run `outboxctl init` to install them"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::debug!("reading the installed key rules: {e}"),
+        }
+        Ok(store)
+    }
+
     /// SIGINT and SIGTERM set the returned flag instead of killing the process, so the relay
     /// can finish the message in flight; a second SIGINT exits at once.
     pub fn stop_on_signals(&self) -> Result<Arc<AtomicBool>> {

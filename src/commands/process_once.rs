@@ -8,7 +8,7 @@ use crate::sink::Router;
 pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
     let stop = ctx.stop_on_signals()?;
     let settings = ctx.config.relay_settings(args.batch_size);
-    let mut store = ctx.open_store()?;
+    let mut store = ctx.open_relay_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
     let report = Relay {
         store: store.as_mut(),

@@ -17,7 +17,7 @@ pub fn run(args: &RunArgs, ctx: &Context) -> Result<()> {
         None => None,
     };
     let settings = ctx.config.relay_settings(args.batch_size);
-    let mut store = ctx.open_store()?;
+    let mut store = ctx.open_relay_store()?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
     Runner {
         store: store.as_mut(),

@@ -150,6 +150,9 @@ pub trait Store {
     /// is not JSON, or has nothing at the pointer, leaves the key NULL.
     fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError>;
 
+    /// The rules installed by the last [`Store::apply_key_rules`], by type; none before any.
+    fn key_rules(&mut self) -> Result<Vec<KeyRule>, StoreError>;
+
     /// Opens a write transaction for an application's business rows and outbox messages.
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError>;
 

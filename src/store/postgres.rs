@@ -1020,6 +1020,24 @@ impl Store for PostgresStore {
         self.ensure_ready()
     }
 
+    fn key_rules(&mut self) -> Result<Vec<KeyRule>, StoreError> {
+        self.ensure_ready()?;
+        let rule_table = format!("{}.{}", q(&self.schema), q(&format!("{}_KeyRule", self.table)));
+        let exists = self.raw_query_one("SELECT to_regclass($1) IS NOT NULL", &[&rule_table])?;
+        if !exists.get::<_, bool>(0) {
+            return Ok(Vec::new());
+        }
+        let sql = format!("SELECT \"Type\", \"Pointer\" FROM {rule_table} ORDER BY \"Type\"");
+        Ok(self
+            .query(&sql, &[])?
+            .iter()
+            .map(|r| KeyRule {
+                event_type: r.get(0),
+                pointer: r.get(1),
+            })
+            .collect())
+    }
+
     fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError> {
         self.ensure_ready()?;
         let (schema, table) = (self.schema.clone(), self.table.clone());

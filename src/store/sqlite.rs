@@ -794,6 +794,37 @@ impl Store for SqliteStore {
         tx.commit().map_err(|e| map_err(&path, busy, e))
     }
 
+    fn key_rules(&mut self) -> Result<Vec<KeyRule>, StoreError> {
+        let t = self.table.clone();
+        let exists: bool = self
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1)",
+                [format!("{t}_KeyRule")],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let mut st = self
+            .conn
+            .prepare(&format!(
+                "SELECT Type, Pointer FROM \"{t}_KeyRule\" ORDER BY Type"
+            ))
+            .map_err(|e| self.err(e))?;
+        let rules = st
+            .query_map([], |r| {
+                Ok(KeyRule {
+                    event_type: lossy_text(r.get_ref(0)?).unwrap_or_default(),
+                    pointer: lossy_text(r.get_ref(1)?).unwrap_or_default(),
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rules)
+    }
+
     fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError> {
         let t = self.table.clone();
         let (path, busy) = (self.path.clone(), self.busy_timeout);

@@ -374,6 +374,16 @@ fn keys_taken_from_content_and_dead_messages_skipped_by_policy() {
         show(&keyed(r#"{"order":{"id":"o-1"}}"#, "OrderPlaced")).get("key"),
         None
     );
+    // A relay says when the config's rules are not the installed ones.
+    env.config("[types.OrderPlaced]\nkey = \"/order/id\"\n\n[routes]\nOrderPlaced = \"noop\"\n");
+    let before = env.run_at(now, &["process-once"]);
+    assert!(
+        before.stderr.contains("run `outboxctl init` to install them"),
+        "{before:#?}"
+    );
+    env.ok(&["init"]);
+    let after = env.run_at(now, &["process-once"]);
+    assert!(!after.stderr.contains("outboxctl init"), "{after:#?}");
     let err = {
         env.config("[types.OrderPlaced]\nkey = \"order.id\"\n");
         env.fails(&["init"], 2)
