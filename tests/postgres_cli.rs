@@ -543,9 +543,10 @@ fn migrates(tag: &str, fixture: &str) {
     // init brings the schema up to date; the relay then counts its own marks, once.
     cli(&db, &dir).arg("init").assert().success();
     let trigger = db.count(
-        "SELECT count(*) FROM pg_trigger
-         WHERE tgrelid = '\"OutboxMessage\"'::regclass AND tgname = 'tr_OutboxMessage_processed_update'
-           AND pg_get_triggerdef(oid) LIKE '%outboxctl.counts_itself%'",
+        "WITH tg AS MATERIALIZED (
+             SELECT oid FROM pg_trigger
+             WHERE tgrelid = '\"OutboxMessage\"'::regclass AND tgname = 'tr_OutboxMessage_processed_update')
+         SELECT count(*) FROM tg WHERE pg_get_triggerdef(tg.oid) LIKE '%outboxctl.counts_itself%'",
     );
     assert_eq!(trigger, 1, "the counter trigger was replaced");
     assert_eq!(
@@ -555,8 +556,12 @@ fn migrates(tag: &str, fixture: &str) {
     // Version 2: the due index holds no lease column, and pages keep room for HOT claims.
     assert_eq!(
         db.count(
-            "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema()
-               AND indexname = 'ix_OutboxMessage_due' AND indexdef NOT LIKE '%NextAttemptOnUtc%'"
+            // Only this schema's index is described (a MATERIALIZED CTE picks it first): a
+            // definition read from the whole catalog fails on another test's index dropped meanwhile.
+            "WITH ix AS MATERIALIZED (
+                 SELECT i.oid FROM pg_class i JOIN pg_namespace n ON n.oid = i.relnamespace
+                 WHERE n.nspname = current_schema() AND i.relname = 'ix_OutboxMessage_due')
+             SELECT count(*) FROM ix WHERE pg_get_indexdef(ix.oid) NOT LIKE '%NextAttemptOnUtc%'"
         ),
         1,
         "the due index was made anew"
