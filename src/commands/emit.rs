@@ -51,6 +51,12 @@ pub fn event(args: &EmitEventArgs, ctx: &Context) -> Result<()> {
         EventError::Content(_) => Error::usage(format!("content from {source} is {e}; nothing was written")),
         EventError::Type(_) => Error::usage(e.to_string()),
     })?;
+    if args.key.as_deref().is_some_and(|k| k.trim().is_empty()) {
+        return Err(Error::usage(
+            "--key is empty: give the ordering key (e.g. the aggregate's id), or leave --key out",
+        )
+        .into());
+    }
     message.key = args.key.clone();
     let mut store = ctx.open_store()?;
     let written = app::write_messages(store.as_mut(), vec![message])?;

@@ -795,6 +795,21 @@ fn map_err(shown: &str, busy: Duration, e: &postgres::Error) -> StoreError {
 const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
 /// SQL true when a lease holds at `$1`: an end outboxctl cannot read (`infinity`) is over, as on
 /// SQLite, so a dead relay's garbage cannot pin a row in `stats` or keep `retry` away from it.
+/// What a claim may take at `now` (a parameter), oldest first, as `d`: neither processed nor
+/// dead, not waiting for a backoff or a live lease, not held back by an earlier message of its key.
+/// A NextAttemptOnUtc outboxctl cannot read counts as past.
+fn due_rows(t: &str, now: &str) -> String {
+    format!(
+        "FROM {t} AS d
+         WHERE d.\"ProcessedOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
+           AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= {now}
+                OR d.\"NextAttemptOnUtc\" >= {UNREADABLE_TIME})
+           AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({}))
+         ORDER BY d.\"OccuredOnUtc\"",
+        earlier_of_key(t, "d")
+    )
+}
+
 /// `h` is a message holding back its key: the first undelivered one of the key, failing or dead.
 fn blocked_head(t: &str) -> String {
     format!(
@@ -1141,12 +1156,7 @@ impl Store for PostgresStore {
                  \"Attempts\" = CASE WHEN m.\"Attempts\" < {max} THEN m.\"Attempts\" + 1 ELSE m.\"Attempts\" END,
                  \"LastAttemptOnUtc\" = $3
              WHERE m.\"Id\" = ANY(ARRAY(
-                 SELECT d.\"Id\" FROM {t} AS d
-                 WHERE d.\"ProcessedOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
-                   AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= $3
-                        OR d.\"NextAttemptOnUtc\" >= {unreadable})
-                   AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({earlier}))
-                 ORDER BY d.\"OccuredOnUtc\"
+                 SELECT d.\"Id\" {due}
                  LIMIT {limit}
                  FOR UPDATE OF d SKIP LOCKED))
                AND m.\"ProcessedOnUtc\" IS NULL AND m.\"DeadOnUtc\" IS NULL
@@ -1154,8 +1164,7 @@ impl Store for PostgresStore {
             t = self.sql.t,
             cols = Sql::columns("m."),
             max = i32::MAX,
-            unreadable = UNREADABLE_TIME,
-            earlier = earlier_of_key(&self.sql.t, "d"),
+            due = due_rows(&self.sql.t, "$3"),
             // A literal, not a parameter: the cached generic plan of `LIMIT $n` assumes a tenth
             // of the table and sorts it all; with the number it walks the due index and stops.
             limit = p.limit
@@ -1454,15 +1463,8 @@ impl Store for PostgresStore {
         }
         // The claim's own selection, for its first row: what a relay would take now.
         let sql = format!(
-            "SELECT d.\"OccuredOnUtc\" FROM {t} AS d
-             WHERE d.\"ProcessedOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
-               AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= $1
-                    OR d.\"NextAttemptOnUtc\" >= {unreadable})
-               AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({earlier}))
-             ORDER BY d.\"OccuredOnUtc\" LIMIT 1",
-            t = self.sql.t,
-            unreadable = UNREADABLE_TIME,
-            earlier = earlier_of_key(&self.sql.t, "d"),
+            "SELECT d.\"OccuredOnUtc\" {} LIMIT 1",
+            due_rows(&self.sql.t, "$1")
         );
         let oldest_due = self.query(&sql, &[&now])?.first().and_then(|r| r.try_get(0).ok());
         let sql = format!(

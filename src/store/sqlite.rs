@@ -1349,18 +1349,18 @@ impl Store for SqliteStore {
             format!(
                 "UPDATE \"{t}\" SET SkippedOnUtc = ?1, DeadOnUtc = coalesce(DeadOnUtc, ?1),
                      NextAttemptOnUtc = NULL, LockedBy = NULL, LockedUntilUtc = NULL
-                 WHERE {filter} RETURNING 1"
+                 WHERE {filter}"
             )
         };
-        let mut st = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let args = params![now, rowids];
         let n = if dry_run {
-            st.query_row(params![now, rowids], |r| r.get::<_, i64>(0))
+            self.conn
+                .query_row(&sql, args, |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
         } else {
-            st.query_map(params![now, rowids], |_| Ok(()))
-                .map(|rows| rows.count() as i64)
-        }
-        .map_err(|e| map_err(&self.path, self.busy_timeout, e))?;
-        Ok(n as u64)
+            self.conn.execute(&sql, args).map(|n| n as u64)
+        };
+        n.map_err(|e| self.err(e))
     }
 
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -160,6 +160,8 @@ fn a_failing_message_holds_back_only_its_own_key_until_retried_or_skipped() {
     // Skipping it again, or a processed one, changes nothing; an unknown id is an error.
     let again = env.ok_at(t2, &["skip", &k1]).stdout;
     assert!(again.starts_with("skipped 0 messages; left 1 alone"), "{again}");
+    let err = env.fails(&["emit", "event", "Ok", "{}", "--key", " "], 2);
+    assert!(err.contains("--key is empty"), "{err}");
     let err = env.fails_at(t2, &["skip", "no-such-id"], 4);
     assert!(
         err.contains("no message with id no-such-id; nothing was skipped"),
