@@ -37,7 +37,10 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
     "OrderingKey"      text        NULL,
     -- Set by `outboxctl skip` (or a type's on_dead = "skip"): the message stays undelivered, kept
     -- and shown, but no longer holds back the later messages of its key.
-    "SkippedOnUtc"     timestamptz NULL
+    "SkippedOnUtc"     timestamptz NULL,
+    -- Claims of it that ended with no outcome recorded (the relay died or hung mid-delivery),
+    -- since its last recorded failure. At 3 it is parked: dead, until an operator retries it.
+    "Crashes"          integer     NOT NULL DEFAULT 0
 );
 
 -- Every message is claimed once before it is processed, and the claim changes no indexed column:
@@ -58,6 +61,12 @@ CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_due"
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_key"
     ON "OutboxMessage" ("OrderingKey", "OccuredOnUtc", "Id")
     WHERE "ProcessedOnUtc" IS NULL AND "SkippedOnUtc" IS NULL AND "OrderingKey" IS NOT NULL;
+
+-- Messages whose claims ended with no outcome: after two such crashes a claim takes at most one of
+-- them, delivered before the rest of its batch, so the one that kills relays is found and parked.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_crashed"
+    ON "OutboxMessage" ("OccuredOnUtc")
+    WHERE "Crashes" > 0 AND "ProcessedOnUtc" IS NULL AND "DeadOnUtc" IS NULL;
 
 -- stats, and list --unprocessed / --dead, over unprocessed rows only.
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_unprocessed"
@@ -95,6 +104,17 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
     "Destination"    text        NOT NULL,
     "DeliveredOnUtc" timestamptz NOT NULL,
     PRIMARY KEY ("MessageId", "Destination")
+);
+
+-- Destinations whose circuit is open: after `circuit_failures` failures in a row the relays stop
+-- sending to one until "OpenUntilUtc", then one relay probes it with one message. No row = closed.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Circuit" (
+    "Destination"  text        NOT NULL PRIMARY KEY,
+    -- Failures in a row, the failed probes included.
+    "Failures"     integer     NOT NULL,
+    "OpenedOnUtc"  timestamptz NOT NULL,
+    "OpenUntilUtc" timestamptz NOT NULL,
+    "LastError"    text        NOT NULL
 );
 
 -- Processed counts per type, kept by triggers so stats never scans processed rows. Each server
@@ -175,4 +195,4 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
     "Version" integer NOT NULL
 );
 DELETE FROM "OutboxMessage_Schema";
-INSERT INTO "OutboxMessage_Schema" ("Version") VALUES (3);
+INSERT INTO "OutboxMessage_Schema" ("Version") VALUES (4);

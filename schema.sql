@@ -35,7 +35,10 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
     OrderingKey      TEXT    NULL,
     -- Set by `outboxctl skip` (or a type's on_dead = "skip"): the message stays undelivered, kept
     -- and shown, but no longer holds back the later messages of its key.
-    SkippedOnUtc     TEXT    NULL
+    SkippedOnUtc     TEXT    NULL,
+    -- Claims of it that ended with no outcome recorded (the relay died or hung mid-delivery),
+    -- since its last recorded failure. At 3 it is parked: dead, until an operator retries it.
+    Crashes          INTEGER NOT NULL DEFAULT 0
 );
 
 -- Claiming the next due batch walks only unprocessed, live rows, in arrival order; processed rows
@@ -51,6 +54,12 @@ CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_due"
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_key"
     ON "OutboxMessage" (OrderingKey, OccuredOnUtc)
     WHERE ProcessedOnUtc IS NULL AND SkippedOnUtc IS NULL AND OrderingKey IS NOT NULL;
+
+-- Messages whose claims ended with no outcome: after two such crashes a claim takes at most one of
+-- them, delivered before the rest of its batch, so the one that kills relays is found and parked.
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_crashed"
+    ON "OutboxMessage" (OccuredOnUtc)
+    WHERE Crashes > 0 AND ProcessedOnUtc IS NULL AND DeadOnUtc IS NULL;
 
 -- stats and list over unprocessed rows (pending, retrying, dead) by type.
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_unprocessed"
@@ -82,6 +91,17 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Delivery" (
     Destination    TEXT NOT NULL,
     DeliveredOnUtc TEXT NOT NULL,
     PRIMARY KEY (MessageId, Destination)
+);
+
+-- Destinations whose circuit is open: after `circuit_failures` failures in a row the relays stop
+-- sending to one until OpenUntilUtc, then one relay probes it with one message. No row = closed.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Circuit" (
+    Destination  TEXT    NOT NULL PRIMARY KEY,
+    -- Failures in a row, the failed probes included.
+    Failures     INTEGER NOT NULL,
+    OpenedOnUtc  TEXT    NOT NULL,
+    OpenUntilUtc TEXT    NOT NULL,
+    LastError    TEXT    NOT NULL
 );
 
 -- Processed counts per type, kept by triggers so `stats` never scans processed rows.
@@ -122,4 +142,4 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
     Version INTEGER NOT NULL
 );
 DELETE FROM "OutboxMessage_Schema";
-INSERT INTO "OutboxMessage_Schema" (Version) VALUES (3);
+INSERT INTO "OutboxMessage_Schema" (Version) VALUES (4);

@@ -367,6 +367,7 @@ fn relay_drain(store: &mut dyn Store, batch: usize) -> u64 {
         lease: Duration::from_secs(300),
         retry: RetryPolicy::default(),
         skip_dead: Default::default(),
+        circuit: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let mut total = BatchReport::default();

@@ -486,6 +486,7 @@ fn relay_settings(owner: String, batch_size: usize) -> RelaySettings {
         lease: Duration::from_secs(300),
         retry: RetryPolicy::default(),
         skip_dead: Default::default(),
+        circuit: Default::default(),
     }
 }
 
@@ -955,7 +956,7 @@ fn scale(base: &str, big_rows: usize, claims: usize) -> Scale {
     for i in 0..6 {
         for (k, store) in stores.iter_mut().enumerate() {
             let (ids, took) = timed_claim(store.as_mut(), 1000);
-            assert_eq!(store.release(&ids, "scale").unwrap(), 1000);
+            assert_eq!(store.release(&ids, "scale", None).unwrap(), 1000);
             if i > 0 {
                 claim_1000[k].push(took.as_secs_f64() * 1e3);
             }

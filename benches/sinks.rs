@@ -68,6 +68,7 @@ fn backlog(dir: &std::path::Path, n: usize, ty: &str) -> (String, Vec<Message>) 
             last_attempt_on: None,
             key: m.key,
             skipped_on: None,
+            crashes: 0,
             problems: Vec::new(),
         })
         .collect();
@@ -109,6 +110,7 @@ fn relay(db: &str, sink: &str, n: usize, batch: usize) -> f64 {
         lease: Duration::from_secs(300),
         retry: RetryPolicy::default(),
         skip_dead: Default::default(),
+        circuit: Default::default(),
     };
     let stop = AtomicBool::new(false);
     let started = Instant::now();
@@ -119,6 +121,7 @@ fn relay(db: &str, sink: &str, n: usize, batch: usize) -> f64 {
             router: &mut router,
             clock: &SystemClock,
             settings: &settings,
+            breaker: &mut Default::default(),
         }
         .run_once(&stop)
         .unwrap();

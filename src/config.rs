@@ -42,6 +42,17 @@ struct FileConfig {
     routes: BTreeMap<String, OneOrMany>,
     #[serde(default)]
     types: BTreeMap<String, FileType>,
+    #[serde(default)]
+    circuit: FileCircuit,
+}
+
+/// `[circuit]`: when a destination that fails everything is left alone for a while.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCircuit {
+    failures: Option<u32>,
+    #[serde(default, deserialize_with = "crate::duration::de_option")]
+    cooldown: Option<Duration>,
 }
 
 /// Per-type settings: `[types.OrderPlaced]`.
@@ -102,6 +113,7 @@ pub struct Config {
     pub key_rules: Vec<crate::store::KeyRule>,
     /// Types whose dead messages are skipped at once (`on_dead = "skip"`).
     pub skip_dead: std::collections::BTreeSet<String>,
+    pub circuit: crate::circuit::CircuitSettings,
     pub format: Format,
     /// Whether stdout is a terminal that may get colour and box drawing.
     pub stdout_tty: bool,
@@ -197,6 +209,17 @@ impl Config {
                 skip_dead.insert(ty);
             }
         }
+        let circuit_defaults = crate::circuit::CircuitSettings::default();
+        let circuit = crate::circuit::CircuitSettings {
+            failures: file.circuit.failures.unwrap_or(circuit_defaults.failures),
+            cooldown: file.circuit.cooldown.unwrap_or(circuit_defaults.cooldown),
+        };
+        if circuit.cooldown < Duration::from_secs(1) || circuit.cooldown > Duration::from_secs(86_400) {
+            return Err(Error::usage(format!(
+                "{}: must be 1s to 24h",
+                in_file("circuit.cooldown")
+            )));
+        }
         let mut sinks = BTreeMap::new();
         for (name, sink) in file.sinks {
             // Secrets and URLs named by `*_env` keys are read here, the one reader of the environment.
@@ -241,6 +264,7 @@ impl Config {
             routes,
             key_rules,
             skip_dead,
+            circuit,
             format: global.format,
             stdout_tty,
             color: stdout_tty && !no_color,
@@ -341,6 +365,7 @@ impl Config {
             lease: self.lease,
             retry: self.retry.clone(),
             skip_dead: self.skip_dead.clone(),
+            circuit: self.circuit.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! (purge, retry). Storage backends implement [`store::Store`].
 
 pub mod app;
+pub mod circuit;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -78,10 +78,18 @@ pub struct Message {
     /// When an operator (or the type's policy) skipped it: undelivered, no longer holding its key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped_on: Option<DateTime<Utc>>,
+    /// Claims of it that ended with no outcome (the relay died or hung while delivering it),
+    /// since its last recorded failure.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub crashes: i64,
     /// What could not be read from the row as the schema says (another application wrote it).
     /// The fields named hold a lossy reading. Empty, and left out of JSON, for a readable row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// One column of a row that outboxctl could not read as the schema says.
@@ -251,4 +259,16 @@ pub fn one_line(s: &str, max: usize) -> String {
         let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
     }
+}
+
+/// A destination whose circuit is open: the relays send it nothing until `open_until`, then one
+/// of them probes it with one message.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Circuit {
+    pub destination: String,
+    /// Failures in a row, the failed probes included.
+    pub failures: u32,
+    pub opened_on: DateTime<Utc>,
+    pub open_until: DateTime<Utc>,
+    pub last_error: String,
 }

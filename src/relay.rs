@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::circuit::{Breaker, Change, CircuitSettings, Gate};
 use crate::error::StoreError;
 use crate::model::Message;
 use crate::retry::{Next, RetryPolicy};
@@ -31,7 +32,11 @@ pub struct RelaySettings {
     pub retry: RetryPolicy,
     /// Types whose dead messages are skipped at once, so their ordering key goes on.
     pub skip_dead: std::collections::BTreeSet<String>,
+    pub circuit: CircuitSettings,
 }
+
+/// Claims of a message with no outcome (the relay died or hung while delivering it) that park it.
+pub const PARK_AFTER_CRASHES: i64 = 3;
 
 /// What one pass did.
 #[derive(Debug, Default, Clone, Serialize, PartialEq, Eq)]
@@ -44,6 +49,8 @@ pub struct BatchReport {
     pub dead: u64,
     /// Claimed but given back unattempted because a stop was asked for.
     pub released: u64,
+    /// Claimed but given back unattempted because their destination's circuit is open.
+    pub deferred: u64,
     pub duration_ms: u64,
     /// Delivered messages that had an ordering key: the next message of each may be due now.
     /// Not printed.
@@ -67,6 +74,7 @@ impl BatchReport {
         self.failed += other.failed;
         self.dead += other.dead;
         self.released += other.released;
+        self.deferred += other.deferred;
         self.keys_moved += other.keys_moved;
         self.duration_ms += other.duration_ms;
     }
@@ -81,6 +89,8 @@ struct Ledger {
     /// When each delivered message occurred, for the latency histogram.
     occurred: Vec<Option<DateTime<Utc>>>,
     failed: Vec<Failure>,
+    /// Messages to give back unattempted (their destination's circuit is open), due when.
+    deferred: Vec<(String, DateTime<Utc>)>,
     /// When the oldest outcome waiting here came in.
     since: Option<Instant>,
 }
@@ -91,7 +101,7 @@ impl Ledger {
     }
 
     fn is_empty(&self) -> bool {
-        self.delivered.is_empty() && self.failed.is_empty()
+        self.delivered.is_empty() && self.failed.is_empty() && self.deferred.is_empty()
     }
 
     /// Whether the oldest outcome has waited long enough.
@@ -131,6 +141,8 @@ pub struct Relay<'a> {
     pub router: &'a mut Router,
     pub clock: &'a dyn Clock,
     pub settings: &'a RelaySettings,
+    /// The circuits, kept by the caller across passes.
+    pub breaker: &'a mut Breaker,
 }
 
 impl Relay<'_> {
@@ -173,10 +185,20 @@ impl Relay<'_> {
         })?;
         report.claimed = batch.len() as u64;
         let mut ledger = Ledger::default();
-        let batch = self.fail_unreadable(batch, &mut ledger);
-        if !batch.is_empty() {
-            tracing::debug!(claimed = batch.len(), "claimed a batch");
+        let mut batch = self.fail_unreadable(batch, &mut ledger);
+        if batch.is_empty() {
+            self.flush(&mut ledger, &mut report)?;
+            report.duration_ms = started.elapsed().as_millis() as u64;
+            return Ok(report);
         }
+        tracing::debug!(claimed = batch.len(), "claimed a batch");
+        if self.settings.circuit.failures > 0 {
+            self.breaker.load(self.store.circuits()?);
+        }
+        // A suspect (claimed twice with no outcome) goes first, alone, its outcome written at
+        // once: if it takes this relay down too, nothing else of the batch was in flight. A
+        // claim holds at most one suspect and one message per key, so this breaks no order.
+        batch.sort_by_key(|m| m.crashes < 2);
 
         // A run handed to a sink that delivers in the background: the outcomes so far are
         // recorded while the next run is on its way, so the database and the destination work
@@ -188,7 +210,7 @@ impl Relay<'_> {
                 self.finish_run(&batch, in_flight.take(), &mut ledger);
                 self.flush(&mut ledger, &mut report)?;
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
-                report.released = self.store.release(&rest, &self.settings.owner)?;
+                report.released = self.store.release(&rest, &self.settings.owner, None)?;
                 tracing::info!(
                     released = report.released,
                     "stopping: gave back the rest of the batch"
@@ -203,8 +225,22 @@ impl Relay<'_> {
                 let rest: Vec<String> = batch[from..].iter().map(|m| m.id.clone()).collect();
                 self.store.extend(&rest, &self.settings.owner, lease_until)?;
             }
-            // Consecutive messages bound for one sink that takes many at once go together.
-            if let Some((sink, run)) = self.batchable_run(&batch[i..]) {
+            let alone = match self.gate(&batch[i])? {
+                Gate::Wait(until) => {
+                    ledger.deferred.push((batch[i].id.clone(), until));
+                    i += 1;
+                    continue;
+                }
+                Gate::Probe(_) => true,
+                Gate::Go => batch[i].crashes >= 2,
+            };
+            if alone {
+                self.finish_run(&batch, in_flight.take(), &mut ledger);
+                self.handle(&batch[i], &mut ledger);
+                i += 1;
+                self.flush(&mut ledger, &mut report)?;
+            } else if let Some((sink, run)) = self.batchable_run(&batch[i..]) {
+                // Consecutive messages bound for one sink that takes many at once go together.
                 let outcomes = self.router.send(&sink, &batch[i..i + run]);
                 let started = Started {
                     sink,
@@ -257,7 +293,9 @@ impl Relay<'_> {
     fn batchable_run(&self, rest: &[Message]) -> Option<(String, usize)> {
         let max_attempts = i64::from(self.settings.retry.max_attempts);
         let single = |m: &Message| match self.router.route(&m.event_type) {
-            Ok([only]) if m.attempts <= max_attempts => Some(only.as_str()),
+            Ok([only]) if m.attempts <= max_attempts && m.crashes < 2 && !self.breaker.is_open(only) => {
+                Some(only.as_str())
+            }
             _ => None,
         };
         let sink = rest.first().and_then(single)?;
@@ -273,6 +311,36 @@ impl Relay<'_> {
         (run > 1).then(|| (sink.to_owned(), run))
     }
 
+    /// Whether `message` may go now: not while a destination of it has its circuit open.
+    fn gate(&mut self, message: &Message) -> Result<Gate, StoreError> {
+        if self.settings.circuit.failures == 0 || !self.breaker.any_open() {
+            return Ok(Gate::Go);
+        }
+        let Ok(routes) = self.router.route(&message.event_type) else {
+            return Ok(Gate::Go);
+        };
+        let routes = routes.to_vec();
+        let now = self.clock.now();
+        let store = &mut *self.store;
+        self.breaker
+            .gate(&routes, now, &self.settings.circuit, |d, until| {
+                store.probe_circuit(d, now, until)
+            })
+    }
+
+    /// Notes a destination's answer for the circuit breaker.
+    fn observe(&mut self, sink: &str, outcome: Result<(), &DeliveryError>) {
+        if self.settings.circuit.failures > 0 {
+            let now = self.clock.now();
+            self.breaker.observe(
+                sink,
+                outcome.err().map(DeliveryError::message),
+                now,
+                &self.settings.circuit,
+            );
+        }
+    }
+
     /// Waits for a run sent to a sink and notes each message's outcome.
     fn finish_run(&mut self, batch: &[Message], started: Option<Started>, ledger: &mut Ledger) {
         let Some(Started {
@@ -285,6 +353,7 @@ impl Relay<'_> {
         };
         let run = &batch[range];
         for (message, outcome) in run.iter().zip(wait(outcomes, run.len())) {
+            self.observe(&sink, outcome.as_ref().map(|_| ()));
             let outcome = outcome.map_err(|e| Failed::new(Some(sink.clone()), e));
             self.note(message, outcome, ledger);
         }
@@ -292,7 +361,23 @@ impl Relay<'_> {
 
     fn handle(&mut self, message: &Message, ledger: &mut Ledger) {
         let max = i64::from(self.settings.retry.max_attempts);
-        let outcome = if message.attempts > max {
+        let outcome = if message.crashes >= PARK_AFTER_CRASHES {
+            // Its deliveries took relays down (or hung them) three times: park it, so it takes
+            // no more, and let everything else flow.
+            tracing::error!(
+                id = %message.id,
+                "parked: {} claims of it ended with no outcome (the relay died or hung while delivering it)",
+                message.crashes
+            );
+            Err(Failed::new(
+                None,
+                DeliveryError::Permanent(format!(
+                    "parked after {} deliveries that ended with no outcome: the relay died or hung while \
+                     delivering it; `outboxctl retry --id {}` tries it again",
+                    message.crashes, message.id
+                )),
+            ))
+        } else if message.attempts > max {
             // Claimed again after its last attempt's lease ran out: the relay died while
             // delivering it, every time. Stop before it takes another relay down.
             Err(Failed::new(
@@ -352,12 +437,27 @@ impl Relay<'_> {
             return Ok(());
         }
         let now = self.clock.now();
-        self.store.record(&RecordParams {
-            owner: &self.settings.owner,
-            now,
-            delivered: &ledger.delivered,
-            failed: &ledger.failed,
-        })?;
+        if !ledger.delivered.is_empty() || !ledger.failed.is_empty() {
+            self.store.record(&RecordParams {
+                owner: &self.settings.owner,
+                now,
+                delivered: &ledger.delivered,
+                failed: &ledger.failed,
+            })?;
+        }
+        // Given back unattempted, due when their circuit may close.
+        ledger.deferred.sort_by_key(|(_, until)| *until);
+        for run in ledger.deferred.chunk_by(|a, b| a.1 == b.1) {
+            let ids: Vec<String> = run.iter().map(|(id, _)| id.clone()).collect();
+            report.deferred += self.store.release(&ids, &self.settings.owner, Some(run[0].1))?;
+        }
+        ledger.deferred.clear();
+        for change in self.breaker.take_changes() {
+            match change {
+                Change::Open(c) => self.store.open_circuit(&c)?,
+                Change::Close(d) => self.store.close_circuit(&d)?,
+            }
+        }
         report.delivered += ledger.delivered.len() as u64;
         report.keys_moved += ledger.keyed;
         report.latencies.extend(
@@ -427,7 +527,9 @@ impl Relay<'_> {
     /// Delivers one message to one sink: a run of one.
     fn send_one(&mut self, sink: &str, message: &Message) -> Result<(), DeliveryError> {
         let pending = self.router.send(sink, std::slice::from_ref(message));
-        wait(pending, 1).remove(0)
+        let outcome = wait(pending, 1).remove(0);
+        self.observe(sink, outcome.as_ref().map(|_| ()));
+        outcome
     }
 }
 

@@ -60,12 +60,14 @@ impl Runner<'_> {
         tracing::info!(owner = %self.settings.owner, backend = self.store.backend(), "relay started");
         let mut total = BatchReport::default();
         let mut backoff = FIRST_BACKOFF;
+        let mut breaker = crate::circuit::Breaker::default();
         while !stop.load(Ordering::Relaxed) {
             let pass = Relay {
                 store: &mut *self.store,
                 router: &mut *self.router,
                 clock: self.clock,
                 settings: self.settings,
+                breaker: &mut breaker,
             }
             .run_once(stop);
             match pass {
@@ -157,6 +159,7 @@ mod tests {
             lease: Duration::from_secs(60),
             retry: crate::retry::RetryPolicy::default(),
             skip_dead: Default::default(),
+            circuit: Default::default(),
         };
         // A tick far beyond the test: only draining, wake-ups and stop can end a wait.
         let schedule = Schedule::Every(Duration::from_secs(3600));

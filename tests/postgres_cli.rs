@@ -534,7 +534,7 @@ fn migrates(tag: &str, fixture: &str) {
     assert_eq!(
         db.count(
             "SELECT count(*) FROM information_schema.columns
-             WHERE table_schema = current_schema() AND column_name = 'OrderingKey'"
+             WHERE table_schema = current_schema() AND column_name = 'Crashes'"
         ),
         0,
         "a relay changed the schema"
@@ -605,8 +605,13 @@ fn init_migrates_the_schema_of_the_last_release_before_versions() {
 }
 
 #[test]
-fn init_migrates_the_schema_of_the_previous_release() {
+fn init_migrates_the_schema_of_a_release_before_ordering_keys() {
     migrates("migrate_v2", include_str!("fixtures/schema.postgres.v2.sql"));
+}
+
+#[test]
+fn init_migrates_the_schema_of_the_previous_release() {
+    migrates("migrate_v3", include_str!("fixtures/schema.postgres.v3.sql"));
 }
 
 #[test]

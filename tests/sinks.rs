@@ -748,6 +748,7 @@ fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
         last_attempt_on: None,
         key: None,
         skipped_on: None,
+        crashes: 0,
         problems: Vec::new(),
     }
 }

@@ -270,17 +270,23 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
 
     // Lease expiry: C and E were claimed by r2 at 11 until 71 (and again at 500 by r1 until 560).
     // Past the lease, another relay takes them over and the old owner can no longer fail them.
+    // C and E have now lost two leases with no outcome: suspects, which a claim takes one at a
+    // time (ahead of the others), counting each crash.
     let taken = claim(s, "r3", 601, 60, 10);
-    assert_eq!(taken, vec![B, C, E]);
+    assert_eq!(taken, vec![B, C]);
+    assert_eq!(s.get(C).unwrap().unwrap().message.crashes, 2);
+    assert_eq!(s.get(B).unwrap().unwrap().message.crashes, 0);
+    assert_eq!(claim(s, "r3", 601, 60, 10), vec![E]);
+    assert_eq!(s.get(E).unwrap().unwrap().message.crashes, 2);
     assert!(!fail(s, C, "r1", 602, 1, Some(700)), "r1 lost its claim");
-    assert_eq!(s.release(&[C.into()], "r1").unwrap(), 0);
+    assert_eq!(s.release(&[C.into()], "r1", None).unwrap(), 0);
     // Extending pushes only the owner's lease.
     assert_eq!(s.extend(&[C.into(), E.into()], "r3", secs(900)).unwrap(), 2);
     assert_eq!(s.extend(&[C.into()], "r1", secs(999)).unwrap(), 0);
     assert_eq!(s.get(C).unwrap().unwrap().message.locked_until, Some(secs(900)));
     // Release gives claims back unattempted.
     let before = s.get(E).unwrap().unwrap().message.attempts;
-    assert_eq!(s.release(&[E.into()], "r3").unwrap(), 1);
+    assert_eq!(s.release(&[E.into()], "r3", None).unwrap(), 1);
     let e = s.get(E).unwrap().unwrap().message;
     assert_eq!(
         (e.attempts, e.locked_by, e.next_attempt_on),
@@ -440,7 +446,120 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     assert!(s.get(B).unwrap().is_none());
 
     mixed_run(s);
+    crashes(s);
+    circuits(s, other);
     waiting(s, other);
+}
+
+/// A claim counts the leases that ran out with no outcome; once a message has two, it is a
+/// suspect: claimed one at a time, ahead of the rest. A recorded failure clears the count, a
+/// dead message keeps it, and `retry` clears it.
+fn crashes(s: &mut dyn Store) {
+    const P: &str = "0190a000-0000-7000-8000-0000000000b1";
+    const Q: &str = "0190a000-0000-7000-8000-0000000000b2";
+    const R: &str = "0190a000-0000-7000-8000-0000000000b3";
+    // Nothing else in the way (their leases would run out too): only the dead H is left.
+    deliver(s, &[D, "0190a000-0000-7000-8000-0000000000a2"], 999);
+    assert_eq!(
+        list(s, ListFilter::Unprocessed, None),
+        vec!["0190a000-0000-7000-8000-0000000000a3"]
+    );
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[
+        msg(P, "Crash", 1000),
+        msg(Q, "Crash", 1001),
+        msg(R, "Crash", 1002),
+    ])
+    .unwrap();
+    tx.commit().unwrap();
+    let crashes = |s: &mut dyn Store, id: &str| s.get(id).unwrap().unwrap().message.crashes;
+    let mine = |ids: Vec<String>| -> Vec<String> {
+        ids.into_iter()
+            .filter(|id| [P, Q, R].contains(&id.as_str()))
+            .collect()
+    };
+    // Claimed, then the lease runs out: the next claim counts one crash each, and takes them
+    // together.
+    assert_eq!(mine(claim(s, "r1", 1010, 10, 100)), vec![P, Q, R]);
+    assert_eq!(mine(claim(s, "r2", 1021, 10, 100)), vec![P, Q, R]);
+    assert_eq!((crashes(s, P), crashes(s, Q), crashes(s, R)), (1, 1, 1));
+    // A stop gives R back unattempted: no crash of it to count.
+    assert_eq!(s.release(&[R.into()], "r2", None).unwrap(), 1);
+    // The second crash of P and Q makes them suspects: one per claim, ahead of the rest.
+    let first = mine(claim(s, "r3", 1032, 10, 100));
+    assert_eq!(first, vec![P, R]);
+    assert_eq!((crashes(s, P), crashes(s, R)), (2, 1));
+    assert_eq!(mine(claim(s, "r4", 1032, 10, 100)), vec![Q]);
+    // A limit of one still takes the suspect, never more than the limit.
+    assert_eq!(crashes(s, Q), 2);
+    // Q's failure is recorded: its count starts again.
+    assert!(fail(s, Q, "r4", 1033, 3, Some(1034)));
+    assert_eq!(crashes(s, Q), 0);
+    // P's third crash is counted by the claim that takes it over; made dead, it keeps the count.
+    assert_eq!(mine(claim(s, "r5", 1043, 10, 1)), vec![P]);
+    assert_eq!(crashes(s, P), 3);
+    assert!(fail(s, P, "r5", 1044, 3, None));
+    assert_eq!(crashes(s, P), 3);
+    assert_eq!(
+        s.retry(&RetrySelect::Ids(vec![P.into()]), secs(1045), false)
+            .unwrap(),
+        1
+    );
+    assert_eq!(crashes(s, P), 0);
+    assert_eq!(deliver(s, &[P, Q, R], 1046), 3);
+}
+
+/// Open circuits are shared by every relay; of relays probing at once, one gets the probe.
+fn circuits(s: &mut dyn Store, other: &mut dyn Store) {
+    use outboxctl::model::Circuit;
+    assert!(s.circuits().unwrap().is_empty());
+    let open = Circuit {
+        destination: "hook".into(),
+        failures: 5,
+        opened_on: secs(1100),
+        open_until: secs(1130),
+        last_error: "connection refused".into(),
+    };
+    s.open_circuit(&open).unwrap();
+    assert_eq!(other.circuits().unwrap(), vec![open.clone()]);
+    // Not before its time.
+    assert!(!other.probe_circuit("hook", secs(1129), secs(1159)).unwrap());
+    assert!(other.probe_circuit("hook", secs(1130), secs(1160)).unwrap());
+    assert!(
+        !s.probe_circuit("hook", secs(1130), secs(1160)).unwrap(),
+        "one probe"
+    );
+    assert_eq!(s.circuits().unwrap()[0].open_until, secs(1160));
+    // Opened again after a failed probe: the count and error change, not when it first opened.
+    s.open_circuit(&Circuit {
+        failures: 6,
+        open_until: secs(1200),
+        last_error: "503".into(),
+        ..open.clone()
+    })
+    .unwrap();
+    let c = &other.circuits().unwrap()[0];
+    assert_eq!(
+        (c.failures, c.opened_on, c.open_until, c.last_error.as_str()),
+        (6, secs(1100), secs(1200), "503")
+    );
+    other.close_circuit("hook").unwrap();
+    assert!(s.circuits().unwrap().is_empty());
+    // A message given back for an open circuit waits until it may close, its attempt uncounted.
+    const W: &str = "0190a000-0000-7000-8000-0000000000c1";
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[msg(W, "Wait", 1100)]).unwrap();
+    tx.commit().unwrap();
+    assert!(claim(s, "r1", 1101, 60, 100).contains(&W.to_owned()));
+    assert_eq!(s.release(&[W.into()], "r1", Some(secs(1130))).unwrap(), 1);
+    let w = s.get(W).unwrap().unwrap().message;
+    assert_eq!(
+        (w.attempts, w.next_attempt_on, w.locked_by),
+        (0, Some(secs(1130)), None)
+    );
+    assert!(!claim(s, "r1", 1129, 60, 100).contains(&W.to_owned()));
+    assert!(claim(s, "r1", 1130, 60, 100).contains(&W.to_owned()));
+    assert_eq!(deliver(s, &[W], 1131), 1);
 }
 
 /// A relay records a run's deliveries and failures together, in one call.

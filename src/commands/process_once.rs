@@ -15,6 +15,7 @@ pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
         router: &mut router,
         clock: ctx.clock.as_ref(),
         settings: &settings,
+        breaker: &mut Default::default(),
     }
     .process_once(&stop)?;
     if !ctx.config.quiet {

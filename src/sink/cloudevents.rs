@@ -98,6 +98,7 @@ mod tests {
             last_attempt_on: None,
             key: None,
             skipped_on: None,
+            crashes: 0,
             problems: Vec::new(),
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::model::{ActivityBucket, BlockedKey, Message, MessageDetail, NewMessage, Stats};
+use crate::model::{ActivityBucket, BlockedKey, Circuit, Message, MessageDetail, NewMessage, Stats};
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -176,8 +176,29 @@ pub trait Store {
     /// Destinations that already accepted the message.
     fn deliveries(&mut self, id: &str) -> Result<Vec<String>, StoreError>;
 
-    /// Gives back claims that were not attempted (shutdown): due again at once, attempt uncounted.
-    fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError>;
+    /// Gives back claims that were not attempted (shutdown, an open circuit): due again at
+    /// `due` (None: at once), attempt uncounted.
+    fn release(&mut self, ids: &[String], owner: &str, due: Option<DateTime<Utc>>)
+    -> Result<u64, StoreError>;
+
+    /// The destinations whose circuit is open, with their state.
+    fn circuits(&mut self) -> Result<Vec<Circuit>, StoreError>;
+
+    /// Opens (or opens again) a destination's circuit.
+    fn open_circuit(&mut self, circuit: &Circuit) -> Result<(), StoreError>;
+
+    /// Takes the right to probe a circuit whose time is up (its end at or before `now`): moves
+    /// its end to `until`, so the others keep waiting, and says whether this caller got it. Of
+    /// relays asking at once, one does.
+    fn probe_circuit(
+        &mut self,
+        destination: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Closes a destination's circuit.
+    fn close_circuit(&mut self, destination: &str) -> Result<(), StoreError>;
 
     fn list(&mut self, params: &ListParams) -> Result<Vec<Message>, StoreError>;
 
@@ -328,7 +349,7 @@ pub const DEFAULT_TABLE: &str = "OutboxMessage";
 
 /// The version of the schema this release creates, kept in `"<table>_Schema"`. An outboxctl
 /// schema without that table is version 1; `init` migrates older versions and refuses newer ones.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Refuses a schema made by a newer release, whose meaning this one cannot know.
 pub fn check_schema_version(version: Option<i32>, table: &str) -> Result<(), StoreError> {

@@ -24,8 +24,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, BlockedKey, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem,
-    Stats,
+    ActivityBucket, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage,
+    Problem, Stats,
 };
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
@@ -43,6 +43,7 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("LastAttemptOnUtc", "timestamptz NULL"),
     ("OrderingKey", "text NULL"),
     ("SkippedOnUtc", "timestamptz NULL"),
+    ("Crashes", "integer NOT NULL DEFAULT 0"),
 ];
 
 /// Every column of the outbox table, in the order `message_from_row` reads them.
@@ -61,6 +62,7 @@ const COLUMN_NAMES: &[&str] = &[
     "LastAttemptOnUtc",
     "OrderingKey",
     "SkippedOnUtc",
+    "Crashes",
 ];
 
 const TIME_COLUMNS: &[&str] = &[
@@ -234,6 +236,7 @@ struct Sql {
     attempt: String,
     delivery: String,
     processed: String,
+    circuit: String,
     /// Cast turning a text parameter into the id column's type (`` or `::uuid`).
     id_cast: &'static str,
     /// The same for the content column (`` for text, `::jsonb` for a jsonb column, …).
@@ -251,6 +254,7 @@ impl Sql {
             attempt: name("_Attempt"),
             delivery: name("_Delivery"),
             processed: name("_Processed"),
+            circuit: name("_Circuit"),
             id_cast: if id_uuid { "::uuid" } else { "" },
             content_cast: match content_type {
                 "text" | "character varying" | "character" => String::new(),
@@ -266,7 +270,7 @@ impl Sql {
             .iter()
             .map(|c| match *c {
                 "Id" | "Content" => format!("{prefix}\"{c}\"::text"),
-                "Attempts" => format!("{prefix}\"{c}\"::int8"),
+                "Attempts" | "Crashes" => format!("{prefix}\"{c}\"::int8"),
                 _ => format!("{prefix}\"{c}\""),
             })
             .collect::<Vec<_>>()
@@ -799,13 +803,17 @@ const UNREADABLE_TIME: &str = "'262143-01-01 00:00:00+00'::timestamptz";
 /// dead, not waiting for a backoff or a live lease, not held back by an earlier message of its key.
 /// A NextAttemptOnUtc outboxctl cannot read counts as past.
 fn due_rows(t: &str, now: &str) -> String {
+    format!("{} ORDER BY d.\"OccuredOnUtc\"", due_filter(t, now))
+}
+
+/// [`due_rows`] without its order, for claims to add conditions to.
+fn due_filter(t: &str, now: &str) -> String {
     format!(
         "FROM {t} AS d
          WHERE d.\"ProcessedOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
            AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= {now}
                 OR d.\"NextAttemptOnUtc\" >= {UNREADABLE_TIME})
-           AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({}))
-         ORDER BY d.\"OccuredOnUtc\"",
+           AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS ({}))",
         earlier_of_key(t, "d")
     )
 }
@@ -915,6 +923,7 @@ fn message_from_row(row: &Row) -> Message {
         last_attempt_on,
         key,
         skipped_on,
+        crashes: row.try_get::<_, Option<i64>>(14).ok().flatten().unwrap_or(0),
         problems,
     }
 }
@@ -1151,20 +1160,31 @@ impl Store for PostgresStore {
         // hash join over the whole table at large batches. Rows another relay holds locked are
         // skipped, not waited for, and a row claimed and committed by another relay meanwhile
         // is re-checked against the WHERE clause and dropped.
+        //
+        // First at most one suspect (a message claimed twice with no outcome, counting the lease
+        // it is taken over from), then the rest: a suspect is delivered before the rest of its
+        // batch and its outcome recorded at once, so its third crash is its own. A row still
+        // naming a relay in LockedBy had its lease run out with no outcome: a crash is counted.
+        let crashes = "d.\"Crashes\" + (d.\"LockedBy\" IS NOT NULL)::int";
+        let filter = due_filter(&self.sql.t, "$3");
         let sql = format!(
-            "UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
+            "WITH suspect AS (
+                 SELECT d.\"Id\" {filter} AND d.\"Crashes\" > 0 AND {crashes} >= 2
+                 ORDER BY d.\"OccuredOnUtc\" LIMIT 1 FOR UPDATE OF d SKIP LOCKED),
+             due AS (
+                 SELECT d.\"Id\" {filter} AND {crashes} < 2
+                 ORDER BY d.\"OccuredOnUtc\" LIMIT {limit} FOR UPDATE OF d SKIP LOCKED)
+             UPDATE {t} AS m SET \"LockedBy\" = $1, \"LockedUntilUtc\" = $2, \"NextAttemptOnUtc\" = $2,
                  \"Attempts\" = CASE WHEN m.\"Attempts\" < {max} THEN m.\"Attempts\" + 1 ELSE m.\"Attempts\" END,
-                 \"LastAttemptOnUtc\" = $3
+                 \"LastAttemptOnUtc\" = $3,
+                 \"Crashes\" = m.\"Crashes\" + (m.\"LockedBy\" IS NOT NULL)::int
              WHERE m.\"Id\" = ANY(ARRAY(
-                 SELECT d.\"Id\" {due}
-                 LIMIT {limit}
-                 FOR UPDATE OF d SKIP LOCKED))
+                 SELECT \"Id\" FROM suspect UNION ALL SELECT \"Id\" FROM due LIMIT {limit}))
                AND m.\"ProcessedOnUtc\" IS NULL AND m.\"DeadOnUtc\" IS NULL
              RETURNING {cols}",
             t = self.sql.t,
             cols = Sql::columns("m."),
             max = i32::MAX,
-            due = due_rows(&self.sql.t, "$3"),
             // A literal, not a parameter: the cached generic plan of `LIMIT $n` assumes a tenth
             // of the table and sorts it all; with the number it walks the due index and stops.
             limit = p.limit
@@ -1230,7 +1250,8 @@ impl Store for PostgresStore {
              failed AS (
                  UPDATE {t} AS m SET \"Error\" = f.error, \"NextAttemptOnUtc\" = f.next_at,
                      \"DeadOnUtc\" = f.dead_on, \"SkippedOnUtc\" = f.skipped_on,
-                     \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                     \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
+                     \"Crashes\" = CASE WHEN f.dead_on IS NULL THEN 0 ELSE m.\"Crashes\" END
                  FROM f WHERE m.\"Id\" = {fid} AND m.\"LockedBy\" = $3
                    AND m.\"ProcessedOnUtc\" IS NULL RETURNING 1),
              history AS (
@@ -1291,15 +1312,80 @@ impl Store for PostgresStore {
         Ok(self.query(&sql, &[&id])?.iter().map(|r| r.get(0)).collect())
     }
 
-    fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError> {
+    fn release(
+        &mut self,
+        ids: &[String],
+        owner: &str,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
         let sql = format!(
-            "UPDATE {} SET \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL,
+            "UPDATE {} SET \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = $3,
                  \"Attempts\" = greatest(\"Attempts\" - 1, 0)
              WHERE \"Id\" = ANY({}) AND \"LockedBy\" = $2 AND \"ProcessedOnUtc\" IS NULL",
             self.sql.t,
             self.sql.ids("$1")
         );
-        self.execute(&sql, &[&ids, &owner])
+        self.execute(&sql, &[&ids, &owner, &due])
+    }
+
+    fn circuits(&mut self) -> Result<Vec<Circuit>, StoreError> {
+        let sql = format!(
+            "SELECT \"Destination\", \"Failures\", \"OpenedOnUtc\", \"OpenUntilUtc\", \"LastError\"
+             FROM {} ORDER BY \"Destination\"",
+            self.sql.circuit
+        );
+        Ok(self
+            .query(&sql, &[])?
+            .iter()
+            .map(|r| Circuit {
+                destination: r.get(0),
+                failures: u32::try_from(r.get::<_, i32>(1)).unwrap_or(0),
+                opened_on: r.get(2),
+                open_until: r.get(3),
+                last_error: r.get(4),
+            })
+            .collect())
+    }
+
+    fn open_circuit(&mut self, c: &Circuit) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO {} (\"Destination\", \"Failures\", \"OpenedOnUtc\", \"OpenUntilUtc\", \"LastError\")
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (\"Destination\") DO UPDATE SET \"Failures\" = EXCLUDED.\"Failures\",
+                 \"OpenUntilUtc\" = EXCLUDED.\"OpenUntilUtc\", \"LastError\" = EXCLUDED.\"LastError\"",
+            self.sql.circuit
+        );
+        let failures = i32::try_from(c.failures).unwrap_or(i32::MAX);
+        self.execute(
+            &sql,
+            &[
+                &c.destination,
+                &failures,
+                &c.opened_on,
+                &c.open_until,
+                &c.last_error,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn probe_circuit(
+        &mut self,
+        destination: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET \"OpenUntilUtc\" = $3 WHERE \"Destination\" = $1 AND \"OpenUntilUtc\" <= $2",
+            self.sql.circuit
+        );
+        Ok(self.execute(&sql, &[&destination, &now, &until])? == 1)
+    }
+
+    fn close_circuit(&mut self, destination: &str) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM {} WHERE \"Destination\" = $1", self.sql.circuit);
+        self.execute(&sql, &[&destination])?;
+        Ok(())
     }
 
     fn list(&mut self, p: &ListParams) -> Result<Vec<Message>, StoreError> {
@@ -1348,7 +1434,7 @@ impl Store for PostgresStore {
                 let head = message_from_row(r);
                 BlockedKey {
                     key: head.key.clone().unwrap_or_default(),
-                    waiting: r.get::<_, i64>(14) as u64,
+                    waiting: r.get::<_, i64>(15) as u64,
                     head,
                 }
             })
@@ -1539,7 +1625,7 @@ impl Store for PostgresStore {
             "WITH again AS (
                  UPDATE {t} SET \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
                      \"Attempts\" = CASE WHEN \"DeadOnUtc\" IS NOT NULL THEN 0 ELSE \"Attempts\" END,
-                     \"DeadOnUtc\" = NULL, \"SkippedOnUtc\" = NULL
+                     \"DeadOnUtc\" = NULL, \"SkippedOnUtc\" = NULL, \"Crashes\" = 0
                  WHERE {filter} RETURNING 1)
              SELECT count(*), pg_notify('{}', '')::text FROM again",
             self.channel()

@@ -20,8 +20,8 @@ use super::{
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, BlockedKey, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage, Problem,
-    Stats,
+    ActivityBucket, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage,
+    Problem, Stats,
 };
 use crate::time;
 
@@ -38,13 +38,14 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("LastAttemptOnUtc", "TEXT NULL"),
     ("OrderingKey", "TEXT NULL"),
     ("SkippedOnUtc", "TEXT NULL"),
+    ("Crashes", "INTEGER NOT NULL DEFAULT 0"),
 ];
 
 /// How often a writer waiting for the write lock tries again.
 const BUSY_POLL: Duration = Duration::from_millis(1);
 
 const COLUMNS: &str = "Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts, \
-     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc, OrderingKey, SkippedOnUtc";
+     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc, OrderingKey, SkippedOnUtc, Crashes";
 
 /// What marking a message processed (at `?2`) writes: its claim and its last error go.
 const PROCESSED: &str =
@@ -427,11 +428,35 @@ fn readable_time(column: &str) -> String {
 /// The rows a claim takes, oldest first, on the due index (`?3`: now, `?4`: how many).
 fn due_rows(t: &str) -> String {
     format!(
-        "SELECT m.rowid FROM \"{t}\" AS m
+        "SELECT m.rowid {} ORDER BY m.OccuredOnUtc LIMIT ?4",
+        due_filter(t)
+    )
+}
+
+/// The rows a claim takes: first at most one suspect (a message claimed twice with no outcome,
+/// counting the lease it is taken over from), then the rest, never more than `?4` in all. A
+/// suspect is delivered before the rest of its batch and its outcome recorded at once, so when
+/// the next claim finds its third crash, it is the message that was in flight.
+fn claim_rows(t: &str) -> String {
+    let filter = due_filter(t);
+    format!(
+        "SELECT r FROM (SELECT m.rowid AS r {filter} AND m.Crashes > 0 AND {crashes} >= 2
+                        ORDER BY m.OccuredOnUtc LIMIT 1)
+         UNION ALL
+         SELECT r FROM (SELECT m.rowid AS r {filter} AND {crashes} < 2 ORDER BY m.OccuredOnUtc LIMIT ?4)
+         LIMIT ?4",
+        crashes = "m.Crashes + (m.LockedBy IS NOT NULL)"
+    )
+}
+
+/// What a claim may take at `?3`, as `m`: neither processed nor dead, not waiting for a backoff
+/// or a live lease, not held back by an earlier message of its key.
+fn due_filter(t: &str) -> String {
+    format!(
+        "FROM \"{t}\" AS m
          WHERE m.ProcessedOnUtc IS NULL AND m.DeadOnUtc IS NULL
            AND (m.NextAttemptOnUtc IS NULL OR m.NextAttemptOnUtc <= ?3 OR NOT {})
-           AND (m.OrderingKey IS NULL OR NOT EXISTS ({}))
-         ORDER BY m.OccuredOnUtc LIMIT ?4",
+           AND (m.OrderingKey IS NULL OR NOT EXISTS ({}))",
         readable_time("m.NextAttemptOnUtc"),
         earlier_of_key(t, "m")
     )
@@ -600,6 +625,15 @@ impl<'a, 'r> Reader<'a, 'r> {
         Ok(t)
     }
 
+    /// A counter of outboxctl's own that the next claim or outcome rewrites: what is not an
+    /// integer there reads as 0.
+    fn count(&self, idx: usize) -> i64 {
+        match self.row.get_ref(idx) {
+            Ok(ValueRef::Integer(n)) => n,
+            _ => 0,
+        }
+    }
+
     fn attempts(&mut self, idx: usize) -> rusqlite::Result<i64> {
         let v = self.row.get_ref(idx)?;
         Ok(match v {
@@ -643,6 +677,7 @@ fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
         last_attempt_on: r.time(11, "LastAttemptOnUtc", false)?,
         key: r.text(12, "OrderingKey", false)?,
         skipped_on: r.time(13, "SkippedOnUtc", false)?,
+        crashes: r.count(14),
         problems: r.problems,
     })
 }
@@ -888,17 +923,19 @@ impl Store for SqliteStore {
     fn claim(&mut self, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
         // A NextAttemptOnUtc that is not a time makes the row due (the claim then overwrites
         // it), and an Attempts that is not an integer below the maximum is left as it is (the
-        // `+ 1` would turn it into a REAL), so the relay sees what was wrong.
+        // `+ 1` would turn it into a REAL), so the relay sees what was wrong. A row still
+        // naming a relay in LockedBy had its lease run out with no outcome: a crash is counted.
         let sql = format!(
             "UPDATE \"{t}\" SET LockedBy = ?1, LockedUntilUtc = ?2, NextAttemptOnUtc = ?2,
                  Attempts = CASE WHEN typeof(Attempts) = 'integer' AND Attempts < {max}
                                  THEN Attempts + 1 ELSE Attempts END,
-                 LastAttemptOnUtc = ?3
+                 LastAttemptOnUtc = ?3,
+                 Crashes = CASE WHEN LockedBy IS NOT NULL THEN CAST(Crashes AS INTEGER) + 1 ELSE Crashes END
              WHERE rowid IN ({due})
-             RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey",
+             RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey, Crashes",
             t = self.t(),
             max = i64::MAX,
-            due = due_rows(self.t()),
+            due = claim_rows(self.t()),
         );
         let (until, now) = (time::format(p.lease_until), time::format(p.now));
         let limit = p.limit as i64;
@@ -920,6 +957,7 @@ impl Store for SqliteStore {
                 last_attempt_on: Some(p.now),
                 key: r.text(6, "OrderingKey", false)?,
                 skipped_on: None,
+                crashes: r.count(7),
                 problems: r.problems,
             })
         };
@@ -989,7 +1027,8 @@ impl Store for SqliteStore {
             ))?;
             let mut fail = tx.prepare_cached(&format!(
                 "UPDATE \"{t}\" SET Error = ?3, NextAttemptOnUtc = ?4, DeadOnUtc = ?5,
-                     SkippedOnUtc = CASE WHEN ?7 THEN ?5 END, LockedBy = NULL, LockedUntilUtc = NULL
+                     SkippedOnUtc = CASE WHEN ?7 THEN ?5 END, LockedBy = NULL, LockedUntilUtc = NULL,
+                     Crashes = CASE WHEN ?5 IS NULL THEN 0 ELSE Crashes END
                  WHERE Id IN (?1, ?6, CAST(?6 AS TEXT)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL"
             ))?;
             let mut accepted = tx.prepare_cached(&format!(
@@ -1033,18 +1072,94 @@ impl Store for SqliteStore {
         Ok(names)
     }
 
-    fn release(&mut self, ids: &[String], owner: &str) -> Result<u64, StoreError> {
+    fn release(
+        &mut self,
+        ids: &[String],
+        owner: &str,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
         let sql = format!(
-            "UPDATE \"{}\" SET LockedBy = NULL, LockedUntilUtc = NULL, NextAttemptOnUtc = NULL,
+            "UPDATE \"{}\" SET LockedBy = NULL, LockedUntilUtc = NULL, NextAttemptOnUtc = ?3,
                  Attempts = max(Attempts - 1, 0)
              WHERE Id IN (SELECT value FROM json_each(?1)) AND LockedBy = ?2 AND ProcessedOnUtc IS NULL",
             self.t()
         );
         let n = self
             .conn
-            .execute(&sql, params![ids_json(ids), owner])
+            .execute(&sql, params![ids_json(ids), owner, due.map(time::format)])
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
+    }
+
+    fn circuits(&mut self) -> Result<Vec<Circuit>, StoreError> {
+        let sql = format!(
+            "SELECT Destination, Failures, OpenedOnUtc, OpenUntilUtc, LastError FROM \"{}_Circuit\"
+             ORDER BY Destination",
+            self.t()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                let time = |i| -> rusqlite::Result<DateTime<Utc>> {
+                    Ok(time::parse(&r.get::<_, String>(i)?).unwrap_or_default())
+                };
+                Ok(Circuit {
+                    destination: r.get(0)?,
+                    failures: r.get(1)?,
+                    opened_on: time(2)?,
+                    open_until: time(3)?,
+                    last_error: r.get(4)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn open_circuit(&mut self, c: &Circuit) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO \"{}_Circuit\" (Destination, Failures, OpenedOnUtc, OpenUntilUtc, LastError)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (Destination) DO UPDATE SET Failures = excluded.Failures,
+                 OpenUntilUtc = excluded.OpenUntilUtc, LastError = excluded.LastError",
+            self.t()
+        );
+        self.conn
+            .execute(
+                &sql,
+                params![
+                    c.destination,
+                    c.failures,
+                    time::format(c.opened_on),
+                    time::format(c.open_until),
+                    c.last_error
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn probe_circuit(
+        &mut self,
+        destination: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = format!(
+            "UPDATE \"{}_Circuit\" SET OpenUntilUtc = ?3 WHERE Destination = ?1 AND OpenUntilUtc <= ?2",
+            self.t()
+        );
+        let n = self
+            .conn
+            .execute(&sql, params![destination, time::format(now), time::format(until)])
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    fn close_circuit(&mut self, destination: &str) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM \"{}_Circuit\" WHERE Destination = ?1", self.t());
+        self.conn.execute(&sql, [destination]).map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn list(&mut self, p: &ListParams) -> Result<Vec<Message>, StoreError> {
@@ -1086,7 +1201,7 @@ impl Store for SqliteStore {
                 let head = message_from_row(r)?;
                 Ok(BlockedKey {
                     key: head.key.clone().unwrap_or_default(),
-                    waiting: r.get::<_, i64>(14)? as u64,
+                    waiting: r.get::<_, i64>(15)? as u64,
                     head,
                 })
             })
@@ -1321,7 +1436,7 @@ impl Store for SqliteStore {
         let sql = format!(
             "UPDATE \"{t}\" SET NextAttemptOnUtc = NULL, LockedBy = NULL, LockedUntilUtc = NULL,
                  Attempts = CASE WHEN DeadOnUtc IS NOT NULL THEN 0 ELSE Attempts END,
-                 DeadOnUtc = NULL, SkippedOnUtc = NULL
+                 DeadOnUtc = NULL, SkippedOnUtc = NULL, Crashes = 0
              WHERE {filter}"
         );
         let n = self.conn.execute(&sql, args).map_err(|e| self.err(e))?;

@@ -341,6 +341,12 @@ fn migrates_by_itself(fixture: &str) {
         1
     );
     assert_eq!(env.stats()["processed"], 5);
+    // Crash counts and circuit state (version 4) are there.
+    assert_eq!(
+        env.count("SELECT count(*) FROM OutboxMessage WHERE Crashes = 0"),
+        5
+    );
+    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Circuit"), 0);
     assert_queries_match_stats(&env, &db);
     // Idempotent: one version row however often init runs.
     env.ok(&["init"]);
@@ -354,8 +360,13 @@ fn the_first_command_migrates_a_database_of_the_last_release_before_schema_versi
 }
 
 #[test]
-fn the_first_command_migrates_a_database_of_the_previous_release() {
+fn the_first_command_migrates_a_database_of_a_release_before_ordering_keys() {
     migrates_by_itself(include_str!("../fixtures/schema.sqlite.v2.sql"));
+}
+
+#[test]
+fn the_first_command_migrates_a_database_of_the_previous_release() {
+    migrates_by_itself(include_str!("../fixtures/schema.sqlite.v3.sql"));
 }
 
 #[test]

@@ -1,0 +1,227 @@
+//! The circuit breaker: a destination that fails every message it is sent (down, or rejecting
+//! everything) is left alone for a while instead of burning every message's attempts. After
+//! `failures` failures in a row the circuit opens: messages for it are given back unattempted,
+//! due when it may close. Then one relay probes it with one message: a success closes it, a
+//! failure opens it again for twice as long (up to 16 times the cooldown).
+//!
+//! The open circuits live in the store, so every relay honours them and `stats`, `health`,
+//! `/metrics` and the dashboard show them; the failures in a row are counted by each relay.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Circuit;
+use crate::model::one_line;
+
+/// When a circuit opens and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CircuitSettings {
+    /// Failures in a row that open a destination's circuit; 0 turns the breaker off.
+    pub failures: u32,
+    /// How long it stays open the first time.
+    pub cooldown: Duration,
+}
+
+impl Default for CircuitSettings {
+    fn default() -> Self {
+        CircuitSettings {
+            failures: 5,
+            cooldown: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What to do with a message bound for some destinations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gate {
+    /// Deliver it.
+    Go,
+    /// Deliver it alone, as the probe of this destination's circuit.
+    Probe(String),
+    /// Give it back unattempted, due at this time.
+    Wait(DateTime<Utc>),
+}
+
+/// A change to write to the store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    Open(Circuit),
+    Close(String),
+}
+
+/// One relay's view of the circuits, kept across passes.
+#[derive(Debug, Default)]
+pub struct Breaker {
+    /// Failures in a row per destination, as this relay saw them.
+    streak: HashMap<String, u32>,
+    /// The open circuits, as read at the start of the pass and changed since.
+    open: HashMap<String, Circuit>,
+    /// Changes not written yet.
+    changes: Vec<Change>,
+}
+
+impl Breaker {
+    /// Starts a pass with the circuits the store holds open.
+    pub fn load(&mut self, circuits: Vec<Circuit>) {
+        self.open = circuits.into_iter().map(|c| (c.destination.clone(), c)).collect();
+    }
+
+    /// Whether any circuit is open: if none, nothing needs a look.
+    pub fn any_open(&self) -> bool {
+        !self.open.is_empty()
+    }
+
+    /// Whether `destination`'s circuit is open (or due for its probe).
+    pub fn is_open(&self, destination: &str) -> bool {
+        self.open.contains_key(destination)
+    }
+
+    /// The gate for a message bound for `destinations` at `now`. `probe` asks the store for the
+    /// right to probe a circuit whose time is up (one relay gets it) and says whether it did.
+    pub fn gate<E>(
+        &mut self,
+        destinations: &[String],
+        now: DateTime<Utc>,
+        settings: &CircuitSettings,
+        mut probe: impl FnMut(&str, DateTime<Utc>) -> Result<bool, E>,
+    ) -> Result<Gate, E> {
+        let mut wait: Option<DateTime<Utc>> = None;
+        for d in destinations {
+            let Some(c) = self.open.get_mut(d) else { continue };
+            if c.open_until > now {
+                wait = wait.max(Some(c.open_until));
+                continue;
+            }
+            // Time to probe: whoever gets it holds the circuit open meanwhile.
+            let until = now + settings.cooldown;
+            let won = probe(d, until)?;
+            c.open_until = until;
+            if won && wait.is_none() {
+                return Ok(Gate::Probe(d.clone()));
+            }
+            wait = wait.max(Some(until));
+        }
+        Ok(wait.map_or(Gate::Go, Gate::Wait))
+    }
+
+    /// Notes one delivery's outcome at `destination`.
+    pub fn observe(
+        &mut self,
+        destination: &str,
+        error: Option<&str>,
+        now: DateTime<Utc>,
+        settings: &CircuitSettings,
+    ) {
+        let Some(error) = error else {
+            if !self.streak.is_empty() {
+                self.streak.remove(destination);
+            }
+            if self.open.remove(destination).is_some() {
+                tracing::info!(destination, "circuit closed: the probe was delivered");
+                self.changes.push(Change::Close(destination.to_owned()));
+            }
+            return;
+        };
+        let streak = self.streak.entry(destination.to_owned()).or_default();
+        *streak += 1;
+        let circuit = match self.open.get(destination) {
+            // A failed probe: open again, for longer.
+            Some(c) => {
+                let failed_probes = c.failures.saturating_sub(settings.failures).min(3);
+                Circuit {
+                    failures: c.failures + 1,
+                    open_until: now + settings.cooldown * 2u32.pow(failed_probes + 1),
+                    last_error: error.to_owned(),
+                    ..c.clone()
+                }
+            }
+            None if *streak >= settings.failures => Circuit {
+                destination: destination.to_owned(),
+                failures: *streak,
+                opened_on: now,
+                open_until: now + settings.cooldown,
+                last_error: error.to_owned(),
+            },
+            None => return,
+        };
+        tracing::warn!(
+            destination,
+            failures = circuit.failures,
+            until = %crate::time::format(circuit.open_until),
+            "circuit open: nothing is sent there until then ({})",
+            one_line(error, 200)
+        );
+        self.open.insert(destination.to_owned(), circuit.clone());
+        self.changes.push(Change::Open(circuit));
+    }
+
+    /// The changes since the last call, to write to the store.
+    pub fn take_changes(&mut self) -> Vec<Change> {
+        std::mem::take(&mut self.changes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_700_000_000 + secs, 0).unwrap()
+    }
+
+    fn settings() -> CircuitSettings {
+        CircuitSettings {
+            failures: 3,
+            cooldown: Duration::from_secs(10),
+        }
+    }
+
+    fn gate(b: &mut Breaker, now: i64, win: bool) -> Gate {
+        b.gate::<()>(&["d".to_owned()], at(now), &settings(), |_, _| Ok(win))
+            .unwrap()
+    }
+
+    #[test]
+    fn opens_after_failures_in_a_row_and_a_success_resets_the_count() {
+        let s = settings();
+        let mut b = Breaker::default();
+        b.observe("d", Some("down"), at(0), &s);
+        b.observe("d", Some("down"), at(0), &s);
+        b.observe("d", None, at(0), &s);
+        b.observe("d", Some("down"), at(0), &s);
+        b.observe("d", Some("down"), at(0), &s);
+        assert_eq!(gate(&mut b, 1, true), Gate::Go);
+        assert!(b.take_changes().is_empty());
+        b.observe("d", Some("refused"), at(1), &s);
+        assert_eq!(gate(&mut b, 2, true), Gate::Wait(at(11)));
+        let changes = b.take_changes();
+        assert!(matches!(&changes[..], [Change::Open(c)] if c.failures == 3 && c.last_error == "refused"));
+    }
+
+    #[test]
+    fn one_probe_then_closed_or_open_for_longer() {
+        let s = settings();
+        let mut b = Breaker::default();
+        for _ in 0..3 {
+            b.observe("d", Some("down"), at(0), &s);
+        }
+        b.take_changes();
+        // Another relay holds the probe: wait for its outcome.
+        assert_eq!(gate(&mut b, 10, false), Gate::Wait(at(20)));
+        assert_eq!(gate(&mut b, 20, true), Gate::Probe("d".into()));
+        // While the probe is out, the others wait.
+        assert_eq!(gate(&mut b, 21, true), Gate::Wait(at(30)));
+        b.observe("d", Some("still down"), at(21), &s);
+        assert_eq!(gate(&mut b, 22, true), Gate::Wait(at(41)));
+        assert_eq!(gate(&mut b, 41, true), Gate::Probe("d".into()));
+        b.observe("d", None, at(41), &s);
+        assert_eq!(gate(&mut b, 41, true), Gate::Go);
+        let changes = b.take_changes();
+        assert!(
+            matches!(changes.last(), Some(Change::Close(d)) if d == "d"),
+            "{changes:?}"
+        );
+    }
+}
