@@ -274,6 +274,12 @@ pub struct HealthArgs {
     /// WARNING when more than N ordering keys are held back
     #[arg(long, value_name = "N")]
     pub warn_blocked: Option<u64>,
+    /// WARNING when more than N destinations have their circuit open (nothing is sent to them)
+    #[arg(long, value_name = "N", default_value = "0")]
+    pub warn_circuits: u64,
+    /// CRITICAL when more than N destinations have their circuit open
+    #[arg(long, value_name = "N")]
+    pub max_circuits: Option<u64>,
 }
 
 /// Serve the web dashboard: statistics, a throughput chart, message lists, details and actions

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::model::{MessageDetail, State, one_line};
+use crate::model::{Circuit, MessageDetail, State, one_line};
 use crate::retry::RetryPolicy;
 use crate::time;
 
@@ -42,6 +42,18 @@ pub enum Reason {
         attempts: i64,
         error: Option<String>,
     },
+    /// Parked: its deliveries took relays down (or hung them) too often; dead until retried.
+    Parked {
+        dead_on: Option<DateTime<Utc>>,
+        crashes: i64,
+    },
+    /// A destination of it has its circuit open: it waits, its attempts unspent.
+    CircuitOpen {
+        destination: String,
+        until: DateTime<Utc>,
+        failures: u32,
+        error: String,
+    },
     /// Skipped by an operator (or its type's policy): kept undelivered, no longer holding its key.
     Skipped {
         skipped_on: Option<DateTime<Utc>>,
@@ -76,10 +88,12 @@ pub enum Reason {
     Due { since: Option<DateTime<Utc>> },
 }
 
-/// Explains `detail` at `now`. `routes` is where the config sends its type (None: no route).
+/// Explains `detail` at `now`. `routes` is where the config sends its type (None: no route);
+/// `circuits` the open circuits.
 pub fn explain(
     detail: &MessageDetail,
     routes: Option<&[String]>,
+    circuits: &[Circuit],
     retry: &RetryPolicy,
     now: DateTime<Utc>,
 ) -> Explanation {
@@ -119,6 +133,23 @@ pub fn explain(
                     .map_or_else(|| "anything".to_owned(), |k| format!("key {k}"))
             ),
             Some(retry_it),
+        ),
+        State::Dead if m.crashes >= crate::relay::PARK_AFTER_CRASHES => (
+            Reason::Parked {
+                dead_on: m.dead_on,
+                crashes: m.crashes,
+            },
+            format!(
+                "parked since {}: {} deliveries of it ended with no outcome (the relay delivering it died or \
+                 hung each time), so no relay claims it again until an operator brings it back",
+                at(m.dead_on),
+                m.crashes
+            ) + &m
+                .key
+                .as_deref()
+                .map(|k| format!("; it holds back the later messages of key {k} until then (or a skip)"))
+                .unwrap_or_default(),
+            Some(retry_it.clone()),
         ),
         State::Dead => (
             Reason::Dead {
@@ -200,6 +231,28 @@ pub fn explain(
                     ),
                     None,
                 )
+            } else if let Some(c) = circuits
+                .iter()
+                .filter(|c| routes.contains(&c.destination) && !accepted_by.contains(&c.destination))
+                .max_by_key(|c| c.open_until)
+            {
+                (
+                    Reason::CircuitOpen {
+                        destination: c.destination.clone(),
+                        until: c.open_until,
+                        failures: c.failures,
+                        error: c.last_error.clone(),
+                    },
+                    format!(
+                        "waiting: destination {}'s circuit is open until {} after {} failures in a row (last: {}); \
+                         nothing is sent there meanwhile and its attempts are not spent; then one message probes it",
+                        c.destination,
+                        time::format(c.open_until),
+                        c.failures,
+                        one_line(&c.last_error, ERROR_CHARS)
+                    ),
+                    None,
+                )
             } else if let Some(until) = next {
                 (
                     Reason::Backoff {
@@ -232,6 +285,15 @@ pub fn explain(
                 )
             }
         }
+    };
+    let answer = if m.crashes > 0 && !matches!(state, State::Processed | State::Dead) {
+        format!(
+            "{answer}; {} claim(s) of it ended with no outcome (the relay died or hung): at {} it is parked",
+            m.crashes,
+            crate::relay::PARK_AFTER_CRASHES
+        )
+    } else {
+        answer
     };
     let answer = if accepted_by.is_empty() || state == State::Processed {
         answer

@@ -19,6 +19,8 @@ pub struct Thresholds {
     pub max_stall: Option<Duration>,
     pub warn_blocked: Option<u64>,
     pub max_blocked: Option<u64>,
+    pub warn_circuits: Option<u64>,
+    pub max_circuits: Option<u64>,
 }
 
 /// Compares the stats with the thresholds: above a critical one is CRITICAL, above a warning
@@ -76,10 +78,31 @@ pub fn evaluate(args: &Thresholds, stats: &Stats) -> HealthReport {
             count(args.warn_blocked),
             count(args.max_blocked),
         ),
+        measure(
+            "circuits",
+            "",
+            stats.open_circuits.len() as f64,
+            match stats.open_circuits.as_slice() {
+                [] => "no open circuit".to_owned(),
+                open => format!(
+                    "circuit open for {}",
+                    open.iter()
+                        .map(|c| format!(
+                            "{} until {}",
+                            crate::model::one_line(&c.destination, 60),
+                            crate::time::format(c.open_until)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+            count(args.warn_circuits),
+            count(args.max_circuits),
+        ),
     ];
     for c in checks
         .iter_mut()
-        .filter(|c| c.name == "stall" || (c.name == "blocked" && c.value == 0.0))
+        .filter(|c| c.name == "stall" || (matches!(c.name, "blocked" | "circuits") && c.value == 0.0))
     {
         c.quiet_when_ok = true;
     }

@@ -252,6 +252,26 @@ fn write_stats(out: &mut String, stats: &Stats) {
         "gauge",
     );
     let _ = writeln!(out, "outbox_blocked_keys {}", stats.blocked_keys);
+    header(
+        out,
+        "outbox_open_circuits",
+        "Destinations whose circuit is open: the relays send them nothing until it may close.",
+        "gauge",
+    );
+    let _ = writeln!(out, "outbox_open_circuits {}", stats.open_circuits.len());
+    header(
+        out,
+        "outbox_circuit_open",
+        "1 for each destination whose circuit is open.",
+        "gauge",
+    );
+    for c in &stats.open_circuits {
+        let _ = writeln!(
+            out,
+            "outbox_circuit_open{{destination=\"{}\"}} 1",
+            label(&c.destination)
+        );
+    }
 }
 
 fn write_relay(out: &mut String, r: &RelayMetrics) {

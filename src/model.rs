@@ -236,6 +236,8 @@ pub struct Stats {
     pub stalled_seconds: Option<f64>,
     /// Ordering keys held back by a failing or dead message.
     pub blocked_keys: u64,
+    /// Destinations whose circuit is open: nothing is sent there until it may close.
+    pub open_circuits: Vec<Circuit>,
     pub by_type: Vec<TypeCounts>,
 }
 

@@ -12,7 +12,8 @@ pub fn run(args: &ExplainArgs, ctx: &Context) -> Result<()> {
         .get(&args.id)?
         .ok_or_else(|| Error::NotFound(format!("no message with id {}", args.id)))?;
     let routes = route_of(&ctx.config.routes, &detail.message.event_type);
-    let explanation = explain(&detail, routes, &ctx.config.retry, ctx.now());
+    let circuits = store.circuits()?;
+    let explanation = explain(&detail, routes, &circuits, &ctx.config.retry, ctx.now());
     ctx.printer.print(&explanation)?;
     Ok(())
 }

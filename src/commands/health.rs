@@ -54,6 +54,8 @@ fn check(args: &HealthArgs, ctx: &Context) -> Result<HealthReport> {
         max_stall: Some(args.max_stall),
         warn_blocked: args.warn_blocked,
         max_blocked: args.max_blocked,
+        warn_circuits: Some(args.warn_circuits),
+        max_circuits: args.max_circuits,
     };
     Ok(evaluate(&thresholds, &stats))
 }

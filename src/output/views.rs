@@ -80,6 +80,12 @@ impl Render for BatchReport {
         if self.released > 0 {
             s.push_str(&format!(", released {}", self.released));
         }
+        if self.deferred > 0 {
+            s.push_str(&format!(
+                ", deferred {} (their destination's circuit is open)",
+                self.deferred
+            ));
+        }
         s
     }
 }
@@ -259,6 +265,13 @@ impl Render for MessageView {
         if m.skipped_on.is_some() {
             lines.push(format!("SkippedOnUtc:     {}", when(m.skipped_on)));
         }
+        if m.crashes > 0 {
+            lines.push(format!(
+                "Crashes:          {} (claims that ended with no outcome; parked at {})",
+                m.crashes,
+                crate::relay::PARK_AFTER_CRASHES
+            ));
+        }
         if let Some(b) = &self.detail.blocked_by {
             lines.push(format!(
                 "Waiting behind:   {} (occurred {}; `outboxctl explain {}` says why)",
@@ -344,6 +357,15 @@ impl Render for Stats {
             out.push_str(&format!(
                 "\nblocked keys: {} (outboxctl list --blocked)",
                 self.blocked_keys
+            ));
+        }
+        for c in &self.open_circuits {
+            out.push_str(&format!(
+                "\ncircuit open: {} until {} after {} failures in a row (last: {})",
+                one_line(&c.destination, 60),
+                when(Some(c.open_until)),
+                c.failures,
+                one_line(&c.last_error, 120)
             ));
         }
         if let Some(s) = self.stalled_seconds.filter(|s| *s >= 60.0) {

@@ -384,6 +384,7 @@ pub struct StatsExtra {
     pub oldest_due_on: Option<DateTime<Utc>>,
     pub last_processed_on: Option<DateTime<Utc>>,
     pub blocked_keys: u64,
+    pub open_circuits: Vec<Circuit>,
 }
 
 /// Totals and ages from per-type counts; shared by every backend so they cannot disagree.
@@ -425,6 +426,7 @@ pub fn assemble_stats(
         last_processed_on: extra.last_processed_on,
         stalled_seconds: stalled_since.map(age),
         blocked_keys: extra.blocked_keys,
+        open_circuits: extra.open_circuits,
         by_type,
     }
 }

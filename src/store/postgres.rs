@@ -1574,6 +1574,7 @@ impl Store for PostgresStore {
                 oldest_due_on: oldest_due,
                 last_processed_on: last_processed,
                 blocked_keys,
+                open_circuits: self.circuits()?,
             },
             now,
         ))

@@ -1282,6 +1282,7 @@ impl Store for SqliteStore {
 
     fn stats(&mut self, now: DateTime<Utc>) -> Result<Stats, StoreError> {
         let t = self.t().to_owned();
+        let open_circuits = self.circuits()?;
         let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
         // Processed rows are counted by triggers, never scanned.
         let mut stmt = self
@@ -1386,6 +1387,7 @@ impl Store for SqliteStore {
                 oldest_due_on: oldest_due.as_deref().and_then(time::parse),
                 last_processed_on: last_processed.as_deref().and_then(time::parse),
                 blocked_keys: blocked as u64,
+                open_circuits,
             },
             now,
         ))

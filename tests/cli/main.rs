@@ -5,6 +5,7 @@ mod common;
 mod emit;
 mod explain;
 mod faults;
+mod isolation;
 mod ordering;
 mod output;
 mod relay;
