@@ -345,6 +345,8 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'CRITICAL when messages are due and nothing was delivered for longer than this (messages waiting for a backoff or behind their key are not due)')
             [CompletionResult]::new('--max-blocked', '--max-blocked', [CompletionResultType]::ParameterName, 'CRITICAL when more than N ordering keys are held back by a failing or dead message')
             [CompletionResult]::new('--warn-blocked', '--warn-blocked', [CompletionResultType]::ParameterName, 'WARNING when more than N ordering keys are held back')
+            [CompletionResult]::new('--warn-circuits', '--warn-circuits', [CompletionResultType]::ParameterName, 'WARNING when more than N destinations have their circuit open (nothing is sent to them)')
+            [CompletionResult]::new('--max-circuits', '--max-circuits', [CompletionResultType]::ParameterName, 'CRITICAL when more than N destinations have their circuit open')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./outboxctl.toml if it exists]')

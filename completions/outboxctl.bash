@@ -487,7 +487,7 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__health)
-            opts="-d -c -v -q -h -V --max-lag --warn-lag --max-failed --warn-failed --max-dead --warn-dead --max-stall --max-blocked --warn-blocked --database --config --table --format --verbose --quiet --help --version"
+            opts="-d -c -v -q -h -V --max-lag --warn-lag --max-failed --warn-failed --max-dead --warn-dead --max-stall --max-blocked --warn-blocked --warn-circuits --max-circuits --database --config --table --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -526,6 +526,14 @@ _outboxctl() {
                     return 0
                     ;;
                 --warn-blocked)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-circuits)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-circuits)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

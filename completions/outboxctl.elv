@@ -323,6 +323,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --max-stall 'CRITICAL when messages are due and nothing was delivered for longer than this (messages waiting for a backoff or behind their key are not due)'
             cand --max-blocked 'CRITICAL when more than N ordering keys are held back by a failing or dead message'
             cand --warn-blocked 'WARNING when more than N ordering keys are held back'
+            cand --warn-circuits 'WARNING when more than N destinations have their circuit open (nothing is sent to them)'
+            cand --max-circuits 'CRITICAL when more than N destinations have their circuit open'
             cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'

@@ -229,6 +229,8 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l warn-dead
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l max-stall -d 'CRITICAL when messages are due and nothing was delivered for longer than this (messages waiting for a backoff or behind their key are not due)' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l max-blocked -d 'CRITICAL when more than N ordering keys are held back by a failing or dead message' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l warn-blocked -d 'WARNING when more than N ordering keys are held back' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l warn-circuits -d 'WARNING when more than N destinations have their circuit open (nothing is sent to them)' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l max-circuits -d 'CRITICAL when more than N destinations have their circuit open' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand health" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r
