@@ -759,6 +759,7 @@ fn dashboard_pages_show_the_numbers_and_escape_everything() {
         );
     }
     assert!(r.body.contains(r#"id="stat-lag">40m<"#));
+    assert!(r.body.contains(r#"id="stat-blocked">0<"#), "no keyed messages");
     // The chart counts the last hour: Flaky failed twice at 17:00 (pinned clock 17:40).
     assert!(r.body.contains(r#"id="chart-failed">2<"#), "chart");
     let day = dash.get("/?range=24h");
@@ -816,6 +817,15 @@ fn dashboard_pages_show_the_numbers_and_escape_everything() {
     assert_escaped(&dash.get("/messages/%3Cscript%3Ealert(1)"));
     assert_eq!(dash.get("/nowhere").status, 404);
     assert_eq!(dash.get("/login").status, 200);
+    let r = dash.get("/blocked");
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains(r#"<span id="count">0 blocked keys</span>"#)
+            && r.body.contains(r#"id="empty""#)
+            && r.body.contains("No key is blocked."),
+        "{}",
+        r.body
+    );
     let r = http(dash.port, "PUT", "/", &[], None);
     assert_eq!((r.status, r.header("allow")), (405, Some("GET")));
 }
@@ -921,6 +931,345 @@ fn dashboard_pages_page_through_long_lists() {
     assert!(p3.body.contains("page=2") && !p3.body.contains("page=4"));
 }
 
+/// A key with markup in it, to show that keys are escaped like every other value.
+const BAD_KEY: &str = r#"<script>alert("key")</script>"#;
+
+/// Emits a message with an ordering key at `now`; returns its id.
+fn emit_keyed(env: &TestEnv, now: &str, ty: &str, key: &str) -> String {
+    env.json_at(now, &["emit", "event", ty, "{}", "--key", key])["emitted"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Two blocked keys at NOW: BAD_KEY held by a dead Broken message (2 waiting behind it), and
+/// "order-2" by a retrying one (1 waiting). Ok messages go to a handler that notes their ids in
+/// `received`. Returns the ids: (BAD_KEY's [head, 2nd, 3rd], order-2's [head, 2nd]).
+fn blocked_fixture() -> (TestEnv, Vec<String>, Vec<String>) {
+    let env = TestEnv::new();
+    env.write("handler.sh", "echo \"$OUTBOX_MESSAGE_ID\" >> received\n");
+    env.config(
+        r#"
+[retry]
+max_attempts = 2
+backoff = "1h"
+max_backoff = "1h"
+
+[routes]
+Ok = "h"
+Broken = "broken"
+
+[sinks.h]
+kind = "exec"
+command = ["/bin/sh", "handler.sh"]
+
+[sinks.broken]
+kind = "exec"
+command = ["/bin/sh", "-c", "echo '<img src=x onerror=alert(1)> refused' >&2; exit 1"]
+"#,
+    );
+    // Backoffs are 30 to 60 minutes (jitter): two hours apart, the second attempt is due.
+    let a = vec![
+        emit_keyed(&env, "2024-03-01 13:00:01", "Broken", BAD_KEY),
+        emit_keyed(&env, "2024-03-01 13:00:02", "Ok", BAD_KEY),
+        emit_keyed(&env, "2024-03-01 13:00:03", "Ok", BAD_KEY),
+    ];
+    env.drain(Some("2024-03-01 13:00:10"), &[]);
+    env.drain(Some("2024-03-01 15:00:10"), &[]);
+    let b = vec![
+        emit_keyed(&env, "2024-03-01 17:00:01", "Broken", "order-2"),
+        emit_keyed(&env, "2024-03-01 17:00:02", "Ok", "order-2"),
+    ];
+    let unkeyed = env.emit_at("2024-03-01 17:00:03", "Ok");
+    assert_eq!(env.drain(Some("2024-03-01 17:00:10"), &[]), 1);
+    assert_eq!(env.read("received").lines().collect::<Vec<_>>(), [unkeyed]);
+    let v = env.json_at(NOW, &["list", "--blocked"]);
+    let heads: Vec<(&str, &str)> = v["blocked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["head"]["id"].as_str().unwrap(),
+                k["head"]["state"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        heads,
+        [(a[0].as_str(), "dead"), (b[0].as_str(), "retrying")],
+        "{v:#}"
+    );
+    (env, a, b)
+}
+
+/// The rows of the blocked-keys table, in order.
+fn blocked_rows(body: &str) -> Vec<&str> {
+    body.split(r#"<tr class="blocked">"#)
+        .skip(1)
+        .map(|row| row.split("</tr>").next().unwrap())
+        .collect()
+}
+
+#[test]
+fn dashboard_lists_blocked_keys_and_shows_what_a_message_waits_behind() {
+    let (env, a, b) = blocked_fixture();
+    let dash = Dash::start(env, &[], Some(TOKEN));
+    let escaped_key = "&lt;script&gt;alert(&quot;key&quot;)&lt;/script&gt;";
+    // Only the page's own script tag: the key is text.
+    let only_text = |r: &Resp, page: &str| {
+        assert_eq!(r.status, 200, "{page}: {r:?}");
+        assert_eq!(r.body.matches("<script").count(), 1, "{page}:\n{}", r.body);
+        assert_escaped(r);
+    };
+
+    // The overview counts them and links to the page; so does the navigation.
+    let r = dash.get("/");
+    assert!(
+        r.body.contains(r#"<a class="card warn" href="/blocked">"#)
+            && r.body.contains(r#"id="stat-blocked">2<"#),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(r#"<a href="/blocked">Blocked keys</a>"#));
+
+    let r = dash.get("/blocked");
+    only_text(&r, "blocked");
+    assert!(r.body.contains(r#"<span id="count">2 blocked keys</span>"#));
+    assert!(r.body.contains("page 1 of 1"));
+    let rows = blocked_rows(&r.body);
+    assert_eq!(rows.len(), 2, "{}", r.body);
+    // Oldest head first: the dead one, 2 waiting, its error escaped.
+    for (row, key, waiting, head, state) in [
+        (rows[0], escaped_key, 2, &a[0], "dead"),
+        (rows[1], "order-2", 1, &b[0], "retrying"),
+    ] {
+        assert!(row.contains(&format!("<code>{key}</code>")), "{row}");
+        assert!(
+            row.contains(&format!(r#"<td class="num waiting">{waiting}</td>"#)),
+            "{row}"
+        );
+        assert!(
+            row.contains(&format!(r#"<a href="/messages/{head}"><code>{head}</code></a>"#)),
+            "{row}"
+        );
+        assert!(
+            row.contains(&format!(r#"<span class="state {state}">{state}</span>"#)),
+            "{row}"
+        );
+        assert!(
+            row.contains("&lt;img src=x onerror=alert(1)&gt; refused"),
+            "{row}"
+        );
+        assert!(!row.contains("/actions/"), "no forms without a login: {row}");
+    }
+    assert!(rows[0].contains(r#"<td class="num">2</td>"#), "2 attempts");
+    assert!(r.body.contains("with the token to retry or skip"));
+    // Waiting messages are not heads.
+    assert!(!r.body.contains(&a[1]) && !r.body.contains(&b[1]));
+
+    // Logged in, each row has a retry and a skip form for its head, coming back here.
+    let (cookie, csrf) = dash.login();
+    let r = dash.get_with("/blocked", &[("Cookie", &cookie)]);
+    let rows = blocked_rows(&r.body);
+    for (row, head) in [(rows[0], &a[0]), (rows[1], &b[0])] {
+        for action in ["retry", "skip"] {
+            let form = row
+                .split(&format!(r#"<form method="post" action="/actions/{action}">"#))
+                .nth(1)
+                .unwrap_or_else(|| panic!("a {action} form in {row}"));
+            let form = form.split("</form>").next().unwrap();
+            assert!(
+                form.contains(&format!(r#"name="csrf" value="{csrf}""#))
+                    && form.contains(&format!(r#"name="id" value="{head}""#))
+                    && form.contains(r#"name="back" value="/blocked""#),
+                "{form}"
+            );
+        }
+    }
+
+    // A waiting message's page: its key, and the message it waits behind, linked.
+    let r = dash.get_with(&format!("/messages/{}", a[2]), &[("Cookie", &cookie)]);
+    only_text(&r, "waiting message");
+    assert!(
+        r.body
+            .contains(&format!(r#"<code id="ordering-key">{escaped_key}</code>"#)),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(&format!(
+            r#"<a id="blocked-by" href="/messages/{0}"><code>{0}</code></a> <span class="state dead">dead</span>"#,
+            a[0]
+        )),
+        "{}",
+        r.body
+    );
+    // It is pending: retry, but no skip.
+    assert!(r.body.contains(r#"id="retry""#) && !r.body.contains("/actions/skip"));
+    // The head's page: its key, nothing it waits behind, and both actions.
+    for head in [&a[0], &b[0]] {
+        let r = dash.get_with(&format!("/messages/{head}"), &[("Cookie", &cookie)]);
+        assert!(r.body.contains(r#"id="ordering-key""#), "{}", r.body);
+        assert!(!r.body.contains("blocked-by"), "{}", r.body);
+        assert!(
+            r.body.contains(r#"<form method="post" action="/actions/skip">"#)
+                && r.body.contains(r#"id="skip""#),
+            "{}",
+            r.body
+        );
+    }
+    // An unkeyed message has no key row.
+    let processed = dash.env.json_at(NOW, &["list", "--processed"]);
+    let unkeyed = processed["messages"][0]["id"].as_str().unwrap();
+    let r = dash.get(&format!("/messages/{unkeyed}"));
+    assert!(r.status == 200 && !r.body.contains("Ordering key"), "{}", r.body);
+}
+
+#[test]
+fn dashboard_skips_a_blocked_head_with_the_token_and_the_key_moves_on() {
+    let (env, a, b) = blocked_fixture();
+    let dash = Dash::start(env, &[], Some(TOKEN));
+    let port = dash.port.to_string();
+    let not_skipped = |why: &str| {
+        assert!(dash.env.show(&a[0])["skipped_on"].is_null(), "{why}");
+        assert_eq!(dash.stats()["blocked_keys"], 2, "{why}");
+    };
+    let body = format!("id={}&confirm=yes&back=%2Fblocked", a[0]);
+
+    // Refused: GET, no token, a wrong token, a forged cookie, no or a wrong CSRF field, cross-site.
+    let r = dash.get("/actions/skip");
+    assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
+    assert_eq!(dash.post("/actions/skip", &[], &body).status, 401);
+    let r = dash.post(
+        "/actions/skip",
+        &[("Authorization", "Bearer wrong-token-0123456789")],
+        &body,
+    );
+    assert_eq!(r.status, 401);
+    let forged = format!("outboxctl_session_{port}=0123");
+    assert_eq!(
+        dash.post("/actions/skip", &[("Cookie", &forged)], &body).status,
+        401
+    );
+    let (cookie, csrf) = dash.login();
+    let r = dash.post("/actions/skip", &[("Cookie", &cookie)], &body);
+    assert!(r.status == 403 && r.body.contains("CSRF"), "{r:?}");
+    let r = dash.post(
+        "/actions/skip",
+        &[("Cookie", &cookie)],
+        &format!("{body}&csrf=0000"),
+    );
+    assert_eq!(r.status, 403);
+    let r = dash.post(
+        "/actions/skip",
+        &[("Cookie", &cookie), ("Origin", "http://evil.example")],
+        &format!("{body}&csrf={csrf}"),
+    );
+    assert_eq!(r.status, 403);
+    let auth = format!("Bearer {TOKEN}");
+    let r = dash.post(
+        "/actions/skip",
+        &[("Authorization", &auth), ("Sec-Fetch-Site", "cross-site")],
+        &body,
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(dash.bearer("/actions/skip", "confirm=yes").status, 400, "no id");
+    not_skipped("every refused post left it alone");
+    assert_eq!(dash.env.drain(Some(NOW), &[]), 0, "the key is still held");
+
+    // With the session: a confirmation counted by a dry run, which changes nothing...
+    let origin = format!("http://127.0.0.1:{port}");
+    let headers = [("Cookie", cookie.as_str()), ("Origin", origin.as_str())];
+    let r = dash.post(
+        "/actions/skip",
+        &headers,
+        &format!("csrf={csrf}&id={}&back=%2Fblocked", a[0]),
+    );
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(
+        r.body.contains(&format!("Skip message {} now?", a[0])),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(r#"name="confirm" value="yes""#) && r.body.contains(r#"id="confirm""#));
+    assert!(r.body.contains(&format!(r#"name="id" value="{}""#, a[0])));
+    not_skipped("a confirmation page changes nothing");
+
+    // ... then the skip, and back to the blocked keys with a notice.
+    let r = dash.post("/actions/skip", &headers, &format!("{body}&csrf={csrf}"));
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/blocked?notice=skipped-1")),
+        "{r:?}"
+    );
+    let shown = dash.env.show(&a[0]);
+    assert_eq!(shown["skipped_on"], "2024-03-01T17:40:00Z", "{shown:#}");
+    assert_eq!(dash.stats()["blocked_keys"], 1);
+    let r = dash.get_with("/blocked?notice=skipped-1", &[("Cookie", &cookie)]);
+    assert!(
+        r.body
+            .contains("Skipped 1 message: the later messages of its key go on."),
+        "{}",
+        r.body
+    );
+    let rows = blocked_rows(&r.body);
+    assert_eq!(rows.len(), 1, "{}", r.body);
+    assert!(rows[0].contains(&b[0]) && !r.body.contains(&a[0]), "{}", r.body);
+
+    // The skipped head's page says so and offers no second skip.
+    let r = dash.get_with(&format!("/messages/{}", a[0]), &[("Cookie", &cookie)]);
+    assert!(r.body.contains("Skipped (UTC)") && r.body.contains("2024-03-01 17:40:00"));
+    assert!(!r.body.contains("/actions/skip"), "{}", r.body);
+    // Skipping it again: nothing to do.
+    let r = dash.bearer("/actions/skip", &format!("id={}", a[0]));
+    assert!(r.body.contains("Nothing to do.") && !r.body.contains(r#"id="confirm""#));
+
+    // The key moves on: its next two messages are delivered, in order.
+    dash.env.drain(Some(NOW), &[]);
+    let received = dash.env.read("received");
+    let received: Vec<&str> = received.lines().collect();
+    assert_eq!(&received[1..], [a[1].as_str(), a[2].as_str()], "{received:?}");
+    assert!(!received.contains(&b[1].as_str()), "order-2 is still held");
+}
+
+#[test]
+fn dashboard_pages_through_many_blocked_keys() {
+    let env = TestEnv::new();
+    env.config("[routes]\nGood = \"noop\"\n");
+    env.ok(&["init"]);
+    let db = env.db();
+    // 55 keys, each held by a failing message.
+    for i in 0..55 {
+        db.execute(
+            "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey) \
+             VALUES (?1, 'Good', '{}', ?2, 'boom', 1, ?3)",
+            rusqlite::params![
+                format!("id-{i:03}"),
+                format!("2024-03-01 17:{:02}:{:02}", i / 60, i % 60),
+                format!("key-{i:03}")
+            ],
+        )
+        .unwrap();
+    }
+    let dash = Dash::start(env, &[], None);
+    let p1 = dash.get("/blocked");
+    assert_eq!(blocked_rows(&p1.body).len(), 50);
+    assert!(p1.body.contains("55 blocked keys") && p1.body.contains("page 1 of 2"));
+    assert!(p1.body.contains("key-000") && !p1.body.contains("key-050"));
+    assert!(p1.body.contains(r#"href="/blocked?page=2""#));
+    let p2 = dash.get("/blocked?page=2");
+    assert_eq!(blocked_rows(&p2.body).len(), 5);
+    assert!(p2.body.contains("key-054") && !p2.body.contains("key-049"));
+    assert!(p2.body.contains(r#"href="/blocked?page=1""#) && !p2.body.contains("page=3"));
+    // A page past the end, or one too large to count rows for, shows the last page.
+    for page in ["9", "18446744073709551615"] {
+        let r = dash.get(&format!("/blocked?page={page}"));
+        assert_eq!(r.status, 200, "{page}");
+        assert!(r.body.contains("page 2 of 2"), "{page}");
+    }
+}
+
 #[test]
 fn dashboard_refuses_foreign_hosts_and_unauthenticated_or_cross_site_actions() {
     let dash = Dash::start(prepared(), &["--allow-host", "outbox.internal"], Some(TOKEN));
@@ -943,7 +1292,7 @@ fn dashboard_refuses_foreign_hosts_and_unauthenticated_or_cross_site_actions() {
     }
 
     // Actions: GET is 405, no token 401, a wrong token 401.
-    for action in ["retry", "retry-failed", "retry-dead", "purge"] {
+    for action in ["retry", "retry-failed", "retry-dead", "purge", "skip"] {
         let r = dash.get(&format!("/actions/{action}"));
         assert_eq!((r.status, r.header("allow")), (405, Some("POST")), "{action}");
         let r = dash.post(
@@ -1158,12 +1507,28 @@ fn dashboard_read_only_and_tokenless_modes_refuse_actions() {
     assert_eq!(r.status, 403);
     assert!(r.body.contains("read-only"));
     assert_eq!(dash.stats()["dead"], 1);
+    let id = dead_id(&dash.env);
+    for page in ["/blocked".to_owned(), format!("/messages/{id}")] {
+        let r = dash.get_with(&page, &[("Authorization", &format!("Bearer {TOKEN}"))]);
+        assert!(
+            r.status == 200 && !r.body.contains("/actions/"),
+            "no action forms on {page}"
+        );
+    }
+    let r = dash.bearer("/actions/skip", &format!("id={id}&confirm=yes"));
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("read-only"));
+    assert!(dash.env.show(&id)["skipped_on"].is_null(), "not skipped");
     drop(dash);
 
     // On loopback without a token the pages work and the actions are off.
     let dash = Dash::start(prepared(), &[], None);
     assert_eq!(dash.get("/").status, 200);
     assert_eq!(dash.post("/actions/retry-dead", &[], "confirm=yes").status, 403);
+    let id = dead_id(&dash.env);
+    let r = dash.post("/actions/skip", &[], &format!("id={id}&confirm=yes"));
+    assert!(r.status == 403 && r.body.contains("actions are off"), "{r:?}");
+    assert!(dash.env.show(&id)["skipped_on"].is_null(), "not skipped");
     assert_eq!(dash.post("/login", &[], "token=x").status, 403);
 }
 

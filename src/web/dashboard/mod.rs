@@ -58,6 +58,7 @@ enum Page {
     Overview,
     Messages,
     Message(String),
+    Blocked,
 }
 
 impl Route {
@@ -91,10 +92,13 @@ impl Route {
             },
             (_, "/") if read => Route::Page(Page::Overview),
             (_, "/messages") if read => Route::Page(Page::Messages),
+            (_, "/blocked") if read => Route::Page(Page::Blocked),
             (_, p) if read && p.starts_with("/messages/") => {
                 Route::Page(Page::Message(p["/messages/".len()..].to_owned()))
             }
-            (_, p) if p == "/" || p == "/messages" || p.starts_with("/messages/") => PAGE_METHOD,
+            (_, p) if p == "/" || p == "/messages" || p == "/blocked" || p.starts_with("/messages/") => {
+                PAGE_METHOD
+            }
             _ => Route::NotFound("no such page"),
         }
     }
@@ -107,6 +111,7 @@ pub enum ActionKind {
     RetryFailed,
     RetryDead,
     Purge,
+    Skip,
 }
 
 impl ActionKind {
@@ -116,6 +121,7 @@ impl ActionKind {
             "retry-failed" => ActionKind::RetryFailed,
             "retry-dead" => ActionKind::RetryDead,
             "purge" => ActionKind::Purge,
+            "skip" => ActionKind::Skip,
             _ => return None,
         })
     }
@@ -126,6 +132,7 @@ impl ActionKind {
             ActionKind::RetryFailed => "retry-failed",
             ActionKind::RetryDead => "retry-dead",
             ActionKind::Purge => "purge",
+            ActionKind::Skip => "skip",
         }
     }
 
@@ -291,6 +298,7 @@ impl Dashboard {
         let (title, body) = match page {
             Page::Overview => ("Overview", self.overview(req, &viewer)?),
             Page::Messages => ("Messages", self.list(req)?),
+            Page::Blocked => ("Blocked keys", self.blocked(req, &viewer)?),
             Page::Message(id) => match self.store.get(&id)? {
                 Some(detail) => (
                     "Message",
@@ -451,6 +459,17 @@ impl Dashboard {
                     };
                     (q, n)
                 }
+                Action::Skip(ids) => {
+                    let n = self.store.skip(ids, now, true)?;
+                    (
+                        format!(
+                            "Skip message {} now? It will not be delivered (it stays, marked skipped), \
+                             and the later messages of its ordering key go on.",
+                            ids.join(", ")
+                        ),
+                        n,
+                    )
+                }
                 Action::Purge { text, age } => {
                     let n = self.store.count_purgeable(now - *age)?;
                     (
@@ -461,7 +480,9 @@ impl Dashboard {
             };
             let mut fields: Vec<(&str, String)> = vec![("back", back.clone())];
             match &act {
-                Action::Retry(RetrySelect::Ids(ids)) => fields.extend(ids.iter().map(|i| ("id", i.clone()))),
+                Action::Retry(RetrySelect::Ids(ids)) | Action::Skip(ids) => {
+                    fields.extend(ids.iter().map(|i| ("id", i.clone())));
+                }
                 Action::Purge { text, .. } => fields.push(("older_than", text.clone())),
                 Action::Retry(_) => {}
             }
@@ -477,6 +498,11 @@ impl Dashboard {
                 let n = self.store.retry(select, now, false)?;
                 tracing::info!(action = action.name(), retried = n, "dashboard action");
                 format!("retried-{n}")
+            }
+            Action::Skip(ids) => {
+                let n = self.store.skip(ids, now, false)?;
+                tracing::info!(action = action.name(), skipped = n, "dashboard action");
+                format!("skipped-{n}")
             }
             Action::Purge { age, .. } => {
                 let before = now - *age;
@@ -622,6 +648,30 @@ impl Dashboard {
         }))
     }
 
+    fn blocked(&mut self, req: &Req, viewer: &Viewer) -> Result<Markup, StoreError> {
+        let now = self.now();
+        let total = self.store.stats(now)?.blocked_keys;
+        let last = (total as usize).div_ceil(PAGE_SIZE).max(1);
+        // Clamped: the page sets how many rows are read below, so a huge one must not overflow it.
+        let page = req
+            .query("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .clamp(1, last);
+        // `blocked_keys` takes a limit but no offset: read up to this page and show its part.
+        // Few keys are blocked at once, so reading the pages before it costs little.
+        let keys = self.store.blocked_keys(page * PAGE_SIZE)?;
+        let rows: Vec<_> = keys.into_iter().skip((page - 1) * PAGE_SIZE).collect();
+        Ok(pages::blocked(&pages::BlockedView {
+            page,
+            total,
+            rows: &rows,
+            now,
+            viewer,
+            back: &current(req),
+        }))
+    }
+
     fn page_error(&self, status: u16, message: &str, nonce: &str) -> Resp {
         let viewer = self.viewer(&Auth::None);
         Resp::new(
@@ -635,16 +685,15 @@ impl Dashboard {
 /// What an action form asks for, validated.
 enum Action {
     Retry(RetrySelect),
+    Skip(Vec<String>),
     Purge { text: String, age: chrono::Duration },
 }
 
 impl Action {
     fn parse(kind: ActionKind, req: &Req) -> Result<Action, &'static str> {
         match kind {
-            ActionKind::Retry => match req.field("id").map(str::trim) {
-                Some(id) if !id.is_empty() => Ok(Action::Retry(RetrySelect::Ids(vec![id.to_owned()]))),
-                _ => Err("which message? the form has no id"),
-            },
+            ActionKind::Retry => Ok(Action::Retry(RetrySelect::Ids(one_id(req)?))),
+            ActionKind::Skip => Ok(Action::Skip(one_id(req)?)),
             ActionKind::RetryFailed => Ok(Action::Retry(RetrySelect::Failed)),
             ActionKind::RetryDead => Ok(Action::Retry(RetrySelect::Dead)),
             ActionKind::Purge => {
@@ -659,6 +708,14 @@ impl Action {
                     .ok_or("older than: write a duration like 7d or 12h")
             }
         }
+    }
+}
+
+/// The form's message id, for the actions on one message.
+fn one_id(req: &Req) -> Result<Vec<String>, &'static str> {
+    match req.field("id").map(str::trim) {
+        Some(id) if !id.is_empty() => Ok(vec![id.to_owned()]),
+        _ => Err("which message? the form has no id"),
     }
 }
 
@@ -718,12 +775,16 @@ mod tests {
             Route::parse("POST", "/actions/retry-dead"),
             Action(ActionKind::RetryDead)
         );
+        assert_eq!(Route::parse("GET", "/blocked"), Page(super::Page::Blocked));
+        assert_eq!(Route::parse("POST", "/actions/skip"), Action(ActionKind::Skip));
         for (method, path, allow) in [
             ("GET", "/actions/purge", "POST"),
             ("PUT", "/login", "GET, POST"),
             ("GET", "/logout", "POST"),
             ("POST", "/", "GET"),
             ("DELETE", "/messages/x", "GET"),
+            ("POST", "/blocked", "GET"),
+            ("GET", "/actions/skip", "POST"),
         ] {
             assert!(
                 matches!(Route::parse(method, path), WrongMethod { allow: a, .. } if a == allow),

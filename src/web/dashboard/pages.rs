@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{ActionKind, PAGE_SIZE, Viewer};
-use crate::model::{ActivityBucket, Counts, Message, MessageDetail, State, Stats, one_line};
+use crate::model::{ActivityBucket, BlockedKey, Counts, Message, MessageDetail, State, Stats, one_line};
 use crate::store::ListFilter;
 use crate::web::percent_encode;
 
@@ -37,6 +37,12 @@ pub fn notice_text(code: &str) -> Option<String> {
     match what {
         "retried" => Some(format!("Retried {n} message{plural}: due now.")),
         "purged" => Some(format!("Deleted {n} processed message{plural}.")),
+        "skipped" => {
+            let keys = if n == 1 { "its key" } else { "their keys" };
+            Some(format!(
+                "Skipped {n} message{plural}: the later messages of {keys} go on."
+            ))
+        }
         _ => None,
     }
 }
@@ -50,11 +56,12 @@ fn csrf_field(viewer: &Viewer) -> Markup {
 }
 
 pub fn layout(title: &str, body: Markup, nonce: &str, viewer: &Viewer, notice: Option<&str>) -> String {
-    const NAV: [(&str, &str); 5] = [
+    const NAV: [(&str, &str); 6] = [
         ("/", "Overview"),
         ("/messages?state=unprocessed", "Unprocessed"),
         ("/messages?state=failed", "Failing"),
         ("/messages?state=dead", "Dead"),
+        ("/blocked", "Blocked keys"),
         ("/messages?state=processed", "Processed"),
     ];
     let page = html! {
@@ -240,6 +247,13 @@ pub fn overview(
             "/messages?state=failed",
         ),
         card(
+            "blocked",
+            "Blocked keys",
+            stats.blocked_keys.to_string(),
+            warn(stats.blocked_keys),
+            "/blocked",
+        ),
+        card(
             "processed",
             "Processed",
             c.processed.to_string(),
@@ -304,15 +318,26 @@ pub fn overview(
     }
 }
 
+/// Why the viewer gets no action forms, or None when they can act: `what` names the actions.
+fn actions_off(viewer: &Viewer, what: &str) -> Option<Markup> {
+    if viewer.read_only {
+        Some(html! { p.muted { "Read-only: actions are off." } })
+    } else if !viewer.actions {
+        Some(html! {
+            p.muted { "Actions are off: start the dashboard with OUTBOX_DASHBOARD_TOKEN or --token-file." }
+        })
+    } else if viewer.csrf.is_none() {
+        Some(html! { p { a href="/login" { "Log in" } " with the token to " (what) "." } })
+    } else {
+        None
+    }
+}
+
 fn actions_panel(c: &Counts, viewer: &Viewer) -> Markup {
     let failing = c.failed.saturating_sub(c.dead);
     html! {
-        @if viewer.read_only {
-            p.muted { "Read-only: actions are off." }
-        } @else if !viewer.actions {
-            p.muted { "Actions are off: start the dashboard with OUTBOX_DASHBOARD_TOKEN or --token-file." }
-        } @else if viewer.csrf.is_none() {
-            p { a href="/login" { "Log in" } " with the token to retry or purge messages." }
+        @if let Some(off) = actions_off(viewer, "retry or purge messages") {
+            (off)
         } @else {
             div.actions {
                 form method="post" action=(ActionKind::RetryFailed.path()) {
@@ -537,6 +562,105 @@ pub fn list(v: &ListView) -> Markup {
     }
 }
 
+pub struct BlockedView<'a> {
+    pub page: usize,
+    /// All blocked keys, for paging.
+    pub total: u64,
+    pub rows: &'a [BlockedKey],
+    pub now: DateTime<Utc>,
+    pub viewer: &'a Viewer,
+    /// This page's URL, for the row forms to come back to.
+    pub back: &'a str,
+}
+
+/// One hidden-field form that posts an action about one message.
+fn message_action(action: ActionKind, id: &str, label: &str, viewer: &Viewer, back: &str) -> Markup {
+    html! {
+        form method="post" action=(action.path()) {
+            (csrf_field(viewer))
+            input type="hidden" name="id" value=(id);
+            input type="hidden" name="back" value=(back);
+            button.(action.name()) type="submit" { (label) }
+        }
+    }
+}
+
+pub fn blocked(v: &BlockedView) -> Markup {
+    let pages = (v.total as usize).div_ceil(PAGE_SIZE).max(1);
+    let link = |p: usize| format!("/blocked?page={p}");
+    let off = actions_off(v.viewer, "retry or skip the message holding a key");
+    let columns = if off.is_none() { 9 } else { 8 };
+    html! {
+        h1 { "Blocked keys" }
+        p.muted {
+            "A key is blocked while its first undelivered message is failing or dead: the later "
+            "messages of the key wait behind it. Retry that message to deliver it again, or skip it "
+            "to let the key go on without it."
+        }
+        // The row forms are inside the live part on purpose: a refresh must not leave a form for
+        // a head that has moved on.
+        div #live {
+            table #blocked {
+                tr {
+                    th { "Key" }
+                    th.num { "Waiting" }
+                    th { "Held by" }
+                    th { "Type" }
+                    th { "State" }
+                    th.num { "Attempts" }
+                    th { "Next attempt (UTC)" }
+                    th { "Error" }
+                    @if off.is_none() {
+                        th { "Actions" }
+                    }
+                }
+                @for b in v.rows {
+                    @let m = &b.head;
+                    @let state = m.state(v.now);
+                    tr.blocked {
+                        td.key { code { (one_line(&b.key, 60)) } }
+                        td.num.waiting { (b.waiting) }
+                        td.head { a href={"/messages/" (percent_encode(&m.id))} { code { (one_line(&m.id, 40)) } } }
+                        td { (one_line(&m.event_type, 60)) }
+                        td { (state_badge(state)) }
+                        td.num { (m.attempts) }
+                        @if matches!(state, State::Retrying | State::InFlight) {
+                            td { (when(m.next_attempt_on)) }
+                        } @else {
+                            td { "–" }
+                        }
+                        td.err { (one_line(m.error.as_deref().unwrap_or(""), 100)) }
+                        @if off.is_none() {
+                            td {
+                                div.row-actions {
+                                    (message_action(ActionKind::Retry, &m.id, "Retry…", v.viewer, v.back))
+                                    (message_action(ActionKind::Skip, &m.id, "Skip…", v.viewer, v.back))
+                                }
+                            }
+                        }
+                    }
+                }
+                @if v.rows.is_empty() {
+                    tr { td.muted #empty colspan=(columns) { "No key is blocked." } }
+                }
+            }
+            div.pager {
+                span #count { (v.total) " blocked keys" }
+                span { "page " (v.page) " of " (pages) }
+                @if v.page > 1 {
+                    a href=(link(v.page - 1)) { "← previous" }
+                }
+                @if v.page < pages {
+                    a href=(link(v.page + 1)) { "next →" }
+                }
+            }
+        }
+        @if let Some(off) = off {
+            (off)
+        }
+    }
+}
+
 /// Content as stored, indented when it is JSON.
 fn pretty(content: &str) -> String {
     serde_json::from_str::<serde_json::Value>(content)
@@ -548,9 +672,22 @@ fn pretty(content: &str) -> String {
 pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str) -> Markup {
     let m = &d.message;
     let state = m.state(now);
-    let fields: [(&str, Markup); 10] = [
-        ("Type", html! { (m.event_type) }),
-        ("State", state_badge(state)),
+    let mut fields: Vec<(&str, Markup)> =
+        vec![("Type", html! { (m.event_type) }), ("State", state_badge(state))];
+    if let Some(key) = &m.key {
+        fields.push(("Ordering key", html! { code #ordering-key { (key) } }));
+    }
+    if let Some(b) = &d.blocked_by {
+        fields.push((
+            "Waiting behind",
+            html! {
+                a #blocked-by href={"/messages/" (percent_encode(&b.id))} { code { (one_line(&b.id, 40)) } }
+                " " (state_badge(b.state(now)))
+                " — the first undelivered message of its key"
+            },
+        ));
+    }
+    fields.extend([
         ("Occurred (UTC)", html! { (when(m.occurred_on)) }),
         ("Processed (UTC)", html! { (when(m.processed_on)) }),
         ("Attempts", html! { (m.attempts) }),
@@ -559,7 +696,14 @@ pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str
         ("Dead since (UTC)", html! { (when(m.dead_on)) }),
         ("Locked by", html! { (m.locked_by.as_deref().unwrap_or("–")) }),
         ("Locked until (UTC)", html! { (when(m.locked_until)) }),
-    ];
+    ]);
+    if m.skipped_on.is_some() {
+        fields.push(("Skipped (UTC)", html! { (when(m.skipped_on)) }));
+    }
+    // Skip is for a message that holds its key back, which only a failing or dead one does;
+    // offered on a pending one it would drop a message nobody saw fail (`outboxctl skip` still can).
+    let skippable =
+        m.processed_on.is_none() && m.skipped_on.is_none() && (m.error.is_some() || m.dead_on.is_some());
     html! {
         h1 { "Message " code #message-id { (m.id) } }
         div #live {
@@ -620,9 +764,21 @@ pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str
                         input type="hidden" name="back" value=(back);
                         button.primary #retry type="submit" { "Retry now…" }
                     }
+                    @if skippable {
+                        form method="post" action=(ActionKind::Skip.path()) {
+                            (csrf_field(viewer))
+                            input type="hidden" name="id" value=(m.id);
+                            input type="hidden" name="back" value=(back);
+                            button #skip type="submit" { "Skip…" }
+                        }
+                    }
                 }
             } @else {
-                p { a href="/login" { "Log in" } " with the token to retry this message." }
+                p {
+                    a href="/login" { "Log in" }
+                    @if skippable { " with the token to retry or skip this message." }
+                    @else { " with the token to retry this message." }
+                }
             }
         }
     }
@@ -651,7 +807,7 @@ pub fn confirm(
                 @if count == 0 {
                     p.muted { "Nothing to do." }
                 } @else {
-                    button.(if action == ActionKind::Purge { "danger" } else { "primary" }) #confirm type="submit" {
+                    button.(if matches!(action, ActionKind::Purge | ActionKind::Skip) { "danger" } else { "primary" }) #confirm type="submit" {
                         "Yes, do it"
                     }
                 }
@@ -671,6 +827,10 @@ mod tests {
         assert_eq!(
             notice_text("retried-1").as_deref(),
             Some("Retried 1 message: due now.")
+        );
+        assert_eq!(
+            notice_text("skipped-2").as_deref(),
+            Some("Skipped 2 messages: the later messages of their keys go on.")
         );
         assert_eq!(notice_text("<b>-1"), None);
         assert_eq!(notice_text("retried-x"), None);
