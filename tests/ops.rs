@@ -102,7 +102,7 @@ fn health_ok_line_has_performance_data() {
     assert_eq!(
         stall(line),
         "OUTBOX OK - oldest waiting message 40m old, 2 failing, 1 dead \
-         | lag=2400s;;;0 failed=2;;;0 dead=1;;;0 stall=Xs;;86400;0 blocked=0;;;0 unprocessed=4;;;0"
+         | lag=2400s;;;0 failed=2;;;0 dead=1;;;0 stall=Xs;;86400;0 blocked=0;;;0 circuits=0;0;;0 unprocessed=4;;;0"
     );
     let (code, line) = health(
         &env,
@@ -120,7 +120,7 @@ fn health_ok_line_has_performance_data() {
     assert_eq!(code, 0, "values equal to a threshold are not above it: {line}");
     assert!(
         stall(line.clone()).ends_with(
-            "| lag=2400s;3000;7200;0 failed=2;;2;0 dead=1;;1;0 stall=Xs;;86400;0 blocked=0;;;0 unprocessed=4;;;0"
+            "| lag=2400s;3000;7200;0 failed=2;;2;0 dead=1;;1;0 stall=Xs;;86400;0 blocked=0;;;0 circuits=0;0;;0 unprocessed=4;;;0"
         ),
         "{line}"
     );
@@ -253,7 +253,7 @@ fn health_is_unknown_when_the_state_cannot_be_known() {
         (code, line.as_str()),
         (
             0,
-            "OUTBOX OK - no message waiting, 0 failing, 0 dead | lag=0s;;;0 failed=0;;;0 dead=0;;0;0 stall=0s;;86400;0 blocked=0;;;0 unprocessed=0;;;0"
+            "OUTBOX OK - no message waiting, 0 failing, 0 dead | lag=0s;;;0 failed=0;;;0 dead=0;;0;0 stall=0s;;86400;0 blocked=0;;;0 circuits=0;0;;0 unprocessed=0;;;0"
         )
     );
 
@@ -734,6 +734,27 @@ fn assert_escaped(r: &Resp) {
     assert!(!r.body.contains("<img src=x"), "unescaped error in:\n{}", r.body);
 }
 
+/// An open circuit is on the overview: counted, with its destination, until when and why.
+#[test]
+fn dashboard_shows_open_circuits() {
+    let env = prepared();
+    env.db()
+        .execute_batch(
+            "INSERT INTO OutboxMessage_Circuit (Destination, Failures, OpenedOnUtc, OpenUntilUtc, LastError)
+             VALUES ('fail', 7, '2024-01-15 17:30:00', '2024-01-15 17:45:00',
+                     '<img src=x onerror=alert(1)> refused');",
+        )
+        .unwrap();
+    let dash = Dash::start(env, &[], Some(TOKEN));
+    let r = dash.get("/");
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains(r#"id="stat-circuits">1<"#), "{}", r.body);
+    assert_eq!(r.body.matches(r#"<tr class="circuit">"#).count(), 1);
+    assert!(r.body.contains("2024-01-15 17:45:00"));
+    assert!(r.body.contains("&lt;img src=x onerror=alert(1)&gt; refused"));
+    assert_escaped(&r);
+}
+
 #[test]
 fn dashboard_pages_show_the_numbers_and_escape_everything() {
     let dash = Dash::start(prepared(), &[], Some(TOKEN));
@@ -760,6 +781,8 @@ fn dashboard_pages_show_the_numbers_and_escape_everything() {
     }
     assert!(r.body.contains(r#"id="stat-lag">40m<"#));
     assert!(r.body.contains(r#"id="stat-blocked">0<"#), "no keyed messages");
+    assert!(r.body.contains(r#"id="stat-circuits">0<"#), "no open circuit");
+    assert!(!r.body.contains(r#"<table id="circuits">"#));
     // The chart counts the last hour: Flaky failed twice at 17:00 (pinned clock 17:40).
     assert!(r.body.contains(r#"id="chart-failed">2<"#), "chart");
     let day = dash.get("/?range=24h");

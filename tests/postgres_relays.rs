@@ -277,6 +277,8 @@ timeout = "2s"
             kills += 1;
             next_kill = Instant::now() + Duration::from_millis(fastrand::u64(200..800));
         }
+        // A message whose delivery was killed three times is parked: the operator retries it.
+        s.retry(&store::RetrySelect::Dead, Utc::now(), false).unwrap();
     });
     stop(relays);
     std::thread::sleep(Duration::from_millis(300));

@@ -651,9 +651,11 @@ mod http {
     fn a_webhook_that_is_down_gets_everything_once_it_is_up() {
         let port = free_port();
         let url = format!("http://127.0.0.1:{port}/hook");
+        // Five failures in a row open the destination's circuit: probed every 1 s (then 2 s, …).
         let config = http_config(&url, "")
             .replace("backoff = \"1ms\"", "backoff = \"100ms\"")
-            .replace("max_backoff = \"10ms\"", "max_backoff = \"200ms\"");
+            .replace("max_backoff = \"10ms\"", "max_backoff = \"200ms\"")
+            + "\n[circuit]\ncooldown = \"1s\"\n";
         let env = Env::new(&config).var("TEST_WEBHOOK_SECRET", SECRET);
         let ids: Vec<String> = (0..5)
             .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))

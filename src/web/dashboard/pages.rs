@@ -254,6 +254,13 @@ pub fn overview(
             "/blocked",
         ),
         card(
+            "circuits",
+            "Open circuits",
+            stats.open_circuits.len().to_string(),
+            bad(stats.open_circuits.len() as u64),
+            "/#circuits",
+        ),
+        card(
             "processed",
             "Processed",
             c.processed.to_string(),
@@ -271,6 +278,31 @@ pub fn overview(
                     a.card.(card.class) href=(card.href) {
                         div.n #{"stat-" (card.id)} { (card.value) }
                         div.l { (card.label) }
+                    }
+                }
+            }
+            @if !stats.open_circuits.is_empty() {
+                h2 { "Open circuits" }
+                p.muted {
+                    "Nothing is sent to these destinations until the time shown; then one message \
+                     probes each. Their messages wait with their attempts unspent."
+                }
+                table #circuits {
+                    tr {
+                        th { "Destination" }
+                        th { "Open until" }
+                        th.num { "Failures in a row" }
+                        th { "Opened" }
+                        th { "Last error" }
+                    }
+                    @for c in &stats.open_circuits {
+                        tr.circuit {
+                            td { code { (one_line(&c.destination, 60)) } }
+                            td { (crate::time::format(c.open_until)) }
+                            td.num { (c.failures) }
+                            td { (crate::time::format(c.opened_on)) }
+                            td { (one_line(&c.last_error, 200)) }
+                        }
                     }
                 }
             }
