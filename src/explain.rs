@@ -110,8 +110,13 @@ pub fn explain(
                 processed_on: m.processed_on,
             },
             format!(
-                "processed at {}: every destination accepted it",
-                at(m.processed_on)
+                "processed at {}: every destination accepted it{}",
+                at(m.processed_on),
+                if routes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (routed now to {})", routes.join(", "))
+                }
             ),
             None,
         ),

@@ -206,19 +206,70 @@ fn relays_killed_at_random_moments_lose_nothing() {
     }
 }
 
-/// Four relays on keyed messages, with handlers failing some first attempts and relays killed at
-/// random (seeded) moments: each key's messages reach the handler one at a time and in the order
-/// they occurred; nothing is lost; a message is delivered again only right after a kill.
+/// Four relays on keyed messages, with handlers failing attempts at random and relays killed at
+/// random moments (both seeded): each key's messages reach the handler one at a time and in the
+/// order they occurred; nothing is lost; a message is delivered again only right after a kill.
 #[test]
 fn four_relays_keep_each_key_in_order_through_failures_and_kills() {
-    const KEYED: usize = 2_000;
+    let round = keyed_round(11, 2_000);
+    assert!(round.failures > 0, "{round:?}");
+}
+
+/// The same, for as long as one likes: `OUTBOX_SOAK_ROUNDS` rounds of `OUTBOX_SOAK_MESSAGES`
+/// messages (default 500), each with its own seed. `scripts/soak` runs it.
+#[test]
+#[ignore = "a soak: run by scripts/soak"]
+#[allow(clippy::print_stdout)] // the soak's report
+fn soak_four_relays_with_failures_and_kills() {
+    let rounds: u64 = std::env::var("OUTBOX_SOAK_ROUNDS").map_or(10, |v| v.parse().unwrap());
+    let messages: usize = std::env::var("OUTBOX_SOAK_MESSAGES").map_or(500, |v| v.parse().unwrap());
+    let started = Instant::now();
+    let mut total = Round::default();
+    for seed in 1..=rounds {
+        let r = keyed_round(seed, messages);
+        println!(
+            "postgres round {seed}/{rounds}: {messages} messages, {} kills, {} failed attempts, {} duplicates, {} retried after parking, {:.1}s",
+            r.kills,
+            r.failures,
+            r.duplicates,
+            r.parked,
+            r.elapsed.as_secs_f64()
+        );
+        total.kills += r.kills;
+        total.failures += r.failures;
+        total.duplicates += r.duplicates;
+        total.parked += r.parked;
+    }
+    println!(
+        "postgres soak: {rounds} rounds of {messages} messages in {:.0}s: 0 inversions, 0 lost; {} kills, {} failed attempts, {} duplicates, {} retried after parking",
+        started.elapsed().as_secs_f64(),
+        total.kills,
+        total.failures,
+        total.duplicates,
+        total.parked
+    );
+}
+
+/// What one randomized round saw.
+#[derive(Debug, Default)]
+struct Round {
+    kills: usize,
+    failures: usize,
+    duplicates: usize,
+    parked: u64,
+    elapsed: Duration,
+}
+
+/// One round: `keyed` messages over 50 keys, four relays, one attempt in four failing (by a
+/// hash of id, attempt and seed), up to six relays killed. Panics on any inversion, overlap or loss.
+fn keyed_round(seed: u64, keyed: usize) -> Round {
     const KEYS: usize = 50;
-    fastrand::seed(11);
+    let started = Instant::now();
+    let mut rng = fastrand::Rng::with_seed(seed);
     let db = PgSchema::new("keyed");
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("keyed.log");
     let cfg = dir.path().join("outboxctl.toml");
-    // A message whose id ends in 0 fails its first attempt: its key must wait for it.
     std::fs::write(
         &cfg,
         format!(
@@ -232,7 +283,8 @@ kind = "exec"
 command = ["/bin/sh", "-c", '''
 L={log}
 echo "start $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID" >> $L
-case "$OUTBOX_ATTEMPT:$OUTBOX_MESSAGE_ID" in 1:*0) echo "fail $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID" >> $L; exit 1;; esac
+h=$(echo "$OUTBOX_MESSAGE_ID $OUTBOX_ATTEMPT {seed}" | cksum | cut -d' ' -f1)
+if [ $((h % 4)) -eq 0 ]; then echo "fail $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID" >> $L; exit 1; fi
 echo "ok $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID" >> $L
 ''']
 timeout = "2s"
@@ -247,7 +299,7 @@ timeout = "2s"
     s.init().unwrap();
     let t0 = Utc::now() - chrono::Duration::minutes(1);
     let mut order: HashMap<String, Vec<String>> = HashMap::new();
-    for chunk in (0..KEYED).collect::<Vec<_>>().chunks(500) {
+    for chunk in (0..keyed).collect::<Vec<_>>().chunks(500) {
         let messages: Vec<NewMessage> = chunk
             .iter()
             .map(|&i| {
@@ -267,18 +319,19 @@ timeout = "2s"
     }
     let mut relays: Vec<Child> = (0..RELAYS).map(|_| relay(&db, &cfg)).collect();
     let mut kills = 0;
+    let mut parked = 0;
     let mut next_kill = Instant::now() + Duration::from_millis(300);
     wait_until_drained(&db, Duration::from_secs(300), || {
         if kills < 6 && Instant::now() >= next_kill {
-            let victim = fastrand::usize(..RELAYS);
+            let victim = rng.usize(..RELAYS);
             relays[victim].kill().unwrap();
             relays[victim].wait().unwrap();
             relays[victim] = relay(&db, &cfg);
             kills += 1;
-            next_kill = Instant::now() + Duration::from_millis(fastrand::u64(200..800));
+            next_kill = Instant::now() + Duration::from_millis(rng.u64(200..800));
         }
         // A message whose delivery was killed three times is parked: the operator retries it.
-        s.retry(&store::RetrySelect::Dead, Utc::now(), false).unwrap();
+        parked += s.retry(&store::RetrySelect::Dead, Utc::now(), false).unwrap();
     });
     stop(relays);
     std::thread::sleep(Duration::from_millis(300));
@@ -291,6 +344,7 @@ timeout = "2s"
     let mut in_flight: HashMap<String, String> = HashMap::new();
     let mut last_ok: HashMap<String, usize> = HashMap::new();
     let mut delivered: HashMap<String, usize> = HashMap::new();
+    let mut failures = 0;
     for line in text.lines() {
         let [what, key, id] = line.split(' ').collect::<Vec<_>>()[..] else {
             panic!("torn line {line:?}")
@@ -303,22 +357,34 @@ timeout = "2s"
             }
             _ => {
                 assert_eq!(in_flight.remove(key).as_deref(), Some(id), "{line}");
-                if what == "ok" {
-                    let at = position[id];
-                    // The same message again (after a kill) is a duplicate, never an inversion.
-                    let before = last_ok.insert(key.to_owned(), at);
-                    assert!(
-                        before.is_none_or(|b| b <= at),
-                        "key {key}: message #{at} delivered after #{}",
-                        before.unwrap()
-                    );
-                    *delivered.entry(id.to_owned()).or_default() += 1;
+                if what == "fail" {
+                    failures += 1;
+                    continue;
                 }
+                let at = position[id];
+                // The same message again (after a kill) is a duplicate, never an inversion.
+                let before = last_ok.insert(key.to_owned(), at);
+                assert!(
+                    before.is_none_or(|b| b <= at),
+                    "key {key}: message #{at} delivered after #{}",
+                    before.unwrap()
+                );
+                *delivered.entry(id.to_owned()).or_default() += 1;
             }
         }
     }
-    assert_eq!(delivered.len(), KEYED, "every message delivered");
-    let again = delivered.values().filter(|&&n| n > 1).count();
-    assert!(again <= kills * 50, "{again} delivered twice after {kills} kills");
-    assert_eq!(processed(&db).len(), KEYED);
+    assert_eq!(delivered.len(), keyed, "every message delivered");
+    let duplicates = delivered.values().filter(|&&n| n > 1).count();
+    assert!(
+        duplicates <= kills * 50,
+        "{duplicates} delivered twice after {kills} kills"
+    );
+    assert_eq!(processed(&db).len(), keyed);
+    Round {
+        kills,
+        failures,
+        duplicates,
+        parked,
+        elapsed: started.elapsed(),
+    }
 }
