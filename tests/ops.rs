@@ -952,6 +952,12 @@ fn dashboard_pages_page_through_long_lists() {
     assert_eq!(p3.body.matches(r#"<tr class="message">"#).count(), 20);
     assert!(p3.body.contains("id-119") && !p3.body.contains("id-099"));
     assert!(p3.body.contains("page=2") && !p3.body.contains("page=4"));
+    // A page far past the end is empty, not page 1 again and not a crash.
+    for far in ["1000", &usize::MAX.to_string()] {
+        let r = dash.get(&format!("/messages?state=unprocessed&page={far}"));
+        assert_eq!(r.status, 200, "{far}");
+        assert_eq!(r.body.matches(r#"<tr class="message">"#).count(), 0, "{far}");
+    }
 }
 
 /// A key with markup in it, to show that keys are escaped like every other value.

@@ -8,7 +8,7 @@ use crate::store::{ListFilter, ListParams};
 pub fn run(args: &ListArgs, ctx: &Context) -> Result<()> {
     if args.blocked {
         let mut store = ctx.open_store()?;
-        let keys = store.blocked_keys(args.limit as usize)?;
+        let keys = store.blocked_keys(args.limit as usize, 0)?;
         ctx.printer.print(&BlockedList::new(keys, ctx.now()))?;
         return Ok(());
     }

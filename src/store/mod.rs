@@ -203,8 +203,8 @@ pub trait Store {
     fn list(&mut self, params: &ListParams) -> Result<Vec<Message>, StoreError>;
 
     /// Ordering keys whose first undelivered message (neither processed nor skipped) has
-    /// failed: retrying or dead. Oldest head first, at most `limit`.
-    fn blocked_keys(&mut self, limit: usize) -> Result<Vec<BlockedKey>, StoreError>;
+    /// failed: retrying or dead. Oldest head first, at most `limit`, skipping `offset` of them.
+    fn blocked_keys(&mut self, limit: usize, offset: usize) -> Result<Vec<BlockedKey>, StoreError>;
 
     /// One message with its failure history. Ids are matched case-insensitively.
     fn get(&mut self, id: &str) -> Result<Option<MessageDetail>, StoreError>;

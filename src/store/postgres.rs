@@ -1411,11 +1411,11 @@ impl Store for PostgresStore {
             cols = Sql::columns(""),
             t = self.sql.t
         );
-        let (limit, offset) = (p.limit as i64, offset as i64);
+        let (limit, offset) = (p.limit as i64, i64::try_from(offset).unwrap_or(i64::MAX));
         self.messages(&sql, &[&p.event_type, &limit, &offset])
     }
 
-    fn blocked_keys(&mut self, limit: usize) -> Result<Vec<BlockedKey>, StoreError> {
+    fn blocked_keys(&mut self, limit: usize, offset: usize) -> Result<Vec<BlockedKey>, StoreError> {
         let t = self.sql.t.clone();
         let sql = format!(
             "SELECT {},
@@ -1423,7 +1423,7 @@ impl Store for PostgresStore {
                   WHERE w.\"OrderingKey\" = h.\"OrderingKey\" AND w.\"ProcessedOnUtc\" IS NULL
                     AND w.\"SkippedOnUtc\" IS NULL AND w.\"Id\" <> h.\"Id\")::int8
              FROM {t} AS h WHERE {}
-             ORDER BY h.\"OccuredOnUtc\", h.\"Id\" LIMIT {limit}",
+             ORDER BY h.\"OccuredOnUtc\", h.\"Id\" LIMIT {limit} OFFSET {offset}",
             Sql::columns("h."),
             blocked_head(&t)
         );

@@ -1181,10 +1181,17 @@ impl Store for SqliteStore {
              ORDER BY {order} LIMIT ?2 OFFSET ?3",
             self.t()
         );
-        self.query_messages(&sql, params![p.event_type, p.limit as i64, offset as i64])
+        self.query_messages(
+            &sql,
+            params![
+                p.event_type,
+                p.limit as i64,
+                i64::try_from(offset).unwrap_or(i64::MAX)
+            ],
+        )
     }
 
-    fn blocked_keys(&mut self, limit: usize) -> Result<Vec<BlockedKey>, StoreError> {
+    fn blocked_keys(&mut self, limit: usize, offset: usize) -> Result<Vec<BlockedKey>, StoreError> {
         let t = self.t().to_owned();
         let sql = format!(
             "SELECT {COLUMNS},
@@ -1192,12 +1199,12 @@ impl Store for SqliteStore {
                   WHERE w.OrderingKey = h.OrderingKey AND w.ProcessedOnUtc IS NULL
                     AND w.SkippedOnUtc IS NULL AND w.rowid <> h.rowid)
              FROM \"{t}\" AS h WHERE {}
-             ORDER BY h.OccuredOnUtc, h.Id LIMIT ?1",
+             ORDER BY h.OccuredOnUtc, h.Id LIMIT ?1 OFFSET ?2",
             blocked_head(&t)
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([limit as i64], |r| {
+            .query_map([limit as i64, i64::try_from(offset).unwrap_or(i64::MAX)], |r| {
                 let head = message_from_row(r)?;
                 Ok(BlockedKey {
                     key: head.key.clone().unwrap_or_default(),

@@ -634,7 +634,8 @@ impl Dashboard {
                 event_type: event_type.clone(),
                 limit: PAGE_SIZE,
             },
-            (page - 1) * PAGE_SIZE,
+            // A page past any real one (even usize::MAX) is an empty page, not an overflow.
+            (page - 1).saturating_mul(PAGE_SIZE),
         )?;
         let types: Vec<String> = stats.by_type.iter().map(|t| t.event_type.clone()).collect();
         Ok(pages::list(&pages::ListView {
@@ -658,10 +659,7 @@ impl Dashboard {
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(1)
             .clamp(1, last);
-        // `blocked_keys` takes a limit but no offset: read up to this page and show its part.
-        // Few keys are blocked at once, so reading the pages before it costs little.
-        let keys = self.store.blocked_keys(page * PAGE_SIZE)?;
-        let rows: Vec<_> = keys.into_iter().skip((page - 1) * PAGE_SIZE).collect();
+        let rows = self.store.blocked_keys(PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
         Ok(pages::blocked(&pages::BlockedView {
             page,
             total,
