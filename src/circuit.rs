@@ -5,10 +5,15 @@
 //! failure opens it again for twice as long (up to 16 times the cooldown).
 //!
 //! The open circuits live in the store, so every relay honours them and `stats`, `health`,
-//! `/metrics` and the dashboard show them; the failures in a row are counted by each relay.
+//! `/metrics` and the dashboard show them; the failures in a row are counted by each relay. A
+//! relay reads them at most once per [`RELOAD_EVERY`]: at batch 20 a read per pass would cost a
+//! round trip per 20 messages.
+
+/// How often a relay reads the circuits other relays opened or closed.
+pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
@@ -60,12 +65,30 @@ pub struct Breaker {
     open: HashMap<String, Circuit>,
     /// Changes not written yet.
     changes: Vec<Change>,
+    /// When the circuits were last read from the store.
+    loaded: Option<Instant>,
 }
 
 impl Breaker {
-    /// Starts a pass with the circuits the store holds open.
+    /// Whether the circuits should be read from the store again.
+    pub fn stale(&self) -> bool {
+        self.loaded.is_none_or(|t| t.elapsed() >= RELOAD_EVERY)
+    }
+
+    /// Takes the circuits the store holds open (changes not written yet stay).
     pub fn load(&mut self, circuits: Vec<Circuit>) {
         self.open = circuits.into_iter().map(|c| (c.destination.clone(), c)).collect();
+        for change in &self.changes {
+            match change {
+                Change::Open(c) => {
+                    self.open.insert(c.destination.clone(), c.clone());
+                }
+                Change::Close(d) => {
+                    self.open.remove(d);
+                }
+            }
+        }
+        self.loaded = Some(Instant::now());
     }
 
     /// Whether any circuit is open: if none, nothing needs a look.

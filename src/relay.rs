@@ -192,7 +192,7 @@ impl Relay<'_> {
             return Ok(report);
         }
         tracing::debug!(claimed = batch.len(), "claimed a batch");
-        if self.settings.circuit.failures > 0 {
+        if self.settings.circuit.failures > 0 && self.breaker.stale() {
             self.breaker.load(self.store.circuits()?);
         }
         // A suspect (claimed twice with no outcome) goes first, alone, its outcome written at

@@ -925,6 +925,21 @@ impl Store for SqliteStore {
         // it), and an Attempts that is not an integer below the maximum is left as it is (the
         // `+ 1` would turn it into a REAL), so the relay sees what was wrong. A row still
         // naming a relay in LockedBy had its lease run out with no outcome: a crash is counted.
+        //
+        // While no unprocessed message has a crash counted (nearly always), every claimable row
+        // has Crashes = 0, so the plain selection is the same as the one with suspects, and a
+        // quarter cheaper at small batches. A crash can only be counted by a claim, which leaves
+        // the row under a fresh lease, so none turns into a due suspect between this look and
+        // the claim.
+        let suspects: bool = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT EXISTS (SELECT 1 FROM \"{}\" WHERE Crashes > 0 AND ProcessedOnUtc IS NULL
+                                  AND DeadOnUtc IS NULL)",
+                self.t()
+            ))
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
+            .map_err(|e| self.err(e))?;
         let sql = format!(
             "UPDATE \"{t}\" SET LockedBy = ?1, LockedUntilUtc = ?2, NextAttemptOnUtc = ?2,
                  Attempts = CASE WHEN typeof(Attempts) = 'integer' AND Attempts < {max}
@@ -935,7 +950,11 @@ impl Store for SqliteStore {
              RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey, Crashes",
             t = self.t(),
             max = i64::MAX,
-            due = claim_rows(self.t()),
+            due = if suspects {
+                claim_rows(self.t())
+            } else {
+                due_rows(self.t())
+            },
         );
         let (until, now) = (time::format(p.lease_until), time::format(p.now));
         let limit = p.limit as i64;
