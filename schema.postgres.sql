@@ -117,6 +117,26 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Circuit" (
     "LastError"    text        NOT NULL
 );
 
+-- The audit trail: one row per operator action (retry, skip, purge, a dashboard action) and per
+-- message the relay parked, written in the same transaction as its effect. `purge` never deletes
+-- these rows by age of messages; they have their own retention (`[audit] retention`).
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Audit" (
+    "Seq"       bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    -- One operation, one row: a purge's chunks add their counts to it.
+    "Operation" text        NOT NULL UNIQUE,
+    "AtUtc"     timestamptz NOT NULL,
+    -- The OS user, `dashboard`, or the relay that parked a message.
+    "Actor"     text        NOT NULL,
+    "Action"    text        NOT NULL,
+    -- The command line (secrets redacted), or the dashboard action.
+    "Command"   text        NOT NULL,
+    "Messages"  bigint      NOT NULL,
+    -- The ids named (a JSON array), or the selection (e.g. "dead").
+    "Ids"       text        NULL,
+    "Filter"    text        NULL
+);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Audit_at" ON "OutboxMessage_Audit" ("AtUtc");
+
 -- Processed counts per type, kept by triggers so stats never scans processed rows. Each server
 -- backend counts into its own shard (pg_backend_pid() % 16), so relays marking messages processed
 -- side by side do not queue on one hot counter row; stats adds the shards up. A relay's session

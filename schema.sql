@@ -104,6 +104,26 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Circuit" (
     LastError    TEXT    NOT NULL
 );
 
+-- The audit trail: one row per operator action (retry, skip, purge, a dashboard action) and per
+-- message the relay parked, written in the same transaction as its effect. `purge` never deletes
+-- these rows by age of messages; they have their own retention (`[audit] retention`).
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Audit" (
+    Seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- One operation, one row: a purge's chunks add their counts to it.
+    Operation TEXT    NOT NULL UNIQUE,
+    AtUtc     TEXT    NOT NULL,
+    -- The OS user, `dashboard`, or the relay that parked a message.
+    Actor     TEXT    NOT NULL,
+    Action    TEXT    NOT NULL,
+    -- The command line (secrets redacted), or the dashboard action.
+    Command   TEXT    NOT NULL,
+    Messages  INTEGER NOT NULL,
+    -- The ids named (a JSON array), or the selection (e.g. "dead").
+    Ids       TEXT    NULL,
+    Filter    TEXT    NULL
+);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Audit_at" ON "OutboxMessage_Audit" (AtUtc);
+
 -- Processed counts per type, kept by triggers so `stats` never scans processed rows.
 -- (`outboxctl purge` deletes with triggers off when the table has no trigger besides these, and
 -- subtracts the counts itself in the same transaction: the counts stay right either way.)

@@ -68,6 +68,7 @@ pub enum Command {
     Retry(RetryArgs),
     Skip(SkipArgs),
     Purge(PurgeArgs),
+    Audit(AuditArgs),
     Completions(CompletionsArgs),
     Health(HealthArgs),
     Dashboard(DashboardArgs),
@@ -217,6 +218,18 @@ pub struct SkipArgs {
     /// Only count what would be skipped
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// The audit trail: who retried, skipped or purged what, and when (newest first)
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only actions since this time (e.g. 2024-01-15 or "2024-01-15 10:30:00") or this long
+    /// ago (e.g. 7d)
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub since: Option<String>,
+    /// At most this many rows
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub limit: u64,
 }
 
 /// Delete processed messages older than a duration (never unprocessed, failing or dead ones)

@@ -20,6 +20,8 @@ use crate::store::StoreOptions;
 pub const DEFAULT_DATABASE: &str = "outbox.db";
 pub const DEFAULT_CONFIG: &str = "outboxctl.toml";
 pub const DEFAULT_BATCH_SIZE: usize = 20;
+/// How long audit rows are kept unless `[audit] retention` says otherwise.
+pub const DEFAULT_AUDIT_RETENTION: Duration = Duration::from_secs(365 * 86_400);
 
 /// The config file as written. Every key is optional; flags override it.
 #[derive(Debug, Default, Deserialize)]
@@ -44,6 +46,16 @@ struct FileConfig {
     types: BTreeMap<String, FileType>,
     #[serde(default)]
     circuit: FileCircuit,
+    #[serde(default)]
+    audit: FileAudit,
+}
+
+/// `[audit]`: how long the audit trail keeps its rows (`purge` deletes older ones).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAudit {
+    /// A duration, or "forever".
+    retention: Option<String>,
 }
 
 /// `[circuit]`: when a destination that fails everything is left alone for a while.
@@ -114,6 +126,12 @@ pub struct Config {
     /// Types whose dead messages are skipped at once (`on_dead = "skip"`).
     pub skip_dead: std::collections::BTreeSet<String>,
     pub circuit: crate::circuit::CircuitSettings,
+    /// How long audit rows are kept; None: forever.
+    pub audit_retention: Option<Duration>,
+    /// Who runs this command, for the audit trail: the OS user.
+    pub actor: String,
+    /// This command line with its secrets redacted, for the audit trail.
+    pub command_line: String,
     pub format: Format,
     /// Whether stdout is a terminal that may get colour and box drawing.
     pub stdout_tty: bool,
@@ -220,6 +238,13 @@ impl Config {
                 in_file("circuit.cooldown")
             )));
         }
+        let audit_retention = match file.audit.retention.as_deref() {
+            None => Some(DEFAULT_AUDIT_RETENTION),
+            Some("forever") => None,
+            Some(text) => Some(crate::duration::parse_positive(text).map_err(|e| {
+                Error::usage(format!("{}: {e} (or \"forever\")", in_file("audit.retention")))
+            })?),
+        };
         let mut sinks = BTreeMap::new();
         for (name, sink) in file.sinks {
             // Secrets and URLs named by `*_env` keys are read here, the one reader of the environment.
@@ -265,6 +290,11 @@ impl Config {
             key_rules,
             skip_dead,
             circuit,
+            audit_retention,
+            actor: std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "unknown".to_owned()),
+            command_line: String::new(),
             format: global.format,
             stdout_tty,
             color: stdout_tty && !no_color,
@@ -274,7 +304,12 @@ impl Config {
             quiet: global.quiet,
         };
         crate::redact::hide_in_logs(&config.secrets());
-        Ok(config)
+        let secrets = config.secrets();
+        let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+        Ok(Config {
+            command_line: secrets.scrub(&crate::redact::scrub_log(&command_line)),
+            ..config
+        })
     }
 
     /// Every secret this config holds, for keeping them out of logs: the credentials of the

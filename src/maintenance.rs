@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, StoreError};
-use crate::store::{RetrySelect, Store};
+use crate::store::{Audit, RetrySelect, Store};
 
 /// Each chunk is one transaction that the application's writers wait for: its size follows
 /// how fast rows go, so it holds the write lock about this long.
@@ -19,17 +19,18 @@ const PAUSE: Duration = Duration::from_millis(2);
 
 /// Deletes every message processed before `before`, chunk by chunk, calling `progress` with the
 /// number deleted by each chunk. Returns how many were deleted. Unprocessed messages are never
-/// touched; an error leaves the chunks already deleted deleted.
+/// touched; an error leaves the chunks already deleted deleted (and counted in `audit`'s row).
 pub fn purge(
     store: &mut dyn Store,
     before: DateTime<Utc>,
+    audit: &Audit,
     progress: &mut dyn FnMut(u64),
 ) -> Result<u64, StoreError> {
     let mut deleted = 0;
     let mut chunk = FIRST_CHUNK;
     loop {
         let started = Instant::now();
-        let n = store.purge_chunk(before, chunk)?;
+        let n = store.purge_chunk(before, chunk, audit)?;
         deleted += n;
         progress(n);
         if n < chunk as u64 {
@@ -46,20 +47,20 @@ pub fn purge(
 pub fn retry(
     store: &mut dyn Store,
     select: &RetrySelect,
-    now: DateTime<Utc>,
     dry_run: bool,
+    audit: &Audit,
 ) -> Result<u64, Error> {
     if let RetrySelect::Ids(ids) = select {
         all_exist(store, ids, "retried")?;
     }
-    Ok(store.retry(select, now, dry_run)?)
+    Ok(store.retry(select, audit.at, dry_run, audit)?)
 }
 
 /// Skips the given messages (with `dry_run`, only counts them). Ids that do not exist are an
 /// error and nothing is skipped.
-pub fn skip(store: &mut dyn Store, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, Error> {
+pub fn skip(store: &mut dyn Store, ids: &[String], dry_run: bool, audit: &Audit) -> Result<u64, Error> {
     all_exist(store, ids, "skipped")?;
-    Ok(store.skip(ids, now, dry_run)?)
+    Ok(store.skip(ids, audit.at, dry_run, audit)?)
 }
 
 /// An id that does not exist is an error, so a typo is not taken for "nothing to do".

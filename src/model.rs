@@ -274,3 +274,20 @@ pub struct Circuit {
     pub open_until: DateTime<Utc>,
     pub last_error: String,
 }
+
+/// One row of the audit trail: an operator's action (or a message the relay parked).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: Option<DateTime<Utc>>,
+    pub actor: String,
+    pub action: String,
+    pub command: String,
+    pub messages: u64,
+    /// The ids the action named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ids: Option<Vec<String>>,
+    /// The selection it acted on, when it named no ids (e.g. "dead").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+}

@@ -777,3 +777,49 @@ fn keys_taken_from_content_on_postgres() {
         "processed"
     );
 }
+
+/// Operator actions on PostgreSQL are audited too, and the command line kept there never holds
+/// the database password.
+#[test]
+fn operator_actions_are_audited_without_the_password() {
+    let db = PgSchema::new("audit");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("outboxctl.toml"),
+        "[retry]\nmax_attempts = 1\n[routes]\n",
+    )
+    .unwrap();
+    cli(&db, &dir).arg("init").assert().success();
+    cli(&db, &dir)
+        .args(["emit", "event", "Nowhere", "{}"])
+        .assert()
+        .success();
+    // No route: the one attempt fails and the message is dead.
+    cli(&db, &dir).arg("process-once").assert().success();
+    // trust auth ignores the password, so the URL works; it must not reach the trail.
+    let with_password = db
+        .url
+        .replacen("postgres://postgres@", "postgres://postgres:hunter2-secret@", 1);
+    assert_ne!(with_password, db.url, "the test URL has the expected form");
+    let out = json(
+        cli_url(&with_password, &dir)
+            .env("USER", "bob")
+            .args(["retry", "--dead"]),
+    );
+    assert_eq!(out["retried"], 1);
+    let log = json(cli(&db, &dir).arg("audit"));
+    let e = &log["entries"][0];
+    assert_eq!(
+        (e["actor"].as_str(), e["action"].as_str(), e["messages"].as_u64()),
+        (Some("bob"), Some("retry"), Some(1))
+    );
+    let command = e["command"].as_str().unwrap();
+    assert!(
+        command.contains("retry --dead") && !command.contains("hunter2"),
+        "{command}"
+    );
+    assert_eq!(
+        db.count("SELECT count(*) FROM \"OutboxMessage_Audit\" WHERE \"Command\" LIKE '%hunter2%'"),
+        0
+    );
+}

@@ -331,7 +331,14 @@ timeout = "2s"
             next_kill = Instant::now() + Duration::from_millis(rng.u64(200..800));
         }
         // A message whose delivery was killed three times is parked: the operator retries it.
-        parked += s.retry(&store::RetrySelect::Dead, Utc::now(), false).unwrap();
+        parked += s
+            .retry(
+                &store::RetrySelect::Dead,
+                Utc::now(),
+                false,
+                &store::Audit::new(Utc::now(), "test", "retry parked"),
+            )
+            .unwrap();
     });
     stop(relays);
     std::thread::sleep(Duration::from_millis(300));

@@ -35,9 +35,10 @@ fn setup() -> (tempfile::TempDir, String, Box<dyn Store>) {
 
 fn purge(store: &mut dyn Store) -> u64 {
     let before = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+    let audit = outboxctl::store::Audit::new(before, "test", "outboxctl purge");
     let mut deleted = 0;
     loop {
-        let n = store.purge_chunk(before, 300).unwrap();
+        let n = store.purge_chunk(before, 300, &audit).unwrap();
         deleted += n;
         if n < 300 {
             return deleted;

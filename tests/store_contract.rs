@@ -30,6 +30,11 @@ fn msg(id: &str, ty: &str, at: i64) -> NewMessage {
     }
 }
 
+/// An operator's action, for the audit trail.
+fn op() -> store::Audit {
+    store::Audit::new(secs(0), "tester", "outboxctl test")
+}
+
 fn claim(s: &mut dyn Store, owner: &str, now: i64, lease: i64, limit: usize) -> Vec<String> {
     s.claim(&ClaimParams {
         owner,
@@ -258,13 +263,13 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     paging_matches_list(s);
 
     // retry --dead: counted by a dry run, then due again with a fresh set of attempts.
-    assert_eq!(s.retry(&RetrySelect::Dead, secs(600), true).unwrap(), 1);
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(600), true, &op()).unwrap(), 1);
     assert_eq!(
         list(s, ListFilter::Dead, None),
         vec![B],
         "a dry run changes nothing"
     );
-    assert_eq!(s.retry(&RetrySelect::Dead, secs(600), false).unwrap(), 1);
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(600), false, &op()).unwrap(), 1);
     let b = s.get(B).unwrap().unwrap().message;
     assert_eq!((b.attempts, b.dead_on, b.next_attempt_on), (0, None, None));
 
@@ -296,7 +301,7 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
 
     // retry --id on a message someone holds does nothing; on a free failing one it works.
     assert_eq!(
-        s.retry(&RetrySelect::Ids(vec![C.into()]), secs(603), false)
+        s.retry(&RetrySelect::Ids(vec![C.into()]), secs(603), false, &op())
             .unwrap(),
         0
     );
@@ -407,17 +412,17 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     // retry --id and --failed make a failing message due now, keeping its error and attempts;
     // a dry run only counts.
     assert_eq!(
-        s.retry(&RetrySelect::Ids(vec![D.into()]), secs(701), true)
+        s.retry(&RetrySelect::Ids(vec![D.into()]), secs(701), true, &op())
             .unwrap(),
         1
     );
-    assert_eq!(s.retry(&RetrySelect::Failed, secs(701), true).unwrap(), 1);
+    assert_eq!(s.retry(&RetrySelect::Failed, secs(701), true, &op()).unwrap(), 1);
     assert_eq!(
         s.next_due(secs(701)).unwrap(),
         Some(secs(800)),
         "a dry run changes nothing"
     );
-    assert_eq!(s.retry(&RetrySelect::Failed, secs(701), false).unwrap(), 1);
+    assert_eq!(s.retry(&RetrySelect::Failed, secs(701), false, &op()).unwrap(), 1);
     assert_eq!(s.next_due(secs(701)).unwrap(), None);
     let d = s.get(D).unwrap().unwrap().message;
     assert_eq!(
@@ -425,18 +430,18 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
         (1, None, Some("boom 1"))
     );
     assert_eq!(
-        s.retry(&RetrySelect::Ids(vec![D.into()]), secs(701), false)
+        s.retry(&RetrySelect::Ids(vec![D.into()]), secs(701), false, &op())
             .unwrap(),
         1
     );
-    assert_eq!(s.retry(&RetrySelect::Dead, secs(701), true).unwrap(), 0);
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(701), true, &op()).unwrap(), 0);
 
     // Purge: processed rows before the cutoff only, in chunks; never unprocessed ones.
     assert_eq!(s.count_purgeable(secs(615)).unwrap(), 4);
     assert_eq!(s.count_purgeable(secs(15)).unwrap(), 0);
-    assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 3);
-    assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 1);
-    assert_eq!(s.purge_chunk(secs(615), 3).unwrap(), 0);
+    assert_eq!(s.purge_chunk(secs(615), 3, &op()).unwrap(), 3);
+    assert_eq!(s.purge_chunk(secs(615), 3, &op()).unwrap(), 1);
+    assert_eq!(s.purge_chunk(secs(615), 3, &op()).unwrap(), 0);
     let st = s.stats(secs(701)).unwrap();
     assert_eq!(
         (st.counts.total, st.counts.processed, st.counts.failed),
@@ -448,6 +453,7 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     mixed_run(s);
     crashes(s);
     circuits(s, other);
+    audit_trail(s);
     waiting(s, other);
 }
 
@@ -501,12 +507,82 @@ fn crashes(s: &mut dyn Store) {
     assert!(fail(s, P, "r5", 1044, 3, None));
     assert_eq!(crashes(s, P), 3);
     assert_eq!(
-        s.retry(&RetrySelect::Ids(vec![P.into()]), secs(1045), false)
+        s.retry(&RetrySelect::Ids(vec![P.into()]), secs(1045), false, &op())
             .unwrap(),
         1
     );
     assert_eq!(crashes(s, P), 0);
     assert_eq!(deliver(s, &[P, Q, R], 1046), 3);
+}
+
+/// Every operator action writes one audit row with its effect; a dry run writes none, and the
+/// chunks of one purge add up in one row.
+fn audit_trail(s: &mut dyn Store) {
+    const X: &str = "0190a000-0000-7000-8000-0000000000d1";
+    const Y: &str = "0190a000-0000-7000-8000-0000000000d2";
+    const Z: &str = "0190a000-0000-7000-8000-0000000000d3";
+    let rows = |s: &mut dyn Store| s.audit_log(None, 1000).unwrap();
+    let before = rows(s).len();
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[
+        msg(X, "Audit", 2000),
+        msg(Y, "Audit", 2001),
+        msg(Z, "Audit", 2002),
+    ])
+    .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(claim(s, "r1", 2010, 60, 100), vec![X, Y, Z]);
+    assert!(fail(s, X, "r1", 2011, 1, None));
+    assert!(fail(s, Y, "r1", 2011, 1, None));
+    assert_eq!(deliver(s, &[Z], 2011), 1);
+
+    let alice = store::Audit::new(secs(2020), "alice", "outboxctl retry --dead");
+    // X, Y and the H of `mixed_run`.
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(2020), true, &alice).unwrap(), 3);
+    assert_eq!(rows(s).len(), before, "a dry run is not audited");
+    assert_eq!(s.retry(&RetrySelect::Dead, secs(2020), false, &alice).unwrap(), 3);
+    let bob = store::Audit::new(secs(2030), "bob", "outboxctl skip X");
+    assert_eq!(s.skip(&[X.into()], secs(2030), false, &bob).unwrap(), 1);
+    let carol = store::Audit::new(secs(2040), "carol", "outboxctl purge --older-than 0s --yes");
+    assert_eq!(deliver(s, &[Y], 2035), 1);
+    let mut purged = 0;
+    loop {
+        let n = s.purge_chunk(secs(2040), 1, &carol).unwrap();
+        purged += n;
+        if n < 1 {
+            break;
+        }
+    }
+    assert!(purged >= 2, "{purged}");
+
+    let log = rows(s);
+    assert_eq!(log.len(), before + 3, "{log:?}");
+    let (purge, skip, retry) = (&log[0], &log[1], &log[2]);
+    assert!(purge.seq > skip.seq && skip.seq > retry.seq, "newest first");
+    assert_eq!(
+        (
+            retry.actor.as_str(),
+            retry.action.as_str(),
+            retry.messages,
+            retry.at
+        ),
+        ("alice", "retry", 3, Some(secs(2020)))
+    );
+    assert_eq!((retry.ids.clone(), retry.filter.as_deref()), (None, Some("dead")));
+    assert_eq!(retry.command, "outboxctl retry --dead");
+    assert_eq!((skip.action.as_str(), skip.messages), ("skip", 1));
+    assert_eq!(skip.ids, Some(vec![X.to_owned()]));
+    assert_eq!((purge.action.as_str(), purge.messages), ("purge", purged));
+    assert!(
+        purge.filter.as_deref().unwrap().starts_with("processed before"),
+        "{purge:?}"
+    );
+    // Since a time; then the trail's own retention.
+    assert_eq!(s.audit_log(Some(secs(2030)), 100).unwrap().len(), 2);
+    assert_eq!(s.audit_log(None, 1).unwrap().len(), 1);
+    let old = rows(s).len() - 2;
+    assert_eq!(s.purge_audit(secs(2030)).unwrap(), old as u64);
+    assert_eq!(rows(s).len(), 2);
 }
 
 /// Open circuits are shared by every relay; of relays probing at once, one gets the probe.

@@ -12,6 +12,7 @@ use crate::output::{Printer, Style};
 use crate::store::{self, Store};
 use crate::time::{Clock, FixedClock, SystemClock};
 
+mod audit;
 mod completions;
 mod dashboard;
 mod emit;
@@ -56,6 +57,11 @@ impl Context {
 
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    /// This command as the audit trail records it: now, by the OS user, with its command line.
+    pub fn audit(&self) -> store::Audit {
+        store::Audit::new(self.now(), &self.config.actor, &self.config.command_line)
     }
 
     pub fn open_store(&self) -> Result<Box<dyn Store>> {
@@ -122,6 +128,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Retry(args) => retry::run(args, &ctx),
         Command::Skip(args) => skip::run(args, &ctx),
         Command::Purge(args) => purge::run(args, &ctx),
+        Command::Audit(args) => audit::run(args, &ctx),
         Command::Dashboard(args) => dashboard::run(args, &ctx),
         Command::Completions(_) | Command::Health(_) => unreachable!("handled above"),
     }

@@ -29,8 +29,20 @@ pub fn run(args: &PurgeArgs, ctx: &Context) -> Result<()> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let deleted = crate::maintenance::purge(store.as_mut(), cutoff, &mut |n| bar.inc(n))?;
+    let deleted = crate::maintenance::purge(store.as_mut(), cutoff, &ctx.audit(), &mut |n| bar.inc(n))?;
     bar.finish_and_clear();
+    // The audit trail has its own retention.
+    if let Some(keep) = ctx.config.audit_retention {
+        let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);
+        let gone = store.purge_audit(
+            ctx.now()
+                .checked_sub_signed(keep)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
+        )?;
+        if gone > 0 {
+            tracing::info!(deleted = gone, "deleted audit rows past their retention");
+        }
+    }
     ctx.printer.print(&report(deleted, false))?;
     Ok(())
 }

@@ -14,7 +14,7 @@ pub fn run(args: &RetryArgs, ctx: &Context) -> Result<()> {
         RetrySelect::Ids(args.id.clone())
     };
     let mut store = ctx.open_store()?;
-    let retried = crate::maintenance::retry(store.as_mut(), &select, ctx.now(), args.dry_run)?;
+    let retried = crate::maintenance::retry(store.as_mut(), &select, args.dry_run, &ctx.audit())?;
     ctx.printer.print(&RetryReport {
         dry_run: args.dry_run,
         retried,

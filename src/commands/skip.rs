@@ -6,7 +6,7 @@ use crate::output::SkipReport;
 
 pub fn run(args: &SkipArgs, ctx: &Context) -> Result<()> {
     let mut store = ctx.open_store()?;
-    let skipped = crate::maintenance::skip(store.as_mut(), &args.id, ctx.now(), args.dry_run)?;
+    let skipped = crate::maintenance::skip(store.as_mut(), &args.id, args.dry_run, &ctx.audit())?;
     ctx.printer.print(&SkipReport {
         dry_run: args.dry_run,
         skipped,

@@ -416,6 +416,37 @@ impl Render for SkipReport {
     }
 }
 
+/// `audit` output: the audit trail, newest first.
+#[derive(Debug, Serialize)]
+pub struct AuditLog {
+    pub entries: Vec<crate::model::AuditEntry>,
+}
+
+impl Render for AuditLog {
+    fn human(&self, style: &Style) -> String {
+        if self.entries.is_empty() {
+            return "no audited actions".into();
+        }
+        let mut t = style.table(&["AT", "ACTOR", "ACTION", "MESSAGES", "WHICH", "COMMAND"]);
+        for e in &self.entries {
+            let which = match (&e.ids, &e.filter) {
+                (Some(ids), _) => ids.join(" "),
+                (None, Some(f)) => f.clone(),
+                (None, None) => String::new(),
+            };
+            t.add_row(vec![
+                when(e.at),
+                one_line(&e.actor, 30),
+                e.action.clone(),
+                e.messages.to_string(),
+                one_line(&which, 60),
+                one_line(&e.command, 80),
+            ]);
+        }
+        t.trim_fmt()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct PurgeReport {
     pub dry_run: bool,

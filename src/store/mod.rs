@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::model::{ActivityBucket, BlockedKey, Circuit, Message, MessageDetail, NewMessage, Stats};
+use crate::model::{
+    ActivityBucket, AuditEntry, BlockedKey, Circuit, Message, MessageDetail, NewMessage, Stats,
+};
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -214,20 +216,44 @@ pub trait Store {
     /// Ids among `ids` that do not exist.
     fn missing_ids(&mut self, ids: &[String]) -> Result<Vec<String>, StoreError>;
 
-    /// Makes the selected messages due now. With `dry_run`, only counts them.
-    fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError>;
+    /// Makes the selected messages due now, writing `audit` in the same transaction. With
+    /// `dry_run`, only counts them (and writes nothing).
+    fn retry(
+        &mut self,
+        select: &RetrySelect,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        audit: &Audit,
+    ) -> Result<u64, StoreError>;
 
     /// Skips the given messages that are neither processed, skipped nor claimed under a live
     /// lease: they become dead and skipped, and stop holding back the later messages of their
-    /// ordering key. With `dry_run`, only counts them.
-    fn skip(&mut self, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError>;
+    /// ordering key; `audit` is written in the same transaction. With `dry_run`, only counts them.
+    fn skip(
+        &mut self,
+        ids: &[String],
+        now: DateTime<Utc>,
+        dry_run: bool,
+        audit: &Audit,
+    ) -> Result<u64, StoreError>;
 
     /// Counts processed messages processed before `before`.
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// Deletes at most `limit` processed messages processed before `before`, in one short
-    /// transaction. Never touches unprocessed rows. Returns how many were deleted.
-    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError>;
+    /// transaction, adding the count to `audit`'s row in it. Never touches unprocessed rows.
+    /// Returns how many were deleted.
+    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize, audit: &Audit) -> Result<u64, StoreError>;
+
+    /// The audit trail, newest first: at most `limit` rows, since `since` if given.
+    fn audit_log(
+        &mut self,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Deletes the audit rows older than `before` (their own retention). Returns how many.
+    fn purge_audit(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
     /// When the next message that is waiting (on a retry backoff or a lease) becomes due, if
     /// any: `run` wakes up then rather than at its next tick. Without it a failed message would
@@ -313,6 +339,44 @@ impl KeyRule {
         }
         path
     }
+}
+
+/// Who asked for a change, and how: the store writes it to the audit trail in the same
+/// transaction as the change, with what was changed.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    /// One operation, one row: the chunks of a purge add their counts to it.
+    pub operation: String,
+    pub at: DateTime<Utc>,
+    /// The OS user, `dashboard`, or a relay.
+    pub actor: String,
+    /// The command line, secrets redacted, or the dashboard action.
+    pub command: String,
+}
+
+impl Audit {
+    pub fn new(at: DateTime<Utc>, actor: impl Into<String>, command: impl Into<String>) -> Self {
+        Audit {
+            operation: uuid::Uuid::now_v7().to_string(),
+            at,
+            actor: actor.into(),
+            command: command.into(),
+        }
+    }
+}
+
+/// What an audit row says was acted on: the ids named, or the selection.
+pub fn audit_target(select: &RetrySelect) -> (Option<String>, Option<&'static str>) {
+    match select {
+        RetrySelect::Failed => (None, Some("failed")),
+        RetrySelect::Dead => (None, Some("dead")),
+        RetrySelect::Ids(ids) => (Some(ids_json(ids)), None),
+    }
+}
+
+/// Ids as the JSON array the audit trail keeps.
+pub fn ids_json(ids: &[String]) -> String {
+    serde_json::to_string(ids).expect("a list of strings serializes")
 }
 
 /// Options every backend understands.

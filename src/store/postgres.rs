@@ -19,13 +19,13 @@ use postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{
-    ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store,
-    StoreOptions, Transaction,
+    Audit, ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue,
+    Store, StoreOptions, Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage,
-    Problem, Stats,
+    ActivityBucket, AuditEntry, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail,
+    NewMessage, Problem, Stats,
 };
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
@@ -237,6 +237,7 @@ struct Sql {
     delivery: String,
     processed: String,
     circuit: String,
+    audit: String,
     /// Cast turning a text parameter into the id column's type (`` or `::uuid`).
     id_cast: &'static str,
     /// The same for the content column (`` for text, `::jsonb` for a jsonb column, …).
@@ -255,6 +256,7 @@ impl Sql {
             delivery: name("_Delivery"),
             processed: name("_Processed"),
             circuit: name("_Circuit"),
+            audit: name("_Audit"),
             id_cast: if id_uuid { "::uuid" } else { "" },
             content_cast: match content_type {
                 "text" | "character varying" | "character" => String::new(),
@@ -1021,6 +1023,60 @@ impl Transaction for PgTransaction<'_> {
     }
 }
 
+impl PostgresStore {
+    /// A CTE `audited` adding `count` (an SQL expression) messages to the audit row of an
+    /// operation (made on its first use); its parameters are `$first` to `$first + 5`, in the
+    /// order of [`AuditParams::after`].
+    fn audit_cte(&self, action: &str, count: &str, first: usize) -> String {
+        let p = |i: usize| format!("${}", first + i);
+        format!(
+            "audited AS (
+                 INSERT INTO {au} AS a (\"Operation\", \"AtUtc\", \"Actor\", \"Action\", \"Command\",
+                                        \"Messages\", \"Ids\", \"Filter\")
+                 SELECT {}::text, {}::timestamptz, {}::text, '{action}', {}::text, {count}, {}::text, {}::text
+                 ON CONFLICT (\"Operation\") DO UPDATE SET \"Messages\" = a.\"Messages\" + EXCLUDED.\"Messages\")",
+            p(0),
+            p(1),
+            p(2),
+            p(3),
+            p(4),
+            p(5),
+            au = self.sql.audit
+        )
+    }
+}
+
+/// The parameters of [`PostgresStore::audit_cte`].
+struct AuditParams<'a> {
+    audit: &'a Audit,
+    ids: Option<String>,
+    selection: Option<String>,
+}
+
+impl<'a> AuditParams<'a> {
+    fn new(audit: &'a Audit, ids: Option<String>, selection: Option<&str>) -> Self {
+        AuditParams {
+            audit,
+            ids,
+            selection: selection.map(str::to_owned),
+        }
+    }
+
+    /// `before`, then the audit row's parameters.
+    fn after<'p>(&'p self, before: &[&'p (dyn ToSql + Sync)]) -> Vec<&'p (dyn ToSql + Sync)> {
+        let mut all = before.to_vec();
+        all.extend_from_slice(&[
+            &self.audit.operation,
+            &self.audit.at,
+            &self.audit.actor,
+            &self.audit.command,
+            &self.ids,
+            &self.selection,
+        ]);
+        all
+    }
+}
+
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -1590,7 +1646,13 @@ impl Store for PostgresStore {
         Ok(missing)
     }
 
-    fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+    fn retry(
+        &mut self,
+        select: &RetrySelect,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        audit: &Audit,
+    ) -> Result<u64, StoreError> {
         let not_claimed = &format!("NOT coalesce({}, false)", live_lease());
         let mut resolved = Vec::new();
         let filter = match select {
@@ -1622,23 +1684,35 @@ impl Store for PostgresStore {
         }
         // A dead message comes back with a fresh set of attempts; a failing one keeps its count.
         // The notification wakes waiting relays, as an insert does.
+        // The audit row in the same statement: its parameters follow the others.
+        let first = if with_ids { 3 } else { 2 };
         let sql = format!(
             "WITH again AS (
                  UPDATE {t} SET \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
                      \"Attempts\" = CASE WHEN \"DeadOnUtc\" IS NOT NULL THEN 0 ELSE \"Attempts\" END,
                      \"DeadOnUtc\" = NULL, \"SkippedOnUtc\" = NULL, \"Crashes\" = 0
-                 WHERE {filter} RETURNING 1)
+                 WHERE {filter} RETURNING 1),
+             {audited}
              SELECT count(*), pg_notify('{}', '')::text FROM again",
-            self.channel()
+            self.channel(),
+            audited = self.audit_cte("retry", "(SELECT count(*) FROM again)", first)
         );
+        let (named, selection) = super::audit_target(select);
+        let a = AuditParams::new(audit, named, selection);
         if with_ids {
-            self.count(&sql, &[&now, &resolved])
+            self.count(&sql, &a.after(&[&now, &resolved]))
         } else {
-            self.count(&sql, &[&now])
+            self.count(&sql, &a.after(&[&now]))
         }
     }
 
-    fn skip(&mut self, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+    fn skip(
+        &mut self,
+        ids: &[String],
+        now: DateTime<Utc>,
+        dry_run: bool,
+        audit: &Audit,
+    ) -> Result<u64, StoreError> {
         let mut resolved = Vec::new();
         for id in ids {
             resolved.extend(self.resolve_id(id)?);
@@ -1650,21 +1724,58 @@ impl Store for PostgresStore {
             self.sql.ids("$2")
         );
         let t = self.sql.t.clone();
-        let sql = if dry_run {
-            format!("SELECT count(*) FROM {t} WHERE {filter}")
-        } else {
-            // Skipped is dead for good: it keeps its error and history, and no relay claims it.
-            // The notification wakes relays: the next message of the key is due.
-            format!(
-                "WITH skipped AS (
-                     UPDATE {t} SET \"SkippedOnUtc\" = $1, \"DeadOnUtc\" = coalesce(\"DeadOnUtc\", $1),
-                         \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
-                     WHERE {filter} RETURNING 1)
-                 SELECT count(*), pg_notify('{}', '')::text FROM skipped",
-                self.channel()
-            )
-        };
-        self.count(&sql, &[&now, &resolved])
+        if dry_run {
+            let sql = format!("SELECT count(*) FROM {t} WHERE {filter}");
+            return self.count(&sql, &[&now, &resolved]);
+        }
+        // Skipped is dead for good: it keeps its error and history, and no relay claims it.
+        // The notification wakes relays: the next message of the key is due.
+        let sql = format!(
+            "WITH skipped AS (
+                 UPDATE {t} SET \"SkippedOnUtc\" = $1, \"DeadOnUtc\" = coalesce(\"DeadOnUtc\", $1),
+                     \"NextAttemptOnUtc\" = NULL, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                 WHERE {filter} RETURNING 1),
+             {audited}
+             SELECT count(*), pg_notify('{}', '')::text FROM skipped",
+            self.channel(),
+            audited = self.audit_cte("skip", "(SELECT count(*) FROM skipped)", 3)
+        );
+        let a = AuditParams::new(audit, Some(super::ids_json(ids)), None);
+        self.count(&sql, &a.after(&[&now, &resolved]))
+    }
+
+    fn audit_log(
+        &mut self,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = format!(
+            "SELECT \"Seq\", \"AtUtc\", \"Actor\", \"Action\", \"Command\", \"Messages\", \"Ids\", \"Filter\"
+             FROM {} WHERE $1::timestamptz IS NULL OR \"AtUtc\" >= $1
+             ORDER BY \"Seq\" DESC LIMIT {limit}",
+            self.sql.audit
+        );
+        Ok(self
+            .query(&sql, &[&since])?
+            .iter()
+            .map(|r| AuditEntry {
+                seq: r.get(0),
+                at: r.try_get(1).ok(),
+                actor: r.get(2),
+                action: r.get(3),
+                command: r.get(4),
+                messages: r.get::<_, i64>(5).max(0) as u64,
+                ids: r
+                    .get::<_, Option<String>>(6)
+                    .and_then(|j| serde_json::from_str(&j).ok()),
+                filter: r.get(7),
+            })
+            .collect())
+    }
+
+    fn purge_audit(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = format!("DELETE FROM {} WHERE \"AtUtc\" < $1", self.sql.audit);
+        self.execute(&sql, &[&before])
     }
 
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -1675,7 +1786,7 @@ impl Store for PostgresStore {
         self.count(&sql, &[&before])
     }
 
-    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError> {
+    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize, audit: &Audit) -> Result<u64, StoreError> {
         // One statement: the chunk's rows and their failure history go together.
         let sql = format!(
             "WITH chunk AS MATERIALIZED (
@@ -1683,12 +1794,16 @@ impl Store for PostgresStore {
                  ORDER BY \"ProcessedOnUtc\" LIMIT {limit} FOR UPDATE SKIP LOCKED),
              gone AS (DELETE FROM {t} m USING chunk WHERE m.\"Id\" = chunk.\"Id\"
                       AND m.\"ProcessedOnUtc\" IS NOT NULL RETURNING m.\"Id\"::text AS id),
-             history AS (DELETE FROM {a} WHERE \"MessageId\" IN (SELECT id FROM gone))
+             history AS (DELETE FROM {a} WHERE \"MessageId\" IN (SELECT id FROM gone)),
+             {audited}
              SELECT count(*) FROM gone",
             t = self.sql.t,
-            a = self.sql.attempt
+            a = self.sql.attempt,
+            audited = self.audit_cte("purge", "(SELECT count(*) FROM gone)", 2)
         );
-        self.count(&sql, &[&before])
+        let selection = format!("processed before {}", crate::time::format(before));
+        let a = AuditParams::new(audit, None, Some(&selection));
+        self.count(&sql, &a.after(&[&before]))
     }
 
     fn next_due(&mut self, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {

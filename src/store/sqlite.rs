@@ -15,13 +15,13 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{
-    ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue, Store,
-    StoreOptions, Transaction,
+    Audit, ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue,
+    Store, StoreOptions, Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail, NewMessage,
-    Problem, Stats,
+    ActivityBucket, AuditEntry, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail,
+    NewMessage, Problem, Stats,
 };
 use crate::time;
 
@@ -259,6 +259,18 @@ impl SqliteStore {
         Ok(n > 0)
     }
 
+    /// Runs `change` in one write transaction: a change and its audit row commit together.
+    fn audited(
+        &mut self,
+        change: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<u64>,
+    ) -> Result<u64, StoreError> {
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = change(&tx).map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n)
+    }
+
     fn set_triggers(&self, on: bool) -> Result<(), StoreError> {
         self.conn
             .set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, on)
@@ -272,6 +284,7 @@ impl SqliteStore {
         before: DateTime<Utc>,
         limit: usize,
         bulk: bool,
+        audit: &Audit,
     ) -> Result<u64, StoreError> {
         let t = self.table.clone();
         let (path, busy) = (self.path.clone(), self.busy_timeout);
@@ -317,6 +330,8 @@ impl SqliteStore {
                           WHERE m.Id = \"{t}_Delivery\".MessageId AND m.ProcessedOnUtc IS NULL);"
                 ))?;
             }
+            let selection = format!("processed before {}", time::format(before));
+            write_audit(&tx, &t, audit, "purge", n as u64, None, Some(&selection))?;
             Ok(n)
         })()
         .map_err(|e| map_err(&path, busy, e))?;
@@ -680,6 +695,35 @@ fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
         crashes: r.count(14),
         problems: r.problems,
     })
+}
+
+/// Adds `n` messages to the audit row of `audit`'s operation (made on its first use), in the
+/// caller's transaction.
+fn write_audit(
+    tx: &rusqlite::Transaction<'_>,
+    t: &str,
+    audit: &Audit,
+    action: &str,
+    n: u64,
+    ids: Option<&str>,
+    selection: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO \"{t}_Audit\" (Operation, AtUtc, Actor, Action, Command, Messages, Ids, Filter)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (Operation) DO UPDATE SET Messages = Messages + excluded.Messages"
+    ))?
+    .execute(params![
+        audit.operation,
+        time::format(audit.at),
+        audit.actor,
+        action,
+        audit.command,
+        n as i64,
+        ids,
+        selection
+    ])?;
+    Ok(())
 }
 
 fn ids_json(ids: &[String]) -> String {
@@ -1429,7 +1473,13 @@ impl Store for SqliteStore {
         Ok(missing)
     }
 
-    fn retry(&mut self, select: &RetrySelect, now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+    fn retry(
+        &mut self,
+        select: &RetrySelect,
+        now: DateTime<Utc>,
+        dry_run: bool,
+        audit: &Audit,
+    ) -> Result<u64, StoreError> {
         let t = self.t().to_owned();
         // Every form binds ?1 (now) and ?2 (the ids, or NULL for "any id").
         let (state, ids) = match select {
@@ -1467,11 +1517,21 @@ impl Store for SqliteStore {
                  DeadOnUtc = NULL, SkippedOnUtc = NULL, Crashes = 0
              WHERE {filter}"
         );
-        let n = self.conn.execute(&sql, args).map_err(|e| self.err(e))?;
-        Ok(n as u64)
+        let (named, selection) = super::audit_target(select);
+        self.audited(|tx| {
+            let n = tx.execute(&sql, args)? as u64;
+            write_audit(tx, &t, audit, "retry", n, named.as_deref(), selection)?;
+            Ok(n)
+        })
     }
 
-    fn skip(&mut self, ids: &[String], now: DateTime<Utc>, dry_run: bool) -> Result<u64, StoreError> {
+    fn skip(
+        &mut self,
+        ids: &[String],
+        now: DateTime<Utc>,
+        dry_run: bool,
+        audit: &Audit,
+    ) -> Result<u64, StoreError> {
         let t = self.t().to_owned();
         let mut resolved = Vec::with_capacity(ids.len());
         for id in ids {
@@ -1496,14 +1556,57 @@ impl Store for SqliteStore {
             )
         };
         let args = params![now, rowids];
-        let n = if dry_run {
-            self.conn
+        if dry_run {
+            return self
+                .conn
                 .query_row(&sql, args, |r| r.get::<_, i64>(0))
                 .map(|n| n as u64)
-        } else {
-            self.conn.execute(&sql, args).map(|n| n as u64)
-        };
-        n.map_err(|e| self.err(e))
+                .map_err(|e| self.err(e));
+        }
+        let named = super::ids_json(ids);
+        self.audited(|tx| {
+            let n = tx.execute(&sql, args)? as u64;
+            write_audit(tx, &t, audit, "skip", n, Some(&named), None)?;
+            Ok(n)
+        })
+    }
+
+    fn audit_log(
+        &mut self,
+        since: Option<DateTime<Utc>>,
+        limit: usize,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = format!(
+            "SELECT Seq, AtUtc, Actor, Action, Command, Messages, Ids, Filter FROM \"{}_Audit\"
+             WHERE ?1 IS NULL OR AtUtc >= ?1 ORDER BY Seq DESC LIMIT ?2",
+            self.t()
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![since.map(time::format), limit as i64], |r| {
+                Ok(AuditEntry {
+                    seq: r.get(0)?,
+                    at: lossy_text(r.get_ref(1)?).as_deref().and_then(time::parse),
+                    actor: lossy_text(r.get_ref(2)?).unwrap_or_default(),
+                    action: lossy_text(r.get_ref(3)?).unwrap_or_default(),
+                    command: lossy_text(r.get_ref(4)?).unwrap_or_default(),
+                    messages: r.get::<_, i64>(5)?.max(0) as u64,
+                    ids: lossy_text(r.get_ref(6)?).and_then(|j| serde_json::from_str(&j).ok()),
+                    filter: lossy_text(r.get_ref(7)?),
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn purge_audit(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let sql = format!("DELETE FROM \"{}_Audit\" WHERE AtUtc < ?1", self.t());
+        let n = self
+            .conn
+            .execute(&sql, [time::format(before)])
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
     }
 
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
@@ -1518,7 +1621,7 @@ impl Store for SqliteStore {
         Ok(n as u64)
     }
 
-    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize) -> Result<u64, StoreError> {
+    fn purge_chunk(&mut self, before: DateTime<Utc>, limit: usize, audit: &Audit) -> Result<u64, StoreError> {
         // The processed-counter trigger runs once per deleted row and makes SQLite keep a
         // statement journal: about a quarter of the work of a purge. When no other trigger is on
         // the table (so nobody else's would be skipped), purge turns triggers off for its own
@@ -1533,7 +1636,7 @@ impl Store for SqliteStore {
         if bulk {
             self.set_triggers(false)?;
         }
-        let result = self.purge_chunk_in_tx(before, limit, bulk);
+        let result = self.purge_chunk_in_tx(before, limit, bulk, audit);
         if bulk {
             self.set_triggers(true)?;
         }

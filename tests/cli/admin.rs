@@ -354,3 +354,106 @@ fn purge_works_in_chunks_and_keeps_counts_right() {
     );
     assert_eq!(env.show("waiting")["state"], "pending");
 }
+
+/// Every operator action is in the audit trail, with who ran it and its command line; dry runs
+/// and reads are not. `purge` keeps audit rows for their own retention.
+#[test]
+fn operator_actions_are_audited_with_who_and_what() {
+    let s = scene();
+    let env = &s.env;
+    let as_alice = |now: &str, args: &[&str]| {
+        let mut c = env.cmd();
+        c.args(args).env("OUTBOX_NOW", now).env("USER", "alice");
+        let o = env.output(c);
+        assert_eq!(o.code, 0, "{o:#?}");
+        o
+    };
+    let now = "2024-01-01 06:30:00";
+    as_alice(now, &["retry", "--dead", "--dry-run"]);
+    as_alice(now, &["stats"]);
+    assert_eq!(
+        env.json(&["audit"])["entries"],
+        serde_json::json!([]),
+        "reads and dry runs"
+    );
+    as_alice(now, &["retry", "--dead"]);
+    as_alice("2024-01-01 06:31:00", &["skip", &s.x2]);
+    as_alice(
+        "2024-01-01 06:32:00",
+        &["retry", "--id", &s.x1, "--format", "json"],
+    );
+    as_alice("2024-01-02 00:00:00", &["purge", "--older-than", "1h", "--yes"]);
+
+    let log = env.json(&["audit"]);
+    let entries = log["entries"].as_array().unwrap();
+    let brief: Vec<(String, String, u64)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["messages"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let row = |a: &str, b: &str, n: u64| (a.to_owned(), b.to_owned(), n);
+    assert_eq!(
+        brief,
+        vec![
+            row("alice", "purge", 2),
+            row("alice", "retry", 1),
+            row("alice", "skip", 1),
+            row("alice", "retry", 1),
+        ],
+        "{log}"
+    );
+    assert_eq!(entries[3]["filter"], "dead");
+    assert_eq!(entries[3]["at"], "2024-01-01T06:30:00Z");
+    assert_eq!(entries[2]["ids"], serde_json::json!([s.x2]));
+    assert!(
+        entries[1]["command"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("retry --id {} --format json", s.x1))
+    );
+    assert!(
+        entries[0]["filter"]
+            .as_str()
+            .unwrap()
+            .starts_with("processed before 2024-01-01 23:00:00")
+    );
+    // --since a time or a duration ago; the table for people.
+    assert_eq!(
+        env.json_at(
+            "2024-01-02 00:00:00",
+            &["audit", "--since", "2024-01-01 06:31:00"]
+        )["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(
+        env.json_at("2024-01-02 00:00:00", &["audit", "--since", "1h"])["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let table = env.run(&["audit"]).stdout;
+    assert!(
+        table.contains("alice") && table.contains("skip") && table.contains(&s.x2),
+        "{table}"
+    );
+    let err = env.fails(&["audit", "--since", "yesterday-ish"], 2);
+    assert!(err.contains("neither a time"), "{err}");
+
+    // The audit trail's own retention: a purge a year later drops what is older than 30 days.
+    env.config(
+        "[retry]\nmax_attempts = 2\nbackoff = \"1h\"\n\n[routes]\nA = \"noop\"\n\n[audit]\nretention = \"30d\"\n",
+    );
+    as_alice("2025-01-02 00:00:00", &["purge", "--older-than", "1h", "--yes"]);
+    let left = env.json(&["audit"]);
+    assert_eq!(left["entries"].as_array().unwrap().len(), 1, "{left}");
+    assert_eq!(left["entries"][0]["at"], "2025-01-02T00:00:00Z");
+}

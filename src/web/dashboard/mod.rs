@@ -446,10 +446,21 @@ impl Dashboard {
             Ok(a) => a,
             Err(problem) => return Ok(self.page_error(400, problem, nonce)),
         };
+        // The audit trail's row: the dashboard's session, and what it asked for.
+        let what = match &act {
+            Action::Retry(RetrySelect::Ids(ids)) | Action::Skip(ids) => ids.join(" "),
+            Action::Purge { text, .. } => format!("older than {text}"),
+            Action::Retry(_) => String::new(),
+        };
+        let audit = crate::store::Audit::new(
+            now,
+            "dashboard",
+            format!("dashboard {} {what}", action.name()).trim_end(),
+        );
         if req.field("confirm") != Some("yes") {
             let (question, count) = match &act {
                 Action::Retry(select) => {
-                    let n = self.store.retry(select, now, true)?;
+                    let n = self.store.retry(select, now, true, &audit)?;
                     let q = match select {
                         RetrySelect::Ids(ids) => format!("Retry message {} now?", ids.join(", ")),
                         RetrySelect::Failed => format!("Retry all {n} failing messages now?"),
@@ -460,7 +471,7 @@ impl Dashboard {
                     (q, n)
                 }
                 Action::Skip(ids) => {
-                    let n = self.store.skip(ids, now, true)?;
+                    let n = self.store.skip(ids, now, true, &audit)?;
                     (
                         format!(
                             "Skip message {} now? It will not be delivered (it stays, marked skipped), \
@@ -495,12 +506,12 @@ impl Dashboard {
         }
         let notice = match &act {
             Action::Retry(select) => {
-                let n = self.store.retry(select, now, false)?;
+                let n = self.store.retry(select, now, false, &audit)?;
                 tracing::info!(action = action.name(), retried = n, "dashboard action");
                 format!("retried-{n}")
             }
             Action::Skip(ids) => {
-                let n = self.store.skip(ids, now, false)?;
+                let n = self.store.skip(ids, now, false, &audit)?;
                 tracing::info!(action = action.name(), skipped = n, "dashboard action");
                 format!("skipped-{n}")
             }
@@ -508,7 +519,7 @@ impl Dashboard {
                 let before = now - *age;
                 let mut deleted = 0;
                 loop {
-                    let n = self.store.purge_chunk(before, PURGE_CHUNK)?;
+                    let n = self.store.purge_chunk(before, PURGE_CHUNK, &audit)?;
                     deleted += n;
                     if n < PURGE_CHUNK as u64 {
                         break;
