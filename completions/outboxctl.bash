@@ -16,6 +16,9 @@ _outboxctl() {
             ",$1")
                 cmd="outboxctl"
                 ;;
+            outboxctl,audit)
+                cmd="outboxctl__subcmd__audit"
+                ;;
             outboxctl,completions)
                 cmd="outboxctl__subcmd__completions"
                 ;;
@@ -79,6 +82,9 @@ _outboxctl() {
             outboxctl__subcmd__emit__subcmd__help,user-registered)
                 cmd="outboxctl__subcmd__emit__subcmd__help__subcmd__user__subcmd__registered"
                 ;;
+            outboxctl__subcmd__help,audit)
+                cmd="outboxctl__subcmd__help__subcmd__audit"
+                ;;
             outboxctl__subcmd__help,completions)
                 cmd="outboxctl__subcmd__help__subcmd__completions"
                 ;;
@@ -137,12 +143,58 @@ _outboxctl() {
 
     case "${cmd}" in
         outboxctl)
-            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry skip purge completions health dashboard help"
+            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry skip purge audit completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__audit)
+            opts="-d -c -v -q -h -V --since --limit --database --config --table --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -569,8 +621,22 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__help)
-            opts="init emit process-once run list show explain stats retry skip purge completions health dashboard help"
+            opts="init emit process-once run list show explain stats retry skip purge audit completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -43,6 +43,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand retry 'Make failed or dead messages due now'
             cand skip 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
+            cand audit 'The audit trail: who retried, skipped or purged what, and when (newest first)'
             cand completions 'Print a shell completion script'
             cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand dashboard 'Serve the web dashboard: statistics, a throughput chart, message lists, details and actions'
@@ -297,6 +298,24 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'outboxctl;audit'= {
+            cand --since 'Only actions since this time (e.g. 2024-01-15 or "2024-01-15 10:30:00") or this long ago (e.g. 7d)'
+            cand --limit 'At most this many rows'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'outboxctl;completions'= {
             cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
@@ -372,6 +391,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand retry 'Make failed or dead messages due now'
             cand skip 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
+            cand audit 'The audit trail: who retried, skipped or purged what, and when (newest first)'
             cand completions 'Print a shell completion script'
             cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
             cand dashboard 'Serve the web dashboard: statistics, a throughput chart, message lists, details and actions'
@@ -404,6 +424,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;help;skip'= {
         }
         &'outboxctl;help;purge'= {
+        }
+        &'outboxctl;help;audit'= {
         }
         &'outboxctl;help;completions'= {
         }

@@ -1522,6 +1522,38 @@ fn dashboard_actions_retry_one_and_purge_with_the_token() {
             .status,
         400
     );
+
+    // Each action that changed something (confirmations and refusals did not) is in the audit
+    // trail, as the dashboard's, on its page and for `outboxctl audit`.
+    let trail = dash.env.json(&["audit"]);
+    let actions: Vec<(&str, &str, u64)> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap(),
+                e["action"].as_str().unwrap(),
+                e["messages"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![
+            ("dashboard", "purge", 3),
+            ("dashboard", "purge", 0),
+            ("dashboard", "retry", 1)
+        ],
+        "{trail}"
+    );
+    assert_eq!(trail["entries"][2]["command"], format!("dashboard retry {id}"));
+    assert_eq!(trail["entries"][0]["command"], "dashboard purge older than 1h");
+    let page = dash.get("/audit");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches(r#"<tr class="audit">"#).count(), 3);
+    assert!(page.body.contains(&format!(r#"href="/messages/{id}""#)));
+    assert_escaped(&page);
 }
 
 #[test]

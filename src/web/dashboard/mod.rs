@@ -29,6 +29,9 @@ use crate::store::{ListFilter, ListParams, RetrySelect, Store};
 
 mod pages;
 
+/// The newest rows of the audit trail the audit page shows (`outboxctl audit` shows any).
+const AUDIT_ROWS: usize = 200;
+
 /// Rows per page of a message list.
 pub const PAGE_SIZE: usize = 50;
 const SESSION_LIFETIME: Duration = Duration::from_secs(12 * 3600);
@@ -59,6 +62,7 @@ enum Page {
     Messages,
     Message(String),
     Blocked,
+    Audit,
 }
 
 impl Route {
@@ -93,10 +97,17 @@ impl Route {
             (_, "/") if read => Route::Page(Page::Overview),
             (_, "/messages") if read => Route::Page(Page::Messages),
             (_, "/blocked") if read => Route::Page(Page::Blocked),
+            (_, "/audit") if read => Route::Page(Page::Audit),
             (_, p) if read && p.starts_with("/messages/") => {
                 Route::Page(Page::Message(p["/messages/".len()..].to_owned()))
             }
-            (_, p) if p == "/" || p == "/messages" || p == "/blocked" || p.starts_with("/messages/") => {
+            (_, p)
+                if p == "/"
+                    || p == "/messages"
+                    || p == "/blocked"
+                    || p == "/audit"
+                    || p.starts_with("/messages/") =>
+            {
                 PAGE_METHOD
             }
             _ => Route::NotFound("no such page"),
@@ -299,6 +310,10 @@ impl Dashboard {
             Page::Overview => ("Overview", self.overview(req, &viewer)?),
             Page::Messages => ("Messages", self.list(req)?),
             Page::Blocked => ("Blocked keys", self.blocked(req, &viewer)?),
+            Page::Audit => (
+                "Audit trail",
+                pages::audit(&self.store.audit_log(None, AUDIT_ROWS)?),
+            ),
             Page::Message(id) => match self.store.get(&id)? {
                 Some(detail) => (
                     "Message",
@@ -785,6 +800,7 @@ mod tests {
             Action(ActionKind::RetryDead)
         );
         assert_eq!(Route::parse("GET", "/blocked"), Page(super::Page::Blocked));
+        assert_eq!(Route::parse("GET", "/audit"), Page(super::Page::Audit));
         assert_eq!(Route::parse("POST", "/actions/skip"), Action(ActionKind::Skip));
         for (method, path, allow) in [
             ("GET", "/actions/purge", "POST"),

@@ -56,13 +56,14 @@ fn csrf_field(viewer: &Viewer) -> Markup {
 }
 
 pub fn layout(title: &str, body: Markup, nonce: &str, viewer: &Viewer, notice: Option<&str>) -> String {
-    const NAV: [(&str, &str); 6] = [
+    const NAV: [(&str, &str); 7] = [
         ("/", "Overview"),
         ("/messages?state=unprocessed", "Unprocessed"),
         ("/messages?state=failed", "Failing"),
         ("/messages?state=dead", "Dead"),
         ("/blocked", "Blocked keys"),
         ("/messages?state=processed", "Processed"),
+        ("/audit", "Audit"),
     ];
     let page = html! {
         (DOCTYPE)
@@ -197,6 +198,48 @@ struct Card {
     value: String,
     class: &'static str,
     href: &'static str,
+}
+
+/// The audit trail, newest first.
+pub fn audit(entries: &[crate::model::AuditEntry]) -> Markup {
+    html! {
+        h1 { "Audit trail" }
+        p.muted {
+            "Who retried, skipped or purged what, and when (newest first; `outboxctl audit` shows \
+             more). Each row was written in the same transaction as its effect."
+        }
+        table #audit {
+            tr {
+                th { "At" }
+                th { "Actor" }
+                th { "Action" }
+                th.num { "Messages" }
+                th { "Which" }
+                th { "Command" }
+            }
+            @for e in entries {
+                tr.audit {
+                    td { (e.at.map(crate::time::format).unwrap_or_default()) }
+                    td { (one_line(&e.actor, 40)) }
+                    td { (e.action) }
+                    td.num { (e.messages) }
+                    td {
+                        @if let Some(ids) = &e.ids {
+                            @for id in ids {
+                                a href={"/messages/" (percent_encode(id))} { code { (one_line(id, 40)) } } " "
+                            }
+                        } @else {
+                            (one_line(e.filter.as_deref().unwrap_or(""), 80))
+                        }
+                    }
+                    td { code { (one_line(&e.command, 120)) } }
+                }
+            }
+            @if entries.is_empty() {
+                tr { td.muted #empty colspan="6" { "No operator action yet." } }
+            }
+        }
+    }
 }
 
 pub fn overview(
