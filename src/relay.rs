@@ -426,6 +426,7 @@ impl Relay<'_> {
                     skip: next_attempt.is_none()
                         && message.key.is_some()
                         && self.settings.skip_dead.contains(&message.event_type),
+                    parked: message.crashes >= PARK_AFTER_CRASHES,
                 });
             }
         }

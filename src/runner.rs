@@ -277,6 +277,7 @@ mod tests {
                     failed_on: now,
                     next_attempt: Some(now + Duration::from_millis(300)),
                     skip: false,
+                    parked: false,
                 }],
             })
             .unwrap();

@@ -58,6 +58,7 @@ fn failure(id: &str, now: i64, attempt: i64, retry_at: Option<i64>) -> Failure {
         failed_on: secs(now),
         next_attempt: retry_at.map(secs),
         skip: false,
+        parked: false,
     }
 }
 
@@ -504,8 +505,32 @@ fn crashes(s: &mut dyn Store) {
     // P's third crash is counted by the claim that takes it over; made dead, it keeps the count.
     assert_eq!(mine(claim(s, "r5", 1043, 10, 1)), vec![P]);
     assert_eq!(crashes(s, P), 3);
-    assert!(fail(s, P, "r5", 1044, 3, None));
+    // Parked: the failure and its audit row go together.
+    let parked = Failure {
+        parked: true,
+        ..failure(P, 1044, 3, None)
+    };
+    let recorded = s
+        .record(&RecordParams {
+            owner: "r5",
+            now: secs(1044),
+            delivered: &[],
+            failed: &[parked],
+        })
+        .unwrap();
+    assert_eq!(recorded.failed, 1);
     assert_eq!(crashes(s, P), 3);
+    let park = &s.audit_log(None, 1).unwrap()[0];
+    assert_eq!(
+        (
+            park.actor.as_str(),
+            park.action.as_str(),
+            park.messages,
+            park.ids.clone()
+        ),
+        ("r5", "park", 1, Some(vec![P.to_owned()]))
+    );
+    assert_eq!(park.at, Some(secs(1044)));
     assert_eq!(
         s.retry(&RetrySelect::Ids(vec![P.into()]), secs(1045), false, &op())
             .unwrap(),

@@ -84,6 +84,8 @@ pub struct Failure {
     pub next_attempt: Option<DateTime<Utc>>,
     /// Dead and skipped at once (its type's `on_dead = "skip"`): its ordering key goes on.
     pub skip: bool,
+    /// Parked by the relay after crashes: the audit trail gets a row for it, with the failure.
+    pub parked: bool,
 }
 
 /// What became of a run of claimed messages: written in one transaction.

@@ -1272,6 +1272,7 @@ impl Store for PostgresStore {
         let mut next = Vec::with_capacity(p.failed.len());
         let mut dead = Vec::with_capacity(p.failed.len());
         let mut skipped = Vec::with_capacity(p.failed.len());
+        let mut parked = Vec::with_capacity(p.failed.len());
         let mut failed_on = Vec::with_capacity(p.failed.len());
         let (mut accepted_ids, mut accepted) = (Vec::new(), Vec::new());
         for f in p.failed {
@@ -1286,6 +1287,7 @@ impl Store for PostgresStore {
             next.push(f.next_attempt);
             dead.push(f.next_attempt.is_none().then_some(f.failed_on));
             skipped.push((f.next_attempt.is_none() && f.skip).then_some(f.failed_on));
+            parked.push(f.parked);
             failed_on.push(f.failed_on);
         }
         // The whole run in one statement: one round trip and one commit. Per-destination state is
@@ -1301,15 +1303,22 @@ impl Store for PostgresStore {
              gone AS (DELETE FROM {d} WHERE EXISTS (SELECT 1 FROM {d}) AND \"MessageId\" = ANY($1::text[])),
              f AS (SELECT * FROM unnest($4::text[], $5::int4[], $6::text[], $7::text[],
                                         $8::timestamptz[], $9::timestamptz[], $10::timestamptz[],
-                                        $13::timestamptz[])
-                       AS f(id, attempt, destination, error, next_at, dead_on, failed_on, skipped_on)),
+                                        $13::timestamptz[], $14::bool[])
+                       AS f(id, attempt, destination, error, next_at, dead_on, failed_on, skipped_on,
+                            parked)),
              failed AS (
                  UPDATE {t} AS m SET \"Error\" = f.error, \"NextAttemptOnUtc\" = f.next_at,
                      \"DeadOnUtc\" = f.dead_on, \"SkippedOnUtc\" = f.skipped_on,
                      \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
                      \"Crashes\" = CASE WHEN f.dead_on IS NULL THEN 0 ELSE m.\"Crashes\" END
                  FROM f WHERE m.\"Id\" = {fid} AND m.\"LockedBy\" = $3
-                   AND m.\"ProcessedOnUtc\" IS NULL RETURNING 1),
+                   AND m.\"ProcessedOnUtc\" IS NULL RETURNING f.id),
+             parked AS (
+                 INSERT INTO {au} (\"Operation\", \"AtUtc\", \"Actor\", \"Action\", \"Command\",
+                                  \"Messages\", \"Ids\")
+                 SELECT gen_random_uuid()::text, f.failed_on, $3, 'park',
+                        'relay ' || $3 || ': parked after crashes', 1, json_build_array(f.id)::text
+                 FROM f WHERE f.parked AND f.id IN (SELECT id FROM failed)),
              history AS (
                  INSERT INTO {a} (\"MessageId\", \"Attempt\", \"Destination\", \"FailedOnUtc\", \"Error\")
                  SELECT id, attempt, destination, failed_on, error FROM f),
@@ -1321,6 +1330,7 @@ impl Store for PostgresStore {
             t = self.sql.t,
             d = self.sql.delivery,
             a = self.sql.attempt,
+            au = self.sql.audit,
             delivered = self.sql.ids("$1"),
             fid = self.sql.id("f.id"),
             counted = if self.sql.counts_itself {
@@ -1351,6 +1361,7 @@ impl Store for PostgresStore {
                 &accepted_ids,
                 &accepted,
                 &skipped,
+                &parked,
             ],
         )?;
         let count = |i: usize| rows.first().map_or(0, |r| r.get::<_, i64>(i)) as u64;

@@ -1109,8 +1109,24 @@ impl Store for SqliteStore {
                 };
                 let raw = raw_id(&f.id);
                 history.execute(params![f.id, f.attempt, f.destination, failed_on, raw, f.error])?;
-                recorded.failed +=
-                    fail.execute(params![f.id, p.owner, f.error, next, dead, raw, f.skip])? as u64;
+                let changed = fail.execute(params![f.id, p.owner, f.error, next, dead, raw, f.skip])?;
+                recorded.failed += changed as u64;
+                if f.parked && changed > 0 {
+                    let audit = Audit::new(
+                        f.failed_on,
+                        p.owner,
+                        format!("relay {}: parked after crashes", p.owner),
+                    );
+                    write_audit(
+                        &tx,
+                        &t,
+                        &audit,
+                        "park",
+                        1,
+                        Some(&super::ids_json(std::slice::from_ref(&f.id))),
+                        None,
+                    )?;
+                }
             }
             Ok(())
         })()

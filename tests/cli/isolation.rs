@@ -85,6 +85,13 @@ if [ "$OUTBOX_MESSAGE_TYPE" = Poison ]; then kill -9 $PPID; fi
     );
     let why = env.json(&["explain", &poison]);
     assert_eq!(why["reason"], "parked", "{why}");
+    let park = &env.json(&["audit"])["entries"][0];
+    assert_eq!(
+        (park["action"].as_str(), park["ids"][0].as_str()),
+        (Some("park"), Some(poison.as_str()))
+    );
+    // The relay that parked it, as it names itself in LockedBy: host:pid:random.
+    assert_eq!(park["actor"].as_str().unwrap().matches(':').count(), 2, "{park}");
     assert_eq!(why["state"], "dead");
     assert!(why["answer"].as_str().unwrap().contains("died or hung"), "{why}");
     // Parked means dead until an operator acts: no relay touches it again.
