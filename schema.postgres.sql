@@ -40,7 +40,12 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
     "SkippedOnUtc"     timestamptz NULL,
     -- Claims of it that ended with no outcome recorded (the relay died or hung mid-delivery),
     -- since its last recorded failure. At 3 it is parked: dead, until an operator retries it.
-    "Crashes"          integer     NOT NULL DEFAULT 0
+    "Crashes"          integer     NOT NULL DEFAULT 0,
+    -- Optional W3C Trace Context of the request that caused the event (its `traceparent` and
+    -- `tracestate` headers), written by the application in the same INSERT: every destination
+    -- gets it, so the consumer's work joins the request's trace. NULL = no trace.
+    "TraceParent"      text        NULL,
+    "TraceState"       text        NULL
 );
 
 -- Every message is claimed once before it is processed, and the claim changes no indexed column:

@@ -38,7 +38,12 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage" (
     SkippedOnUtc     TEXT    NULL,
     -- Claims of it that ended with no outcome recorded (the relay died or hung mid-delivery),
     -- since its last recorded failure. At 3 it is parked: dead, until an operator retries it.
-    Crashes          INTEGER NOT NULL DEFAULT 0
+    Crashes          INTEGER NOT NULL DEFAULT 0,
+    -- Optional W3C Trace Context of the request that caused the event (its `traceparent` and
+    -- `tracestate` headers), written by the application in the same INSERT: every destination
+    -- gets it, so the consumer's work joins the request's trace. NULL = no trace.
+    TraceParent      TEXT    NULL,
+    TraceState       TEXT    NULL
 );
 
 -- Claiming the next due batch walks only unprocessed, live rows, in arrival order; processed rows

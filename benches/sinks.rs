@@ -69,6 +69,8 @@ fn backlog(dir: &std::path::Path, n: usize, ty: &str) -> (String, Vec<Message>) 
             key: m.key,
             skipped_on: None,
             crashes: 0,
+            trace_parent: None,
+            trace_state: None,
             problems: Vec::new(),
         })
         .collect();

@@ -353,13 +353,21 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__emit__subcmd__event)
-            opts="-d -c -v -q -h -V --key --database --config --table --format --verbose --quiet --help --version"
+            opts="-d -c -v -q -h -V --key --traceparent --tracestate --database --config --table --format --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --traceparent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tracestate)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

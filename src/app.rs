@@ -81,6 +81,7 @@ pub trait Aggregate {
 pub struct UnitOfWork<'s> {
     tx: Box<dyn Transaction + 's>,
     pending: Vec<NewMessage>,
+    trace: Option<(String, Option<String>)>,
 }
 
 impl<'s> UnitOfWork<'s> {
@@ -88,6 +89,7 @@ impl<'s> UnitOfWork<'s> {
         Ok(UnitOfWork {
             tx: store.begin()?,
             pending: Vec::new(),
+            trace: None,
         })
     }
 
@@ -106,8 +108,20 @@ impl<'s> UnitOfWork<'s> {
         self.pending.push(message);
     }
 
+    /// Gives every event of this unit of work the caller's W3C Trace Context (the incoming
+    /// request's `traceparent` and `tracestate`), unless an event has its own. An invalid
+    /// `traceparent` is ignored: the events go out without a trace rather than with a broken one.
+    pub fn trace(&mut self, traceparent: &str, tracestate: Option<&str>) {
+        self.trace = Some((traceparent.to_owned(), tracestate.map(str::to_owned)));
+    }
+
     /// Writes the events as outbox messages and commits everything. On error nothing is kept.
     pub fn commit(mut self) -> Result<Vec<NewMessage>, StoreError> {
+        if let Some((parent, state)) = &self.trace {
+            for m in self.pending.iter_mut().filter(|m| m.trace_parent.is_none()) {
+                m.set_trace(Some(parent), state.as_deref());
+            }
+        }
         self.tx.insert_messages(&self.pending)?;
         self.tx.commit()?;
         Ok(self.pending)
@@ -151,4 +165,47 @@ pub fn write_messages(
         uow.add(m);
     }
     uow.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The caller's trace context reaches every event of the unit of work that has none of its
+    /// own; an invalid one is dropped rather than stored.
+    #[test]
+    fn a_unit_of_work_gives_its_events_the_caller_s_trace() {
+        const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        const OWN: &str = "00-11111111111111111111111111111111-2222222222222222-01";
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.db");
+        let options = crate::store::StoreOptions {
+            table: "OutboxMessage".into(),
+            busy_timeout: std::time::Duration::from_secs(1),
+        };
+        let mut store = crate::store::open(path.to_str().unwrap(), &options).unwrap();
+        let now = Utc::now();
+        let mut uow = UnitOfWork::begin(store.as_mut()).unwrap();
+        uow.trace(PARENT, Some("vendor=1"));
+        uow.add(NewMessage::new("A", "{}".into(), now));
+        uow.add(NewMessage::new("B", "{}".into(), now).traced(Some(OWN), None));
+        let written = uow.commit().unwrap();
+        assert_eq!(written[0].trace_parent.as_deref(), Some(PARENT));
+        assert_eq!(written[0].trace_state.as_deref(), Some("vendor=1"));
+        assert_eq!(written[1].trace_parent.as_deref(), Some(OWN), "its own wins");
+        let got = store.get(&written[0].id).unwrap().unwrap().message;
+        assert_eq!(got.trace(), Some((PARENT, Some("vendor=1"))));
+
+        let mut uow = UnitOfWork::begin(store.as_mut()).unwrap();
+        uow.trace("garbage", Some("vendor=1"));
+        uow.add(NewMessage::new("C", "{}".into(), now));
+        let written = uow.commit().unwrap();
+        assert_eq!(
+            (
+                written[0].trace_parent.as_deref(),
+                written[0].trace_state.as_deref()
+            ),
+            (None, None)
+        );
+    }
 }

@@ -111,6 +111,12 @@ pub struct EmitEventArgs {
     /// time, in the order they occurred
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
+    /// W3C trace context of the caller (00-TRACEID-SPANID-FLAGS), carried to every destination
+    #[arg(long, env = "TRACEPARENT", value_name = "TRACEPARENT")]
+    pub traceparent: Option<String>,
+    /// W3C tracestate that goes with --traceparent
+    #[arg(long, env = "TRACESTATE", value_name = "TRACESTATE", requires = "traceparent")]
+    pub tracestate: Option<String>,
 }
 
 /// Claim one batch of due messages, deliver them, record the outcomes, exit (for cron)

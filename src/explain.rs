@@ -28,6 +28,9 @@ pub struct Explanation {
     pub routes: Vec<String>,
     /// What an operator can do about it, as a command; none when nothing is needed.
     pub action: Option<String>,
+    /// The W3C trace id the application gave it, to find the request that caused it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// Why the message is where it is. The JSON carries it as `reason` plus its fields.
@@ -327,6 +330,7 @@ pub fn explain(
         accepted_by,
         routes,
         action,
+        trace_id: m.trace_id().map(str::to_owned),
     }
 }
 

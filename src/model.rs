@@ -13,6 +13,9 @@ pub struct NewMessage {
     pub occurred_on: DateTime<Utc>,
     /// The ordering key, if the messages of one aggregate must arrive in order.
     pub key: Option<String>,
+    /// The W3C Trace Context of the caller (`traceparent`, `tracestate`), carried to every sink.
+    pub trace_parent: Option<String>,
+    pub trace_state: Option<String>,
 }
 
 impl NewMessage {
@@ -24,7 +27,43 @@ impl NewMessage {
             content,
             occurred_on,
             key: None,
+            trace_parent: None,
+            trace_state: None,
         }
+    }
+
+    /// With the caller's W3C Trace Context, when it has a valid one (see [`valid_traceparent`]).
+    pub fn traced(mut self, parent: Option<&str>, state: Option<&str>) -> Self {
+        self.set_trace(parent, state);
+        self
+    }
+
+    /// Sets the caller's W3C Trace Context, when it has a valid one; else leaves it as it was.
+    pub fn set_trace(&mut self, parent: Option<&str>, state: Option<&str>) {
+        if let Some(p) = parent.filter(|p| valid_traceparent(p)) {
+            self.trace_parent = Some(p.to_owned());
+            self.trace_state = state.filter(|s| !s.is_empty()).map(str::to_owned);
+        }
+    }
+}
+
+/// Whether `s` is a W3C `traceparent` a receiver can use: `VV-TRACEID-PARENTID-FLAGS` in lower-case
+/// hex (2, 32, 16 and 2 digits), version not `ff`, neither id all zeros.
+pub fn valid_traceparent(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let hex = |p: &str, n: usize| p.len() == n && p.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    match parts.as_slice() {
+        [v, trace, parent, flags, ..] => {
+            hex(v, 2)
+                && *v != "ff"
+                && (parts.len() == 4 || *v != "00")
+                && hex(trace, 32)
+                && hex(parent, 16)
+                && hex(flags, 2)
+                && trace.bytes().any(|b| b != b'0')
+                && parent.bytes().any(|b| b != b'0')
+        }
+        _ => false,
     }
 }
 
@@ -82,10 +121,40 @@ pub struct Message {
     /// since its last recorded failure.
     #[serde(skip_serializing_if = "is_zero")]
     pub crashes: i64,
+    /// The W3C Trace Context the application wrote with it, as stored.
+    #[serde(rename = "traceparent", skip_serializing_if = "Option::is_none")]
+    pub trace_parent: Option<String>,
+    #[serde(rename = "tracestate", skip_serializing_if = "Option::is_none")]
+    pub trace_state: Option<String>,
     /// What could not be read from the row as the schema says (another application wrote it).
     /// The fields named hold a lossy reading. Empty, and left out of JSON, for a readable row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn traceparents_are_checked_as_w3c_says() {
+        use super::valid_traceparent as ok;
+        assert!(ok("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+        // A later version may add fields; version 00 may not.
+        assert!(ok(
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra"
+        ));
+        for bad in [
+            "",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+            "not-a-trace",
+        ] {
+            assert!(!ok(bad), "{bad}");
+        }
+    }
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -133,6 +202,18 @@ impl Serialize for Problem {
 }
 
 impl Message {
+    /// The trace context sinks carry on: the stored `traceparent` when it is valid W3C (a
+    /// garbage one is left out rather than failing the message), with its `tracestate`.
+    pub fn trace(&self) -> Option<(&str, Option<&str>)> {
+        let parent = self.trace_parent.as_deref().filter(|p| valid_traceparent(p))?;
+        Some((parent, self.trace_state.as_deref().filter(|s| !s.is_empty())))
+    }
+
+    /// The trace id of [`Message::trace`], for logs.
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace().map(|(p, _)| &p[3..35])
+    }
+
     /// Why the message can never be delivered as stored, if so: its permanent failure.
     pub fn unreadable(&self) -> Option<String> {
         let fatal: Vec<String> = self

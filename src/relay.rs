@@ -399,6 +399,9 @@ impl Relay<'_> {
         ledger.note();
         match outcome {
             Ok(()) => {
+                if let Some(trace_id) = message.trace_id() {
+                    tracing::debug!(id = %message.id, trace_id, "delivered");
+                }
                 ledger.delivered.push(message.id.clone());
                 ledger.keyed += u64::from(message.key.is_some());
                 ledger.occurred.push(message.occurred_on);
@@ -572,13 +575,15 @@ fn combine(failures: &[(String, DeliveryError)]) -> DeliveryError {
 }
 
 fn log_failure(m: &Message, err: &DeliveryError, next: Option<DateTime<Utc>>) {
+    // The trace id joins the log line to the request that caused the event.
+    let trace_id = m.trace_id().unwrap_or("");
     match next {
         Some(at) => tracing::warn!(
-            id = %m.id, r#type = %m.event_type, attempt = m.attempts,
+            id = %m.id, r#type = %m.event_type, attempt = m.attempts, trace_id,
             "delivery failed, retrying at {}: {}", crate::time::format(at), err.message()
         ),
         None => tracing::error!(
-            id = %m.id, r#type = %m.event_type, attempt = m.attempts,
+            id = %m.id, r#type = %m.event_type, attempt = m.attempts, trace_id,
             "delivery failed, message is dead: {}", err.message()
         ),
     }

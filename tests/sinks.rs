@@ -74,6 +74,23 @@ impl Env {
             .to_owned()
     }
 
+    /// An event emitted with the W3C trace context [`TRACEPARENT`] and `tracestate` `vendor=1`.
+    fn emit_traced(&self, ty: &str, content: &str) -> String {
+        self.json(&[
+            "emit",
+            "event",
+            ty,
+            content,
+            "--traceparent",
+            TRACEPARENT,
+            "--tracestate",
+            "vendor=1",
+        ])["emitted"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     /// `emit user-registered --count n`: n UserRegistered messages in one go.
     fn emit_users(&self, n: usize) {
         let out = self
@@ -139,6 +156,9 @@ impl Env {
         panic!("{id} not processed: {}", self.show(id));
     }
 }
+
+/// A W3C traceparent, as an application would write it.
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
@@ -366,7 +386,7 @@ mod http {
         let rx = Receiver::start(vec![]);
         let env = Env::new(&http_config(&rx.url(), "headers = { X-Tenant = \"acme\" }"))
             .var("TEST_WEBHOOK_SECRET", SECRET);
-        let a = env.emit("OrderPlaced", r#"{"order":1}"#);
+        let a = env.emit_traced("OrderPlaced", r#"{"order":1}"#);
         let b = env.emit("UserRegistered", r#"{"email":"x@y.z"}"#);
         let report = env.process();
         assert_eq!(report["delivered"], 2);
@@ -384,6 +404,17 @@ mod http {
             assert_eq!(body["id"], *id);
             assert_eq!(body["type"], ty);
             verify(req);
+            // The trace context arrives unchanged; a message without one has none.
+            let traced = *id == a;
+            assert_eq!(
+                req.headers.get("traceparent").map(String::as_str),
+                traced.then_some(TRACEPARENT)
+            );
+            assert_eq!(
+                req.headers.get("tracestate").map(String::as_str),
+                traced.then_some("vendor=1")
+            );
+            assert_eq!(body.get("traceparent").is_some(), traced);
         }
         assert_eq!(env.show(&a)["state"], "processed");
     }
@@ -751,6 +782,8 @@ fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
         key: None,
         skipped_on: None,
         crashes: 0,
+        trace_parent: None,
+        trace_state: None,
         problems: Vec::new(),
     }
 }
@@ -789,7 +822,14 @@ mod redis_streams {
             "[sinks.events]\nkind = \"redis\"\nstream = \"{stream}\"\nmaxlen = 1000\n[routes]\n\"*\" = \"events\"\n"
         ));
         let ids: Vec<String> = (0..3)
-            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .map(|i| {
+                let content = format!("{{\"n\":{i}}}");
+                if i == 0 {
+                    env.emit_traced("OrderPlaced", &content)
+                } else {
+                    env.emit("OrderPlaced", &content)
+                }
+            })
             .collect();
         assert_eq!(env.process()["delivered"], 3);
         let got = entries(&stream);
@@ -798,6 +838,15 @@ mod redis_streams {
             assert_eq!(&e["id"], id);
             assert_eq!(e["type"], "OrderPlaced");
             assert_eq!(e["content"], format!("{{\"n\":{i}}}"));
+            // Only the first was traced: its context arrives unchanged, the others have none.
+            assert_eq!(
+                e.get("traceparent").map(String::as_str),
+                (i == 0).then_some(TRACEPARENT)
+            );
+            assert_eq!(
+                e.get("tracestate").map(String::as_str),
+                (i == 0).then_some("vendor=1")
+            );
         }
         cleanup(&stream);
     }
@@ -987,7 +1036,9 @@ mod nats_jetstream {
         let mut router = sink_router(&format!(
             "kind = \"nats\"\nsubject = \"{prefix}.x\"\ncloudevents = \"binary\"\nsource = \"/shop\"\n"
         ));
-        let m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":9}"#);
+        let mut m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":9}"#);
+        m.trace_parent = Some(TRACEPARENT.into());
+        m.trace_state = Some("vendor=1".into());
         accepted(&mut router, std::slice::from_ref(&m));
         rt.block_on(async {
             let stream = ctx.get_stream(&name).await.unwrap();
@@ -998,6 +1049,10 @@ mod nats_jetstream {
             assert_eq!(h.get("ce-source").unwrap().as_str(), "/shop");
             assert_eq!(h.get("ce-specversion").unwrap().as_str(), "1.0");
             assert!(h.get("ce-time").is_some());
+            // The trace context: as the protocol header and as the CloudEvents extension.
+            assert_eq!(h.get("traceparent").unwrap().as_str(), TRACEPARENT);
+            assert_eq!(h.get("tracestate").unwrap().as_str(), "vendor=1");
+            assert_eq!(h.get("ce-traceparent").unwrap().as_str(), TRACEPARENT);
             let body: Value = serde_json::from_slice(&got.payload).unwrap();
             assert_eq!(body, serde_json::json!({"order": 9}));
         });
@@ -1058,7 +1113,14 @@ mod rabbitmq {
             "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\nmax_in_flight = 2\n[routes]\n\"*\" = \"mq\"\n"
         ));
         let ids: Vec<String> = (0..7)
-            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .map(|i| {
+                let content = format!("{{\"n\":{i}}}");
+                if i == 0 {
+                    env.emit_traced("OrderPlaced", &content)
+                } else {
+                    env.emit("OrderPlaced", &content)
+                }
+            })
             .collect();
         assert_eq!(env.process()["delivered"], 7);
         rt.block_on(async {
@@ -1075,6 +1137,18 @@ mod rabbitmq {
                 assert_eq!(p.kind().as_ref().unwrap().as_str(), "OrderPlaced");
                 let body: Value = serde_json::from_slice(&got.delivery.data).unwrap();
                 assert_eq!(body["id"], id.as_str());
+                // Only the first was traced.
+                let header = |name: &str| {
+                    p.headers().as_ref().and_then(|h| {
+                        h.inner().get(name).and_then(|v| match v {
+                            lapin::types::AMQPValue::LongString(s) => Some(s.to_string()),
+                            _ => None,
+                        })
+                    })
+                };
+                let first = id == &ids[0];
+                assert_eq!(header("traceparent").as_deref(), first.then_some(TRACEPARENT));
+                assert_eq!(header("tracestate").as_deref(), first.then_some("vendor=1"));
             }
             ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
                 .await

@@ -27,6 +27,8 @@ fn msg(id: &str, ty: &str, at: i64) -> NewMessage {
         content: format!(r#"{{"id":"{id}"}}"#),
         occurred_on: secs(at),
         key: None,
+        trace_parent: None,
+        trace_state: None,
     }
 }
 
@@ -455,6 +457,7 @@ fn story(s: &mut dyn Store, other: &mut dyn Store, backend: &str) {
     crashes(s);
     circuits(s, other);
     audit_trail(s);
+    traces(s);
     waiting(s, other);
 }
 
@@ -538,6 +541,36 @@ fn crashes(s: &mut dyn Store) {
     );
     assert_eq!(crashes(s, P), 0);
     assert_eq!(deliver(s, &[P, Q, R], 1046), 3);
+}
+
+/// The trace context an application writes comes back with the claim and with `get`.
+fn traces(s: &mut dyn Store) {
+    const T: &str = "0190a000-0000-7000-8000-0000000000e1";
+    const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut m = msg(T, "Traced", 3000);
+    m.set_trace(Some(PARENT), Some("vendor=1"));
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[m]).unwrap();
+    tx.commit().unwrap();
+    let claimed = s
+        .claim(&ClaimParams {
+            owner: "r1",
+            now: secs(3001),
+            lease_until: secs(3060),
+            limit: 100,
+        })
+        .unwrap();
+    let c = claimed.iter().find(|c| c.id == T).unwrap();
+    assert_eq!(c.trace(), Some((PARENT, Some("vendor=1"))));
+    assert_eq!(c.trace_id(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    let got = s.get(T).unwrap().unwrap().message;
+    assert_eq!(
+        (got.trace_parent.as_deref(), got.trace_state.as_deref()),
+        (Some(PARENT), Some("vendor=1"))
+    );
+    let ids: Vec<String> = claimed.into_iter().map(|c| c.id).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    deliver(s, &ids, 3002);
 }
 
 /// Every operator action writes one audit row with its effect; a dry run writes none, and the

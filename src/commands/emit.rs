@@ -58,6 +58,16 @@ pub fn event(args: &EmitEventArgs, ctx: &Context) -> Result<()> {
         .into());
     }
     message.key = args.key.clone();
+    if let Some(parent) = args.traceparent.as_deref().filter(|p| !p.is_empty()) {
+        if !crate::model::valid_traceparent(parent) {
+            return Err(Error::usage(format!(
+                "--traceparent {parent:?} is not a W3C traceparent (like \
+                 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01); nothing was written"
+            ))
+            .into());
+        }
+        message = message.traced(Some(parent), args.tracestate.as_deref());
+    }
     let mut store = ctx.open_store()?;
     let written = app::write_messages(store.as_mut(), vec![message])?;
     ctx.printer.print(&EmitReport::from_messages(&written))?;

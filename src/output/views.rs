@@ -265,6 +265,17 @@ impl Render for MessageView {
         if m.skipped_on.is_some() {
             lines.push(format!("SkippedOnUtc:     {}", when(m.skipped_on)));
         }
+        if let Some(parent) = &m.trace_parent {
+            let valid = if crate::model::valid_traceparent(parent) {
+                ""
+            } else {
+                " (not a W3C traceparent: sinks leave it out)"
+            };
+            lines.push(format!("TraceParent:      {}{valid}", one_line(parent, 80)));
+        }
+        if let Some(state) = &m.trace_state {
+            lines.push(format!("TraceState:       {}", one_line(state, 200)));
+        }
         if m.crashes > 0 {
             lines.push(format!(
                 "Crashes:          {} (claims that ended with no outcome; parked at {})",
@@ -472,6 +483,9 @@ impl Render for crate::explain::Explanation {
         ];
         if let Some(action) = &self.action {
             lines.push(format!("To act: {action}"));
+        }
+        if let Some(trace) = &self.trace_id {
+            lines.push(format!("Trace: {trace}"));
         }
         lines.join("\n")
     }

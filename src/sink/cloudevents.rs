@@ -53,6 +53,13 @@ pub fn encode(
             if let Some(t) = time {
                 doc["time"] = t.into();
             }
+            // The distributed tracing extension.
+            if let Some((parent, state)) = m.trace() {
+                doc["traceparent"] = parent.into();
+                if let Some(state) = state {
+                    doc["tracestate"] = state.into();
+                }
+            }
             Encoded {
                 body: serde_json::to_vec(&doc).expect("JSON serializes"),
                 content_type: "application/cloudevents+json",
@@ -68,6 +75,12 @@ pub fn encode(
             ];
             if let Some(t) = time {
                 attributes.push(("time", t));
+            }
+            if let Some((parent, state)) = m.trace() {
+                attributes.push(("traceparent", parent.to_owned()));
+                if let Some(state) = state {
+                    attributes.push(("tracestate", state.to_owned()));
+                }
             }
             Encoded {
                 body: serde_json::to_vec(&envelope.content).expect("JSON serializes"),
@@ -99,6 +112,8 @@ mod tests {
             key: None,
             skipped_on: None,
             crashes: 0,
+            trace_parent: None,
+            trace_state: None,
             problems: Vec::new(),
         }
     }
@@ -114,6 +129,33 @@ mod tests {
         assert_eq!(v["time"], "2024-01-15T10:30:00.000000Z");
         assert_eq!(v["data"]["email"], "a@b.c");
         assert_eq!(e.content_type, "application/cloudevents+json");
+    }
+
+    #[test]
+    fn structured_and_binary_carry_the_trace_context_and_a_bad_one_is_left_out() {
+        const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let mut m = message();
+        m.trace_parent = Some(PARENT.into());
+        m.trace_state = Some("v=1".into());
+        let doc: serde_json::Value =
+            serde_json::from_slice(&encode(&m, Some(CloudEventsMode::Structured), None).unwrap().body)
+                .unwrap();
+        assert_eq!(
+            (doc["traceparent"].as_str(), doc["tracestate"].as_str()),
+            (Some(PARENT), Some("v=1"))
+        );
+        let binary = encode(&m, Some(CloudEventsMode::Binary), None).unwrap();
+        assert!(binary.attributes.contains(&("traceparent", PARENT.to_owned())));
+        m.trace_parent = Some("garbage".into());
+        let doc: serde_json::Value =
+            serde_json::from_slice(&encode(&m, Some(CloudEventsMode::Structured), None).unwrap().body)
+                .unwrap();
+        assert!(
+            doc.get("traceparent").is_none() && doc.get("tracestate").is_none(),
+            "{doc}"
+        );
+        let plain: serde_json::Value = serde_json::from_slice(&encode(&m, None, None).unwrap().body).unwrap();
+        assert!(plain.get("traceparent").is_none(), "{plain}");
     }
 
     #[test]

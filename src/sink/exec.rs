@@ -42,7 +42,17 @@ impl ExecSink {
     fn run(&self, m: &Message) -> Result<(), DeliveryError> {
         let program = &self.program;
         let body = serde_json::to_vec(&Envelope::of(m)?).expect("an envelope serializes");
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        // The OpenTelemetry convention for a trace context handed to a process.
+        // The relay's own, if it has one, is not the message's.
+        command.env_remove("TRACEPARENT").env_remove("TRACESTATE");
+        if let Some((parent, state)) = m.trace() {
+            command.env("TRACEPARENT", parent);
+            if let Some(state) = state {
+                command.env("TRACESTATE", state);
+            }
+        }
+        let mut child = command
             .args(&self.args)
             .envs(&self.env)
             .env("OUTBOX_MESSAGE_ID", &m.id)

@@ -103,6 +103,12 @@ impl Poster {
         if let Some(key) = &self.key {
             request = request.header("webhook-signature", key.sign(&m.id, timestamp, &encoded.body));
         }
+        if let Some((parent, state)) = m.trace() {
+            request = request.header("traceparent", parent);
+            if let Some(state) = state {
+                request = request.header("tracestate", state);
+            }
+        }
         for (name, value) in &encoded.attributes {
             request = request.header(format!("ce-{name}"), value);
         }

@@ -293,6 +293,11 @@ pub struct Envelope<'a> {
     /// The ordering key, when the message has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<&'a str>,
+    /// The W3C Trace Context the application wrote with it, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracestate: Option<&'a str>,
     /// The stored JSON as it is: checked, not parsed into a tree and written out again.
     pub content: &'a serde_json::value::RawValue,
 }
@@ -310,6 +315,8 @@ impl<'a> Envelope<'a> {
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
             attempt: m.attempts,
             key: m.key.as_deref(),
+            traceparent: m.trace().map(|(p, _)| p),
+            tracestate: m.trace().and_then(|(_, s)| s),
             content,
         })
     }

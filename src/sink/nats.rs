@@ -93,6 +93,12 @@ impl NatsSink {
         if let Some(key) = &m.key {
             headers.insert("Outbox-Ordering-Key", key.as_str());
         }
+        if let Some((parent, state)) = m.trace() {
+            headers.insert("traceparent", parent);
+            if let Some(state) = state {
+                headers.insert("tracestate", state);
+            }
+        }
         headers.insert("Content-Type", encoded.content_type);
         for (name, value) in &encoded.attributes {
             headers.insert(format!("ce-{name}").as_str(), value.as_str());

@@ -126,7 +126,7 @@ impl RabbitmqSink {
             .with_content_type(content_type.into())
             .with_delivery_mode(2)
             .with_timestamp(timestamp);
-        if !attributes.is_empty() || m.key.is_some() {
+        if !attributes.is_empty() || m.key.is_some() || m.trace().is_some() {
             // The AMQP protocol binding's prefix for CloudEvents attributes.
             let mut headers = FieldTable::default();
             for (name, value) in attributes {
@@ -140,6 +140,12 @@ impl RabbitmqSink {
                     "outbox-ordering-key".into(),
                     AMQPValue::LongString(key.as_str().into()),
                 );
+            }
+            if let Some((parent, state)) = m.trace() {
+                headers.insert("traceparent".into(), AMQPValue::LongString(parent.into()));
+                if let Some(state) = state {
+                    headers.insert("tracestate".into(), AMQPValue::LongString(state.into()));
+                }
             }
             props = props.with_headers(headers);
         }

@@ -91,6 +91,12 @@ impl RedisSink {
         if let Some(key) = &m.key {
             fields.push(("key", key.as_bytes().to_vec()));
         }
+        if let Some((parent, state)) = m.trace() {
+            fields.push(("traceparent", parent.as_bytes().to_vec()));
+            if let Some(state) = state {
+                fields.push(("tracestate", state.as_bytes().to_vec()));
+            }
+        }
         Ok(fields)
     }
 

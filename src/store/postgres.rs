@@ -44,6 +44,8 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("OrderingKey", "text NULL"),
     ("SkippedOnUtc", "timestamptz NULL"),
     ("Crashes", "integer NOT NULL DEFAULT 0"),
+    ("TraceParent", "text NULL"),
+    ("TraceState", "text NULL"),
 ];
 
 /// Every column of the outbox table, in the order `message_from_row` reads them.
@@ -63,6 +65,8 @@ const COLUMN_NAMES: &[&str] = &[
     "OrderingKey",
     "SkippedOnUtc",
     "Crashes",
+    "TraceParent",
+    "TraceState",
 ];
 
 const TIME_COLUMNS: &[&str] = &[
@@ -869,6 +873,8 @@ fn message_from_row(row: &Row) -> Message {
     let error = text(5, "Error", false);
     let locked_by = text(8, "LockedBy", false);
     let key = text(12, "OrderingKey", false);
+    let trace_parent = text(15, "TraceParent", false);
+    let trace_state = text(16, "TraceState", false);
     let mut time = |idx: usize, column: &'static str, required: bool| -> Option<DateTime<Utc>> {
         match row.try_get::<_, Option<DateTime<Utc>>>(idx) {
             Ok(None) if required => {
@@ -926,6 +932,8 @@ fn message_from_row(row: &Row) -> Message {
         key,
         skipped_on,
         crashes: row.try_get::<_, Option<i64>>(14).ok().flatten().unwrap_or(0),
+        trace_parent,
+        trace_state,
         problems,
     }
 }
@@ -1011,8 +1019,13 @@ impl Transaction for PgTransaction<'_> {
         let contents: Vec<&str> = messages.iter().map(|m| m.content.as_str()).collect();
         let times: Vec<DateTime<Utc>> = messages.iter().map(|m| m.occurred_on).collect();
         let keys: Vec<Option<&str>> = messages.iter().map(|m| m.key.as_deref()).collect();
+        let parents: Vec<Option<&str>> = messages.iter().map(|m| m.trace_parent.as_deref()).collect();
+        let states: Vec<Option<&str>> = messages.iter().map(|m| m.trace_state.as_deref()).collect();
         self.tx
-            .execute(&self.insert, &[&ids, &types, &contents, &times, &keys])
+            .execute(
+                &self.insert,
+                &[&ids, &types, &contents, &times, &keys, &parents, &states],
+            )
             .map(drop)
             .map_err(|e| map_err(self.shown, self.busy, &e))
     }
@@ -1186,9 +1199,11 @@ impl Store for PostgresStore {
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
         self.ensure_ready()?;
         let insert = self.prepare(&format!(
-            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\", \"OrderingKey\")
-             SELECT i{}, ty, c{}, o, k
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) AS u(i, ty, c, o, k)",
+            "INSERT INTO {} (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\", \"OrderingKey\",
+                             \"TraceParent\", \"TraceState\")
+             SELECT i{}, ty, c{}, o, k, tp, ts
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+                         $7::text[]) AS u(i, ty, c, o, k, tp, ts)",
             self.sql.t,
             if self.sql.id_cast.is_empty() { "" } else { "::uuid" },
             self.sql.content_cast,
@@ -1501,7 +1516,7 @@ impl Store for PostgresStore {
                 let head = message_from_row(r);
                 BlockedKey {
                     key: head.key.clone().unwrap_or_default(),
-                    waiting: r.get::<_, i64>(15) as u64,
+                    waiting: r.get::<_, i64>(17) as u64,
                     head,
                 }
             })

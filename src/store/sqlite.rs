@@ -39,13 +39,16 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("OrderingKey", "TEXT NULL"),
     ("SkippedOnUtc", "TEXT NULL"),
     ("Crashes", "INTEGER NOT NULL DEFAULT 0"),
+    ("TraceParent", "TEXT NULL"),
+    ("TraceState", "TEXT NULL"),
 ];
 
 /// How often a writer waiting for the write lock tries again.
 const BUSY_POLL: Duration = Duration::from_millis(1);
 
 const COLUMNS: &str = "Id, Type, Content, OccuredOnUtc, ProcessedOnUtc, Error, Attempts, \
-     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc, OrderingKey, SkippedOnUtc, Crashes";
+     NextAttemptOnUtc, LockedBy, LockedUntilUtc, DeadOnUtc, LastAttemptOnUtc, OrderingKey, SkippedOnUtc, Crashes, \
+     TraceParent, TraceState";
 
 /// What marking a message processed (at `?2`) writes: its claim and its last error go.
 const PROCESSED: &str =
@@ -693,6 +696,8 @@ fn message_from_row(row: &Row) -> rusqlite::Result<Message> {
         key: r.text(12, "OrderingKey", false)?,
         skipped_on: r.time(13, "SkippedOnUtc", false)?,
         crashes: r.count(14),
+        trace_parent: r.text(15, "TraceParent", false)?,
+        trace_state: r.text(16, "TraceState", false)?,
         problems: r.problems,
     })
 }
@@ -808,7 +813,8 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<(), StoreError> {
         let sql = format!(
-            "INSERT INTO \"{}\" (Id, Type, Content, OccuredOnUtc, OrderingKey) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO \"{}\" (Id, Type, Content, OccuredOnUtc, OrderingKey, TraceParent, TraceState)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             self.table
         );
         let mut stmt = self
@@ -821,7 +827,9 @@ impl Transaction for SqliteTransaction<'_> {
                 m.event_type,
                 m.content,
                 time::format(m.occurred_on),
-                m.key
+                m.key,
+                m.trace_parent,
+                m.trace_state
             ])
             .map_err(|e| map_err(self.path, self.busy, e))?;
         }
@@ -991,7 +999,8 @@ impl Store for SqliteStore {
                  LastAttemptOnUtc = ?3,
                  Crashes = CASE WHEN LockedBy IS NOT NULL THEN CAST(Crashes AS INTEGER) + 1 ELSE Crashes END
              WHERE rowid IN ({due})
-             RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey, Crashes",
+             RETURNING Id, Type, Content, OccuredOnUtc, Error, Attempts, OrderingKey, Crashes,
+                       TraceParent, TraceState",
             t = self.t(),
             max = i64::MAX,
             due = if suspects {
@@ -1021,6 +1030,8 @@ impl Store for SqliteStore {
                 key: r.text(6, "OrderingKey", false)?,
                 skipped_on: None,
                 crashes: r.count(7),
+                trace_parent: r.text(8, "TraceParent", false)?,
+                trace_state: r.text(9, "TraceState", false)?,
                 problems: r.problems,
             })
         };
@@ -1287,7 +1298,7 @@ impl Store for SqliteStore {
                 let head = message_from_row(r)?;
                 Ok(BlockedKey {
                     key: head.key.clone().unwrap_or_default(),
-                    waiting: r.get::<_, i64>(15)? as u64,
+                    waiting: r.get::<_, i64>(17)? as u64,
                     head,
                 })
             })

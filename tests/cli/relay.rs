@@ -642,3 +642,71 @@ fn a_second_sigint_exits_at_once_with_130() {
         0
     );
 }
+
+/// The W3C trace context an application wrote arrives unchanged in the handler's environment
+/// (`TRACEPARENT`, `TRACESTATE`, the OpenTelemetry convention) and in the envelope on stdin; a
+/// message without one gets none, even when the relay itself runs inside a trace; an invalid
+/// `--traceparent` is refused; `show` and `explain` show it.
+#[test]
+fn the_trace_context_reaches_the_handler_unchanged() {
+    const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let env = TestEnv::new();
+    env.exec_handler(
+        "cat > \"in-$OUTBOX_MESSAGE_ID.json\"\necho \"$OUTBOX_MESSAGE_ID [$TRACEPARENT] [$TRACESTATE]\" >> received\n",
+        &["Traced"],
+        "",
+    );
+    let traced = env.json(&[
+        "emit",
+        "event",
+        "Traced",
+        "{}",
+        "--traceparent",
+        PARENT,
+        "--tracestate",
+        "vendor=1,other=2",
+    ])["emitted"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plain = env.json(&["emit", "event", "Traced", "{}"])["emitted"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The relay runs inside a trace of its own: not the messages'.
+    let mut c = env.cmd();
+    c.args(["process-once"]).env(
+        "TRACEPARENT",
+        "00-11111111111111111111111111111111-2222222222222222-01",
+    );
+    assert_eq!(env.output(c).code, 0);
+    let got = lines(&env.path("received"));
+    assert!(
+        got.contains(&format!("{traced} [{PARENT}] [vendor=1,other=2]")),
+        "{got:?}"
+    );
+    assert!(got.contains(&format!("{plain} [] []")), "{got:?}");
+    let envelope: serde_json::Value = serde_json::from_str(&env.read(&format!("in-{traced}.json"))).unwrap();
+    assert_eq!(envelope["traceparent"], PARENT);
+    assert_eq!(envelope["tracestate"], "vendor=1,other=2");
+    let envelope: serde_json::Value = serde_json::from_str(&env.read(&format!("in-{plain}.json"))).unwrap();
+    assert!(envelope.get("traceparent").is_none(), "{envelope}");
+
+    assert_eq!(env.show(&traced)["traceparent"], PARENT);
+    assert!(
+        env.run(&["show", &traced])
+            .stdout
+            .contains(&format!("TraceParent:      {PARENT}"))
+    );
+    assert_eq!(
+        env.json(&["explain", &traced])["trace_id"],
+        "4bf92f3577b34da6a3ce929d0e0e4736"
+    );
+    // Not a traceparent: refused, nothing written.
+    let err = env.fails(
+        &["emit", "event", "Traced", "{}", "--traceparent", "not-a-trace"],
+        2,
+    );
+    assert!(err.contains("is not a W3C traceparent"), "{err}");
+    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage"), 2);
+}

@@ -749,6 +749,12 @@ pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str
     let state = m.state(now);
     let mut fields: Vec<(&str, Markup)> =
         vec![("Type", html! { (m.event_type) }), ("State", state_badge(state))];
+    if let Some(parent) = &m.trace_parent {
+        fields.push((
+            "Trace parent",
+            html! { code #traceparent { (one_line(parent, 80)) } },
+        ));
+    }
     if let Some(key) = &m.key {
         fields.push(("Ordering key", html! { code #ordering-key { (key) } }));
     }
