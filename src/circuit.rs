@@ -12,6 +12,9 @@
 /// How often a relay reads the circuits other relays opened or closed.
 pub const RELOAD_EVERY: Duration = Duration::from_secs(1);
 
+/// How long messages wait while another relay probes their destination.
+pub const PROBE_WAIT: Duration = Duration::from_secs(2);
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -59,8 +62,11 @@ pub enum Change {
 /// One relay's view of the circuits, kept across passes.
 #[derive(Debug, Default)]
 pub struct Breaker {
-    /// Failures in a row per destination, as this relay saw them.
-    streak: HashMap<String, u32>,
+    /// The messages that failed in a row per destination, as this relay saw them: one message
+    /// failing again and again is its own problem, so each counts once.
+    streak: HashMap<String, Vec<String>>,
+    /// Destinations whose probe this relay sent and awaits, and the message that is the probe.
+    probing: HashMap<String, String>,
     /// The open circuits, as read at the start of the pass and changed since.
     open: HashMap<String, Circuit>,
     /// Changes not written yet.
@@ -105,6 +111,7 @@ impl Breaker {
     /// right to probe a circuit whose time is up (one relay gets it) and says whether it did.
     pub fn gate<E>(
         &mut self,
+        message: &str,
         destinations: &[String],
         now: DateTime<Utc>,
         settings: &CircuitSettings,
@@ -117,22 +124,33 @@ impl Breaker {
                 wait = wait.max(Some(c.open_until));
                 continue;
             }
-            // Time to probe: whoever gets it holds the circuit open meanwhile.
+            // Time to probe: whoever gets it holds the circuit open meanwhile. The others look
+            // again soon, not after a whole cooldown: the probe may well close it.
             let until = now + settings.cooldown;
-            let won = probe(d, until)?;
-            c.open_until = until;
-            if won && wait.is_none() {
-                return Ok(Gate::Probe(d.clone()));
+            if probe(d, until)? {
+                c.open_until = until;
+                if wait.is_none() {
+                    self.probing.insert(d.clone(), message.to_owned());
+                    return Ok(Gate::Probe(d.clone()));
+                }
+            } else {
+                c.open_until = now + PROBE_WAIT.min(settings.cooldown);
             }
-            wait = wait.max(Some(until));
+            wait = wait.max(Some(c.open_until));
         }
         Ok(wait.map_or(Gate::Go, Gate::Wait))
     }
 
-    /// Notes one delivery's outcome at `destination`.
+    /// When `destination`'s circuit may close, while it is open.
+    pub fn open_until(&self, destination: &str) -> Option<DateTime<Utc>> {
+        self.open.get(destination).map(|c| c.open_until)
+    }
+
+    /// Notes the outcome of delivering `message` to `destination`.
     pub fn observe(
         &mut self,
         destination: &str,
+        message: &str,
         error: Option<&str>,
         now: DateTime<Utc>,
         settings: &CircuitSettings,
@@ -141,17 +159,17 @@ impl Breaker {
             if !self.streak.is_empty() {
                 self.streak.remove(destination);
             }
+            self.probing.remove(destination);
             if self.open.remove(destination).is_some() {
-                tracing::info!(destination, "circuit closed: the probe was delivered");
+                tracing::info!(destination, "circuit closed: a delivery went through");
                 self.changes.push(Change::Close(destination.to_owned()));
             }
             return;
         };
-        let streak = self.streak.entry(destination.to_owned()).or_default();
-        *streak += 1;
         let circuit = match self.open.get(destination) {
             // A failed probe: open again, for longer.
-            Some(c) => {
+            Some(c) if self.probing.get(destination).is_some_and(|p| p == message) => {
+                self.probing.remove(destination);
                 let failed_probes = c.failures.saturating_sub(settings.failures).min(3);
                 Circuit {
                     failures: c.failures + 1,
@@ -160,14 +178,26 @@ impl Breaker {
                     ..c.clone()
                 }
             }
-            None if *streak >= settings.failures => Circuit {
-                destination: destination.to_owned(),
-                failures: *streak,
-                opened_on: now,
-                open_until: now + settings.cooldown,
-                last_error: error.to_owned(),
-            },
-            None => return,
+            // Sent before the circuit opened: already known.
+            Some(_) => return,
+            None => {
+                let streak = self.streak.entry(destination.to_owned()).or_default();
+                if !streak.iter().any(|id| id == message) {
+                    streak.push(message.to_owned());
+                }
+                if streak.len() < settings.failures as usize {
+                    return;
+                }
+                let failures = streak.len() as u32;
+                self.streak.remove(destination);
+                Circuit {
+                    destination: destination.to_owned(),
+                    failures,
+                    opened_on: now,
+                    open_until: now + settings.cooldown,
+                    last_error: error.to_owned(),
+                }
+            }
         };
         tracing::warn!(
             destination,
@@ -202,7 +232,7 @@ mod tests {
     }
 
     fn gate(b: &mut Breaker, now: i64, win: bool) -> Gate {
-        b.gate::<()>(&["d".to_owned()], at(now), &settings(), |_, _| Ok(win))
+        b.gate::<()>("p1", &["d".to_owned()], at(now), &settings(), |_, _| Ok(win))
             .unwrap()
     }
 
@@ -210,14 +240,16 @@ mod tests {
     fn opens_after_failures_in_a_row_and_a_success_resets_the_count() {
         let s = settings();
         let mut b = Breaker::default();
-        b.observe("d", Some("down"), at(0), &s);
-        b.observe("d", Some("down"), at(0), &s);
-        b.observe("d", None, at(0), &s);
-        b.observe("d", Some("down"), at(0), &s);
-        b.observe("d", Some("down"), at(0), &s);
+        b.observe("d", "m1", Some("down"), at(0), &s);
+        b.observe("d", "m2", Some("down"), at(0), &s);
+        b.observe("d", "m3", None, at(0), &s);
+        b.observe("d", "m4", Some("down"), at(0), &s);
+        // One message failing again is its own problem: it counts once.
+        b.observe("d", "m4", Some("down"), at(0), &s);
+        b.observe("d", "m5", Some("down"), at(0), &s);
         assert_eq!(gate(&mut b, 1, true), Gate::Go);
         assert!(b.take_changes().is_empty());
-        b.observe("d", Some("refused"), at(1), &s);
+        b.observe("d", "m6", Some("refused"), at(1), &s);
         assert_eq!(gate(&mut b, 2, true), Gate::Wait(at(11)));
         let changes = b.take_changes();
         assert!(matches!(&changes[..], [Change::Open(c)] if c.failures == 3 && c.last_error == "refused"));
@@ -227,19 +259,22 @@ mod tests {
     fn one_probe_then_closed_or_open_for_longer() {
         let s = settings();
         let mut b = Breaker::default();
-        for _ in 0..3 {
-            b.observe("d", Some("down"), at(0), &s);
+        for m in ["m1", "m2", "m3"] {
+            b.observe("d", m, Some("down"), at(0), &s);
         }
         b.take_changes();
-        // Another relay holds the probe: wait for its outcome.
-        assert_eq!(gate(&mut b, 10, false), Gate::Wait(at(20)));
-        assert_eq!(gate(&mut b, 20, true), Gate::Probe("d".into()));
+        // Another relay holds the probe: look again shortly, it may close the circuit.
+        assert_eq!(gate(&mut b, 10, false), Gate::Wait(at(12)));
+        assert_eq!(gate(&mut b, 12, true), Gate::Probe("d".into()));
         // While the probe is out, the others wait.
-        assert_eq!(gate(&mut b, 21, true), Gate::Wait(at(30)));
-        b.observe("d", Some("still down"), at(21), &s);
+        assert_eq!(gate(&mut b, 21, true), Gate::Wait(at(22)));
+        // A failure of a message sent before the circuit opened changes nothing.
+        b.observe("d", "m2", Some("late"), at(21), &s);
+        assert_eq!(b.open_until("d"), Some(at(22)));
+        b.observe("d", "p1", Some("still down"), at(21), &s);
         assert_eq!(gate(&mut b, 22, true), Gate::Wait(at(41)));
         assert_eq!(gate(&mut b, 41, true), Gate::Probe("d".into()));
-        b.observe("d", None, at(41), &s);
+        b.observe("d", "p1", None, at(41), &s);
         assert_eq!(gate(&mut b, 41, true), Gate::Go);
         let changes = b.take_changes();
         assert!(

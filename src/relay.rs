@@ -323,21 +323,22 @@ impl Relay<'_> {
         let now = self.clock.now();
         let store = &mut *self.store;
         self.breaker
-            .gate(&routes, now, &self.settings.circuit, |d, until| {
+            .gate(&message.id, &routes, now, &self.settings.circuit, |d, until| {
                 store.probe_circuit(d, now, until)
             })
     }
 
-    /// Notes a destination's answer for the circuit breaker.
-    fn observe(&mut self, sink: &str, outcome: Result<(), &DeliveryError>) {
+    /// Notes a destination's answer for the circuit breaker. Content the sink could not encode
+    /// never reached the destination: it says nothing about it.
+    fn observe(&mut self, sink: &str, message: &Message, outcome: Result<(), &DeliveryError>) {
+        if outcome.is_err_and(DeliveryError::is_malformed) {
+            return;
+        }
         if self.settings.circuit.failures > 0 {
             let now = self.clock.now();
-            self.breaker.observe(
-                sink,
-                outcome.err().map(DeliveryError::message),
-                now,
-                &self.settings.circuit,
-            );
+            let error = outcome.err().map(DeliveryError::message);
+            self.breaker
+                .observe(sink, &message.id, error, now, &self.settings.circuit);
         }
     }
 
@@ -353,7 +354,7 @@ impl Relay<'_> {
         };
         let run = &batch[range];
         for (message, outcome) in run.iter().zip(wait(outcomes, run.len())) {
-            self.observe(&sink, outcome.as_ref().map(|_| ()));
+            self.observe(&sink, message, outcome.as_ref().map(|_| ()));
             let outcome = outcome.map_err(|e| Failed::new(Some(sink.clone()), e));
             self.note(message, outcome, ledger);
         }
@@ -413,10 +414,23 @@ impl Relay<'_> {
             }) => {
                 let now = self.clock.now();
                 let next = self.settings.retry.next(message.attempts, fastrand::f64(), &err);
-                let next_attempt = match next {
+                let mut next_attempt = match next {
                     Next::RetryAfter(d) => Some(now + d),
                     Next::Dead => None,
                 };
+                // A destination whose circuit is open takes nothing before it may close; and a
+                // message that failed there (the probe, say) sits out the next probe too, which
+                // goes to another message: one message failing is not its destination failing.
+                let reopens = destination
+                    .iter()
+                    .flat_map(|d| d.split(','))
+                    .filter_map(|d| self.breaker.open_until(d))
+                    .max();
+                if let (Some(at), Some(until)) = (next_attempt, reopens) {
+                    let cooldown = chrono::Duration::from_std(self.settings.circuit.cooldown)
+                        .unwrap_or(chrono::Duration::MAX);
+                    next_attempt = Some(at.max(until.checked_add_signed(cooldown).unwrap_or(until)));
+                }
                 log_failure(message, &err, next_attempt);
                 ledger.failed.push(Failure {
                     id: message.id.clone(),
@@ -532,7 +546,7 @@ impl Relay<'_> {
     fn send_one(&mut self, sink: &str, message: &Message) -> Result<(), DeliveryError> {
         let pending = self.router.send(sink, std::slice::from_ref(message));
         let outcome = wait(pending, 1).remove(0);
-        self.observe(sink, outcome.as_ref().map(|_| ()));
+        self.observe(sink, message, outcome.as_ref().map(|_| ()));
         outcome
     }
 }
@@ -576,7 +590,7 @@ fn combine(failures: &[(String, DeliveryError)]) -> DeliveryError {
 
 fn log_failure(m: &Message, err: &DeliveryError, next: Option<DateTime<Utc>>) {
     // The trace id joins the log line to the request that caused the event.
-    let trace_id = m.trace_id().unwrap_or("");
+    let trace_id = m.trace_id();
     match next {
         Some(at) => tracing::warn!(
             id = %m.id, r#type = %m.event_type, attempt = m.attempts, trace_id,

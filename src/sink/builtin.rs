@@ -31,8 +31,8 @@ impl LogSink {
             tracing::info!(id = %m.id, "sending welcome email to {} (\"Welcome, {greeting}!\")", user.email);
         } else {
             // One line whatever the stored layout: compact JSON.
-            let content: serde_json::Value = serde_json::from_str(envelope.content.get())
-                .map_err(|e| DeliveryError::Permanent(format!("malformed content: {e}")))?;
+            let content: serde_json::Value =
+                serde_json::from_str(envelope.content.get()).map_err(DeliveryError::malformed)?;
             tracing::info!(id = %m.id, r#type = %m.event_type, %content, "event");
         }
         Ok(())
@@ -53,6 +53,6 @@ impl NoopSink {
         // Malformed content fails here as with every other sink, so `noop` never hides a bad row.
         serde_json::from_str::<serde::de::IgnoredAny>(&m.content)
             .map(drop)
-            .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))
+            .map_err(|e| DeliveryError::malformed(format_args!("not valid JSON ({e})")))
     }
 }

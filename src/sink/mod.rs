@@ -46,7 +46,21 @@ pub enum DeliveryError {
     Permanent(String),
 }
 
+/// How every sink starts the error of content it cannot encode: the message's own fault.
+const MALFORMED: &str = "malformed content: ";
+
 impl DeliveryError {
+    /// Content the sink cannot encode: a permanent failure of that message alone.
+    pub fn malformed(why: impl std::fmt::Display) -> Self {
+        DeliveryError::Permanent(format!("{MALFORMED}{why}"))
+    }
+
+    /// Whether the failure is the message's own (its content), not the destination's: the
+    /// circuit breaker does not count it.
+    pub fn is_malformed(&self) -> bool {
+        matches!(self, DeliveryError::Permanent(m) if m.starts_with(MALFORMED))
+    }
+
     /// What went wrong, for `Error` and the logs.
     pub fn message(&self) -> &str {
         match self {
@@ -306,7 +320,7 @@ impl<'a> Envelope<'a> {
     /// Fails permanently when the stored content is not JSON: retrying cannot fix it.
     pub fn of(m: &'a Message) -> Result<Self, DeliveryError> {
         let content = serde_json::from_str::<&serde_json::value::RawValue>(&m.content)
-            .map_err(|e| DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})")))?;
+            .map_err(|e| DeliveryError::malformed(format_args!("not valid JSON ({e})")))?;
         Ok(Envelope {
             id: &m.id,
             event_type: &m.event_type,

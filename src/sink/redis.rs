@@ -74,9 +74,8 @@ impl RedisSink {
         // Redis has no headers: CloudEvents, in either mode, travel in structured form.
         let content = match self.cloudevents {
             None => {
-                serde_json::from_str::<serde_json::Value>(&m.content).map_err(|e| {
-                    DeliveryError::Permanent(format!("malformed content: not valid JSON ({e})"))
-                })?;
+                serde_json::from_str::<serde_json::Value>(&m.content)
+                    .map_err(|e| DeliveryError::malformed(format_args!("not valid JSON ({e})")))?;
                 m.content.as_bytes().to_vec()
             }
             Some(_) => {

@@ -201,3 +201,36 @@ Fine = "noop"
     );
     assert_eq!(env.run_at(t2, &["health"]).code, 0);
 }
+
+/// Content a sink cannot encode is the message's own failure: however many such rows come in a
+/// row, the destination's circuit stays closed and the good messages go through.
+#[test]
+fn malformed_rows_do_not_open_the_circuit() {
+    let env = TestEnv::new();
+    env.exec_handler(
+        "cat > /dev/null\necho \"$OUTBOX_MESSAGE_ID\" >> received\n",
+        &["T"],
+        "[circuit]\nfailures = 2\n",
+    );
+    env.ok(&["init"]);
+    let db = env.db();
+    for i in 0..5 {
+        db.execute(
+            "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc) VALUES (?1, 'T', '{not json', ?2)",
+            rusqlite::params![format!("bad-{i}"), format!("2024-01-01 00:00:0{i}")],
+        )
+        .unwrap();
+    }
+    let good = env.emit_at("2024-01-01 00:00:09", "T");
+    let report = env.json_at("2024-01-01 00:01:00", &["process-once"]);
+    assert_eq!(
+        (&report["dead"], &report["delivered"]),
+        (&5.into(), &1.into()),
+        "{report}"
+    );
+    assert_eq!(
+        env.json_at("2024-01-01 00:01:00", &["stats"])["open_circuits"],
+        serde_json::json!([])
+    );
+    assert_eq!(received(&env), vec![good]);
+}

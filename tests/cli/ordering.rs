@@ -468,7 +468,7 @@ fn sqlite_round(seed: u64, messages: usize) -> Round {
         "handler.sh",
         &format!(
             "echo \"start $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID\" >> received\n\
-             h=$(echo \"$OUTBOX_MESSAGE_ID $OUTBOX_ATTEMPT {seed}\" | cksum | cut -d' ' -f1)\n\
+             h=$((0x$(echo \"$OUTBOX_MESSAGE_ID $OUTBOX_ATTEMPT {seed}\" | md5sum | cut -c1-8)))\n\
              sleep 0.01\n\
              if [ $((h % 4)) -eq 0 ]; then echo \"fail $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID\" >> received; exit 1; fi\n\
              echo \"end $OUTBOX_ORDERING_KEY $OUTBOX_MESSAGE_ID\" >> received\n"
