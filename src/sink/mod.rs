@@ -13,13 +13,15 @@ pub mod cloudevents;
 mod exec;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "mqtt")]
+mod mqtt;
 #[cfg(feature = "nats")]
 mod nats;
 #[cfg(feature = "rabbitmq")]
 mod rabbitmq;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(any(feature = "nats", feature = "rabbitmq"))]
+#[cfg(any(feature = "nats", feature = "rabbitmq", feature = "mqtt"))]
 mod runtime;
 pub mod settings;
 #[cfg(feature = "http")]
@@ -27,7 +29,7 @@ mod signing;
 
 pub use builtin::{LogSink, NoopSink};
 pub use exec::ExecSink;
-pub use settings::{HttpSettings, NatsSettings, RabbitmqSettings, RedisSettings};
+pub use settings::{HttpSettings, MqttSettings, NatsSettings, RabbitmqSettings, RedisSettings};
 
 /// Sinks that exist without configuration.
 pub const BUILTIN: &[&str] = &["log", "noop"];
@@ -130,6 +132,8 @@ pub enum SinkConfig {
     Redis(RedisSettings),
     /// Publish to a RabbitMQ exchange with publisher confirms (feature `rabbitmq`).
     Rabbitmq(RabbitmqSettings),
+    /// Publish to an MQTT 5 broker with QoS 1 or 2 (feature `mqtt`).
+    Mqtt(MqttSettings),
 }
 
 impl SinkConfig {
@@ -140,7 +144,13 @@ impl SinkConfig {
     /// environment). Fails with a one-line reason, never quoting a secret; a kind whose feature
     /// is not built in fails here too.
     #[cfg_attr(
-        not(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq")),
+        not(any(
+            feature = "http",
+            feature = "nats",
+            feature = "redis",
+            feature = "rabbitmq",
+            feature = "mqtt"
+        )),
         allow(unused_variables)
     )]
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedSink, String> {
@@ -170,6 +180,8 @@ impl SinkConfig {
             SinkConfig::Redis(s) => s.resolve(env).map(ResolvedSink::Redis),
             #[cfg(feature = "rabbitmq")]
             SinkConfig::Rabbitmq(s) => s.resolve(env).map(ResolvedSink::Rabbitmq),
+            #[cfg(feature = "mqtt")]
+            SinkConfig::Mqtt(s) => s.resolve(env).map(ResolvedSink::Mqtt),
             #[allow(unreachable_patterns)]
             other => Err(format!(
                 "kind = \"{0}\" needs outboxctl built with the `{0}` feature (cargo build --features {0})",
@@ -188,6 +200,7 @@ impl SinkConfig {
             SinkConfig::Nats(_) => "nats",
             SinkConfig::Redis(_) => "redis",
             SinkConfig::Rabbitmq(_) => "rabbitmq",
+            SinkConfig::Mqtt(_) => "mqtt",
         }
     }
 }
@@ -212,6 +225,8 @@ pub enum ResolvedSink {
     Redis(settings::ResolvedRedis),
     #[cfg(feature = "rabbitmq")]
     Rabbitmq(settings::ResolvedRabbitmq),
+    #[cfg(feature = "mqtt")]
+    Mqtt(settings::ResolvedMqtt),
 }
 
 impl ResolvedSink {
@@ -236,6 +251,13 @@ impl ResolvedSink {
             ResolvedSink::Redis(s) => r.add_url(&s.url.0),
             #[cfg(feature = "rabbitmq")]
             ResolvedSink::Rabbitmq(s) => r.add_url(&s.url.0),
+            #[cfg(feature = "mqtt")]
+            ResolvedSink::Mqtt(s) => {
+                r.add_url(&s.url.0);
+                if let Some(password) = &s.password {
+                    r.add_secret(&password.0);
+                }
+            }
         }
     }
 
@@ -252,6 +274,8 @@ impl ResolvedSink {
             ResolvedSink::Redis(s) => Some(s.timeout),
             #[cfg(feature = "rabbitmq")]
             ResolvedSink::Rabbitmq(s) => Some(s.timeout),
+            #[cfg(feature = "mqtt")]
+            ResolvedSink::Mqtt(s) => Some(s.timeout),
         }
     }
 
@@ -278,6 +302,8 @@ impl ResolvedSink {
             ResolvedSink::Redis(s) => Box::new(redis::RedisSink::new(s)),
             #[cfg(feature = "rabbitmq")]
             ResolvedSink::Rabbitmq(s) => Box::new(rabbitmq::RabbitmqSink::new(s)),
+            #[cfg(feature = "mqtt")]
+            ResolvedSink::Mqtt(s) => Box::new(mqtt::MqttSink::new(s)),
         }
     }
 }
