@@ -420,3 +420,61 @@ impl Sink for MqttSink {
         self.settings.max_in_flight
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::settings::MqttSettings;
+    use super::*;
+
+    fn settings(toml_text: &str) -> MqttSettings {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    fn resolve(toml_text: &str) -> Result<ResolvedMqtt, String> {
+        settings(toml_text).resolve(&|var| (var == "MQTT_URL").then(|| "mqtt://u:p%40ss@broker:1884".into()))
+    }
+
+    #[test]
+    fn the_url_is_taken_apart_with_its_credentials_decoded() {
+        let r = resolve("topic = \"events/{type}\"\nurl_env = \"MQTT_URL\"").unwrap();
+        assert_eq!((r.host.as_str(), r.port), ("broker", 1884));
+        assert_eq!(r.username.as_deref(), Some("u"));
+        assert_eq!(r.password.as_ref().map(|p| p.0.as_str()), Some("p@ss"));
+        assert_eq!(r.qos, 1);
+        let r = resolve("topic = \"t\"\nqos = 2").unwrap();
+        assert_eq!((r.host.as_str(), r.port, r.qos), ("127.0.0.1", 1883, 2));
+        assert!(r.username.is_none() && r.password.is_none());
+    }
+
+    #[test]
+    fn qos_0_tls_wildcards_and_paths_are_refused() {
+        let err = |t: &str| resolve(t).unwrap_err();
+        assert!(err("topic = \"t\"\nqos = 0").starts_with("qos = 0 cannot confirm a delivery"));
+        assert_eq!(err("topic = \"t\"\nqos = 3"), "qos must be 1 or 2, not 3");
+        assert!(err("topic = \"t\"\nurl = \"mqtts://u:pw@h\"").contains("TLS (mqtts://) is not supported"));
+        assert!(!err("topic = \"t\"\nurl = \"mqtts://u:pw@h\"").contains("pw"));
+        assert!(err("topic = \"a/+/b\"").contains("wildcards"));
+        assert!(err("topic = \"\"").contains("must not be empty"));
+        assert!(err("topic = \"t\"\nurl = \"mqtt://h/x\"").contains("path"));
+        assert!(err("topic = \"t\"\nurl = \"http://h\"").contains("mqtt://"));
+    }
+
+    #[test]
+    fn error_reason_codes_fail_the_message_and_some_for_good() {
+        assert!(puback(&PubAckReason::Success).is_ok());
+        assert!(puback(&PubAckReason::NoMatchingSubscribers).is_ok());
+        assert!(matches!(
+            puback(&PubAckReason::NotAuthorized),
+            Err(Failure::Refused { permanent: true, .. })
+        ));
+        assert!(matches!(
+            puback(&PubAckReason::QuotaExceeded),
+            Err(Failure::Refused { permanent: false, .. })
+        ));
+        assert!(pubrec(&PubRecReason::NoMatchingSubscribers).is_ok());
+        assert!(matches!(
+            pubrec(&PubRecReason::TopicNameInvalid),
+            Err(Failure::Refused { permanent: true, .. })
+        ));
+    }
+}
