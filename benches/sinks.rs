@@ -394,7 +394,11 @@ fn bench_mqtt(dir: &std::path::Path, n: usize, batch: usize) {
     // client keeps at most the broker's Receive Maximum unacknowledged).
     let started = Instant::now();
     rt.block_on(async {
-        let options = MqttOptions::new(format!("outboxbench-{}", uuid::Uuid::new_v4().simple()), "127.0.0.1", 1883);
+        let options = MqttOptions::new(
+            format!("outboxbench-{}", uuid::Uuid::new_v4().simple()),
+            "127.0.0.1",
+            1883,
+        );
         let (client, mut eventloop) = AsyncClient::new(options, 256);
         let publisher = tokio::spawn(async move {
             for m in &messages {

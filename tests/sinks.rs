@@ -1313,8 +1313,14 @@ mod mqtt {
             let sub = Subscriber::new(1883, &format!("{prefix}/#"));
             let env = Env::new(&config(&format!("topic = \"{prefix}/{{type}}\"\nqos = {qos}\n")));
             let traced = env.emit_traced("OrderPlaced", r#"{"order":1}"#);
-            let keyed = env.json(&["emit", "event", "OrderShipped", r#"{"order":1}"#, "--key", "order-1"])
-                ["emitted"][0]["id"]
+            let keyed = env.json(&[
+                "emit",
+                "event",
+                "OrderShipped",
+                r#"{"order":1}"#,
+                "--key",
+                "order-1",
+            ])["emitted"][0]["id"]
                 .as_str()
                 .unwrap()
                 .to_owned();
@@ -1360,10 +1366,13 @@ mod mqtt {
     fn a_broker_that_is_down_gets_everything_once_it_is_up() {
         let port = free_port();
         let prefix = unique("outboxctl-test/");
-        let env = Env::new(&config(&format!(
+        let sink = config(&format!(
             "url_env = \"TEST_MQTT_URL\"\ntopic = \"{prefix}/{{type}}\"\ntimeout = \"2s\"\n"
-        )))
-        .var("TEST_MQTT_URL", &format!("mqtt://relay:pw-down-back@127.0.0.1:{port}"));
+        ));
+        let env = Env::new(&format!("{}{sink}", retry_fast())).var(
+            "TEST_MQTT_URL",
+            &format!("mqtt://relay:pw-down-back@127.0.0.1:{port}"),
+        );
         let conf_dir = tempfile::tempdir().unwrap();
         let ids: Vec<String> = (0..4)
             .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
@@ -1497,7 +1506,10 @@ mod mqtt {
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(err.contains("sinks.mq: qos = 0 cannot confirm a delivery"), "{err}");
+        assert!(
+            err.contains("sinks.mq: qos = 0 cannot confirm a delivery"),
+            "{err}"
+        );
     }
 }
 

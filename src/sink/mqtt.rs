@@ -21,7 +21,7 @@ use rumqttc::v5::mqttbytes::v5::{Packet, PubAckReason, PubCompReason, PubRecReas
 use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
 use tokio::sync::{Notify, oneshot};
 
-use super::cloudevents::{self, CloudEventsMode};
+use super::cloudevents;
 use super::runtime::Background;
 use super::settings::{ResolvedMqtt, expand};
 use super::{DeliveryError, Pending, Sink};
@@ -51,7 +51,10 @@ struct Client {
 enum Failure {
     Malformed(DeliveryError),
     /// The broker answered with an error reason code.
-    Refused { reason: String, permanent: bool },
+    Refused {
+        reason: String,
+        permanent: bool,
+    },
     /// The connection failed (or was dropped) before the acknowledgement came.
     Lost(String),
 }
@@ -411,7 +414,13 @@ impl Sink for MqttSink {
                         })
                     })
                     .collect(),
-                Err(e) => vec![Err(DeliveryError::Retryable(text("publishing to the MQTT broker", &e))); count],
+                Err(e) => vec![
+                    Err(DeliveryError::Retryable(text(
+                        "publishing to the MQTT broker",
+                        &e
+                    )));
+                    count
+                ],
             }
         })
     }

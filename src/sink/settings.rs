@@ -414,7 +414,8 @@ impl MqttSettings {
         use crate::redact::{percent_decode, redact_url};
 
         let url = resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?;
-        let parsed = url::Url::parse(&url).map_err(|e| format!("url {} is not a URL: {e}", redact_url(&url)))?;
+        let parsed =
+            url::Url::parse(&url).map_err(|e| format!("url {} is not a URL: {e}", redact_url(&url)))?;
         match parsed.scheme() {
             "mqtt" | "tcp" => {}
             "mqtts" | "ssl" => {
