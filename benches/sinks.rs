@@ -425,7 +425,7 @@ fn bench_mqtt(dir: &std::path::Path, n: usize, batch: usize) {
     let plain = n as f64 / started.elapsed().as_secs_f64();
     let relay = relay(
         &db,
-        &format!("kind = \"mqtt\"\ntopic = \"outboxbench/{{type}}\"\nmax_in_flight = 256\n"),
+        "kind = \"mqtt\"\ntopic = \"outboxbench/{type}\"\nmax_in_flight = 256\n",
         n,
         batch,
     );
