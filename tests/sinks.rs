@@ -1280,10 +1280,15 @@ mod mqtt {
 
     /// A Mosquitto of the test's own on `port`, killed when dropped.
     fn mosquitto(dir: &std::path::Path, port: u16) -> KillOnDrop {
+        mosquitto_with(dir, port, "")
+    }
+
+    /// The same with more configuration lines.
+    fn mosquitto_with(dir: &std::path::Path, port: u16, extra: &str) -> KillOnDrop {
         let conf = dir.join(format!("mosquitto-{port}.conf"));
         std::fs::write(
             &conf,
-            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{extra}"),
         )
         .unwrap();
         let child = KillOnDrop(
@@ -1479,6 +1484,37 @@ mod mqtt {
             let topic = format!("{prefix}/p/{ty}");
             let arrived: Vec<&str> = got.iter().filter(|g| g.topic == topic).map(Got::id).collect();
             assert_eq!(arrived, want, "topic {topic}");
+        }
+    }
+
+    #[test]
+    fn a_publish_the_broker_refuses_fails_that_message_alone_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let acl = dir.path().join("acl");
+        std::fs::write(&acl, "topic readwrite t/Allowed\n").unwrap();
+        let port = free_port();
+        let _broker = mosquitto_with(dir.path(), port, &format!("acl_file {}\n", acl.display()));
+        for qos in [1, 2] {
+            let mut router = sink_router(&format!(
+                "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"t/{{type}}\"\nqos = {qos}\n"
+            ));
+            let run: Vec<_> = ["Allowed", "Denied", "Allowed"]
+                .iter()
+                .map(|ty| message(&uuid::Uuid::now_v7().to_string(), ty, "{}"))
+                .collect();
+            let outcomes = router.send("s", &run).wait();
+            assert!(
+                outcomes[0].is_ok() && outcomes[2].is_ok(),
+                "qos {qos}: {outcomes:?}"
+            );
+            match &outcomes[1] {
+                Err(outboxctl::sink::DeliveryError::Permanent(e)) => {
+                    assert!(e.contains("NotAuthorized"), "qos {qos}: {e}")
+                }
+                other => panic!("qos {qos}: expected a permanent failure: {other:?}"),
+            }
+            // The connection stays usable.
+            accepted(&mut router, &run[..1]);
         }
     }
 
