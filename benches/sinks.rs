@@ -1,8 +1,8 @@
 //! Messages per second delivered to each destination from a 20k backlog through the relay,
 //! beside the plain client library publishing the same messages in the same run.
 //!
-//! `cargo bench --bench sinks --all-features` (needs Redis, NATS with JetStream and RabbitMQ on
-//! 127.0.0.1, as `.ci/services` starts them; the webhook receiver is started here).
+//! `cargo bench --bench sinks --all-features` (needs Redis, NATS with JetStream, RabbitMQ and
+//! Mosquitto on 127.0.0.1, as `.ci/services` starts them; the webhook receiver is started here).
 //! `OUTBOX_BENCH_MESSAGES` and `OUTBOX_BENCH_BATCH` change the backlog and the claim size.
 #![allow(clippy::print_stdout)]
 
@@ -382,6 +382,56 @@ fn bench_rabbitmq(dir: &std::path::Path, n: usize, batch: usize) {
     line("rabbitmq", relay, plain, "(persistent, confirms, 256 in flight)");
 }
 
+fn bench_mqtt(dir: &std::path::Path, n: usize, batch: usize) {
+    use rumqttc::v5::mqttbytes::QoS;
+    use rumqttc::v5::mqttbytes::v5::{Packet, PublishProperties};
+    use rumqttc::v5::{AsyncClient, Event, MqttOptions};
+    let rt = rt();
+    let topic = format!("outboxbench/{}", uuid::Uuid::new_v4().simple());
+    let (db, messages) = backlog(dir, n, "OrderPlaced");
+
+    // The plain client: every message published at QoS 1, done when every PUBACK is in (the
+    // client keeps at most the broker's Receive Maximum unacknowledged).
+    let started = Instant::now();
+    rt.block_on(async {
+        let options = MqttOptions::new(
+            format!("outboxbench-{}", uuid::Uuid::new_v4().simple()),
+            "127.0.0.1",
+            1883,
+        );
+        let (client, mut eventloop) = AsyncClient::new(options, 256);
+        let publisher = tokio::spawn(async move {
+            for m in &messages {
+                let properties = PublishProperties {
+                    content_type: Some("application/json".into()),
+                    user_properties: vec![("outbox-id".into(), m.id.clone())],
+                    ..Default::default()
+                };
+                client
+                    .publish_with_properties(topic.as_str(), QoS::AtLeastOnce, false, envelope(m), properties)
+                    .await
+                    .unwrap();
+            }
+            client
+        });
+        let mut acked = 0;
+        while acked < n {
+            if let Event::Incoming(Packet::PubAck(_)) = eventloop.poll().await.unwrap() {
+                acked += 1;
+            }
+        }
+        drop(publisher.await.unwrap());
+    });
+    let plain = n as f64 / started.elapsed().as_secs_f64();
+    let relay = relay(
+        &db,
+        "kind = \"mqtt\"\ntopic = \"outboxbench/{type}\"\nmax_in_flight = 256\n",
+        n,
+        batch,
+    );
+    line("mqtt", relay, plain, "(QoS 1, on PUBACK, no subscriber)");
+}
+
 /// A keep-alive webhook receiver answering 200 to everything after `delay` (a handler's work);
 /// counts requests and connections. Each connection has a thread of its own, so requests on
 /// different connections are answered concurrently, as a real server does.
@@ -518,6 +568,9 @@ fn main() {
     }
     if run("rabbitmq") {
         bench_rabbitmq(dir.path(), n, batch);
+    }
+    if run("mqtt") {
+        bench_mqtt(dir.path(), n, batch);
     }
     if run("http") {
         bench_http(dir.path(), n, batch);

@@ -366,6 +366,7 @@ const CLIENT_LIBRARIES: &[&str] = &[
     "lapin",
     "postgres",
     "redis",
+    "rumqttc",
     "rustls",
     "tokio_postgres",
     "ureq",

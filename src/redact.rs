@@ -98,9 +98,17 @@ fn redact_text(text: &str) -> String {
 
 /// Whether `scheme://NAME@host` names a user (who then needs no masking) rather than a token.
 fn lone_userinfo_is_user(scheme: &str) -> bool {
-    ["postgres", "postgresql", "amqp", "amqps", "redis", "rediss"]
-        .iter()
-        .any(|s| scheme.eq_ignore_ascii_case(s))
+    [
+        "postgres",
+        "postgresql",
+        "amqp",
+        "amqps",
+        "redis",
+        "rediss",
+        "mqtt",
+    ]
+    .iter()
+    .any(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 /// Where the user info sits in a URL's text: the scheme, and the user info's start and end

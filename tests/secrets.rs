@@ -226,6 +226,24 @@ mod redis {
     }
 }
 
+#[cfg(feature = "mqtt")]
+mod mqtt {
+    use super::*;
+
+    /// Mosquitto on 1883 (anonymous access: the credentials are accepted) and a closed port.
+    #[test]
+    fn an_mqtt_password_stays_hidden() {
+        let env = TestEnv::new();
+        for port in [1883, free_port()] {
+            env.config(&route_all_to(&format!(
+                "kind = \"mqtt\"\nurl = \"mqtt://relay:{CANARY}@127.0.0.1:{port}\"\ntopic = \"{}/{{type}}\"",
+                unique("outboxctl-test/")
+            )));
+            assert_hidden(&logs_at_debug(&env, &[]), &format!("MQTT on port {port}"));
+        }
+    }
+}
+
 #[cfg(feature = "rabbitmq")]
 mod rabbitmq {
     use super::*;

@@ -1,7 +1,7 @@
 //! The network sinks against real servers on this machine: a webhook server started by each
-//! test, Redis at 127.0.0.1:6379, NATS with JetStream at 127.0.0.1:4222 and RabbitMQ at
-//! 127.0.0.1:5672 (guest/guest). `.ci/services` starts them. Every test uses its own database,
-//! stream, key or queue, so they run in parallel.
+//! test, Redis at 127.0.0.1:6379, NATS with JetStream at 127.0.0.1:4222, RabbitMQ at
+//! 127.0.0.1:5672 (guest/guest) and Mosquitto (MQTT 5) at 127.0.0.1:1883. `.ci/services` starts
+//! them. Every test uses its own database, stream, key, queue or topic, so they run in parallel.
 #![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
@@ -1185,6 +1185,367 @@ mod rabbitmq {
             assert!(!text.contains("n0t-the-pw"), "password leaked: {text}");
         }
         assert!(shown.contains("guest:***@127.0.0.1"), "{shown}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "mqtt")]
+mod mqtt {
+    use super::*;
+    use rumqttc::v5::mqttbytes::QoS;
+    use rumqttc::v5::mqttbytes::v5::Packet;
+    use rumqttc::v5::{Client, Event, MqttOptions};
+    use std::sync::mpsc;
+
+    /// A message as a subscriber got it.
+    #[derive(Debug)]
+    struct Got {
+        topic: String,
+        properties: BTreeMap<String, String>,
+        content_type: Option<String>,
+        payload: Value,
+    }
+
+    impl Got {
+        fn id(&self) -> &str {
+            &self.properties["outbox-id"]
+        }
+    }
+
+    /// An MQTT 5 subscriber to `filter` (QoS 2), subscribed when this returns.
+    struct Subscriber {
+        client: Client,
+        got: mpsc::Receiver<Got>,
+    }
+
+    impl Subscriber {
+        fn new(port: u16, filter: &str) -> Self {
+            let options = MqttOptions::new(unique("outboxctl-test-"), "127.0.0.1", port);
+            let (client, mut connection) = Client::new(options, 100);
+            client.subscribe(filter, QoS::ExactlyOnce).unwrap();
+            let (tx, got) = mpsc::channel();
+            let (ready_tx, ready) = mpsc::channel();
+            std::thread::spawn(move || {
+                for event in connection.iter() {
+                    match event {
+                        Ok(Event::Incoming(Packet::SubAck(_))) => {
+                            let _ = ready_tx.send(());
+                        }
+                        Ok(Event::Incoming(Packet::Publish(p))) => {
+                            let props = p.properties.unwrap_or_default();
+                            let _ = tx.send(Got {
+                                topic: String::from_utf8(p.topic.to_vec()).unwrap(),
+                                properties: props.user_properties.into_iter().collect(),
+                                content_type: props.content_type,
+                                payload: serde_json::from_slice(&p.payload).unwrap(),
+                            });
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            });
+            ready
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the test subscriber is subscribed");
+            Subscriber { client, got }
+        }
+
+        /// The next `n` messages, then checks that no other arrives soon after.
+        fn take(&self, n: usize) -> Vec<Got> {
+            let mut out = Vec::with_capacity(n);
+            while out.len() < n {
+                match self.got.recv_timeout(Duration::from_secs(30)) {
+                    Ok(g) => out.push(g),
+                    Err(_) => panic!("only {} of {n} messages arrived: {out:?}", out.len()),
+                }
+            }
+            if let Ok(extra) = self.got.recv_timeout(Duration::from_millis(300)) {
+                panic!("a message arrived twice or unexpectedly: {extra:?}");
+            }
+            out
+        }
+    }
+
+    impl Drop for Subscriber {
+        fn drop(&mut self) {
+            let _ = self.client.disconnect();
+        }
+    }
+
+    fn config(extra: &str) -> String {
+        format!("[sinks.mq]\nkind = \"mqtt\"\n{extra}[routes]\n\"*\" = \"mq\"\n")
+    }
+
+    /// A Mosquitto of the test's own on `port`, killed when dropped.
+    fn mosquitto(dir: &std::path::Path, port: u16) -> KillOnDrop {
+        mosquitto_with(dir, port, "")
+    }
+
+    /// The same with more configuration lines.
+    fn mosquitto_with(dir: &std::path::Path, port: u16, extra: &str) -> KillOnDrop {
+        let conf = dir.join(format!("mosquitto-{port}.conf"));
+        std::fs::write(
+            &conf,
+            format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n{extra}"),
+        )
+        .unwrap();
+        let child = KillOnDrop(
+            std::process::Command::new("/usr/sbin/mosquitto")
+                .arg("-c")
+                .arg(&conf)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("mosquitto is installed"),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "mosquitto did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    #[test]
+    fn a_run_arrives_once_with_qos_1_and_2_with_user_properties_and_the_envelope() {
+        for qos in [1, 2] {
+            let prefix = unique("outboxctl-test/");
+            let sub = Subscriber::new(1883, &format!("{prefix}/#"));
+            let env = Env::new(&config(&format!("topic = \"{prefix}/{{type}}\"\nqos = {qos}\n")));
+            let traced = env.emit_traced("OrderPlaced", r#"{"order":1}"#);
+            let keyed = env.json(&[
+                "emit",
+                "event",
+                "OrderShipped",
+                r#"{"order":1}"#,
+                "--key",
+                "order-1",
+            ])["emitted"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let plain = env.emit("UserRegistered", r#"{"email":"q@r.s"}"#);
+            let report = env.process();
+            assert_eq!(report["delivered"], 3, "qos {qos}: {report}");
+            let got = sub.take(3);
+            let by_id: BTreeMap<&str, &Got> = got.iter().map(|g| (g.id(), g)).collect();
+            assert_eq!(by_id.len(), 3, "qos {qos}: {got:?}");
+            for (id, ty) in [
+                (&traced, "OrderPlaced"),
+                (&keyed, "OrderShipped"),
+                (&plain, "UserRegistered"),
+            ] {
+                let g = by_id[id.as_str()];
+                assert_eq!(g.topic, format!("{prefix}/{ty}"));
+                assert_eq!(g.properties["outbox-type"], ty);
+                assert_eq!(g.content_type.as_deref(), Some("application/json"));
+                assert_eq!(g.payload["id"], id.as_str());
+                assert_eq!(g.payload["type"], ty);
+                assert_eq!(
+                    g.properties.get("outbox-ordering-key").map(String::as_str),
+                    (id == &keyed).then_some("order-1")
+                );
+                assert_eq!(
+                    g.properties.get("traceparent").map(String::as_str),
+                    (id == &traced).then_some(TRACEPARENT)
+                );
+                assert_eq!(
+                    g.properties.get("tracestate").map(String::as_str),
+                    (id == &traced).then_some("vendor=1")
+                );
+            }
+            assert_eq!(by_id[plain.as_str()].payload["content"]["email"], "q@r.s");
+            assert_eq!(by_id[traced.as_str()].payload["traceparent"], TRACEPARENT);
+            for id in [&traced, &keyed, &plain] {
+                assert_eq!(env.show(id)["state"], "processed");
+            }
+        }
+    }
+
+    #[test]
+    fn a_broker_that_is_down_gets_everything_once_it_is_up() {
+        let port = free_port();
+        let prefix = unique("outboxctl-test/");
+        let sink = config(&format!(
+            "url_env = \"TEST_MQTT_URL\"\ntopic = \"{prefix}/{{type}}\"\ntimeout = \"2s\"\n"
+        ));
+        let env = Env::new(&format!("{}{sink}", retry_fast())).var(
+            "TEST_MQTT_URL",
+            &format!("mqtt://relay:pw-down-back@127.0.0.1:{port}"),
+        );
+        let conf_dir = tempfile::tempdir().unwrap();
+        let ids: Vec<String> = (0..4)
+            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .collect();
+        let report = env.process();
+        assert_eq!(report["failed"], 4, "{report}");
+        let m = env.show(&ids[0]);
+        assert_eq!(m["state"], "retrying");
+        let error = m["error"].as_str().unwrap();
+        assert!(error.contains("cannot connect to the MQTT broker"), "{m}");
+        assert!(error.contains(&format!("relay:***@127.0.0.1:{port}")), "{m}");
+        assert!(!error.contains("pw-down-back"), "{m}");
+
+        let broker = mosquitto(conf_dir.path(), port);
+        let sub = Subscriber::new(port, &format!("{prefix}/#"));
+        for id in &ids {
+            env.process_until_processed(id, 50);
+        }
+        let got: Vec<String> = sub.take(4).iter().map(|g| g.id().to_owned()).collect();
+        assert_eq!(got, ids, "everything arrives, once, in order");
+        drop(sub);
+
+        // One sink across an outage, as a running relay has: it reconnects afterwards.
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"{prefix}/r\"\nqos = 2\ntimeout = \"2s\"\n"
+        ));
+        let run = |n: usize| -> Vec<outboxctl::model::Message> {
+            (0..n)
+                .map(|_| message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", "{}"))
+                .collect()
+        };
+        accepted(&mut router, &run(3));
+        drop(broker);
+        let outcomes = router.send("s", &run(3)).wait();
+        assert_eq!(outcomes.len(), 3);
+        for o in &outcomes {
+            match o {
+                Err(outboxctl::sink::DeliveryError::Retryable(e)) => {
+                    assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}")
+                }
+                other => panic!("expected a retryable failure: {other:?}"),
+            }
+        }
+        let _broker = mosquitto(conf_dir.path(), port);
+        let sub = Subscriber::new(port, &format!("{prefix}/r"));
+        let again = run(5);
+        accepted(&mut router, &again);
+        let got: Vec<String> = sub.take(5).iter().map(|g| g.id().to_owned()).collect();
+        let want: Vec<String> = again.iter().map(|m| m.id.clone()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn many_messages_in_flight_all_arrive_in_order_per_topic() {
+        let prefix = unique("outboxctl-test/");
+        let sub = Subscriber::new(1883, &format!("{prefix}/#"));
+        // Through the relay: 300 messages, runs of up to 64 in flight.
+        let env = Env::new(&config(&format!(
+            "topic = \"{prefix}/{{type}}\"\nmax_in_flight = 64\n"
+        )));
+        env.emit_users(300);
+        let report = env.process();
+        assert_eq!(report["delivered"], 300, "{report}");
+        let got = sub.take(300);
+        let mut listed = env.list_ids(&["--processed"]);
+        listed.sort();
+        assert_eq!(listed.len(), 300);
+        let mut got_ids: Vec<String> = got.iter().map(|g| g.id().to_owned()).collect();
+        got_ids.sort();
+        assert_eq!(got_ids, listed, "each processed message arrived once");
+
+        // Runs sent back to back, as the relay pipelines them, on three topics, QoS 2.
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\ntopic = \"{prefix}/p/{{type}}\"\nqos = 2\nmax_in_flight = 100\n"
+        ));
+        let types = ["A", "B", "C"];
+        let runs: Vec<Vec<outboxctl::model::Message>> = (0..3)
+            .map(|r| {
+                (0..100)
+                    .map(|i| {
+                        message(
+                            &uuid::Uuid::now_v7().to_string(),
+                            types[i % 3],
+                            &format!("{{\"run\":{r},\"n\":{i}}}"),
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let first = router.send("s", &runs[0]);
+        let second = router.send("s", &runs[1]);
+        assert!(first.wait().iter().all(Result::is_ok));
+        let third = router.send("s", &runs[2]);
+        assert!(second.wait().iter().all(Result::is_ok));
+        assert!(third.wait().iter().all(Result::is_ok));
+        let got = sub.take(300);
+        for ty in types {
+            let want: Vec<&str> = runs
+                .iter()
+                .flatten()
+                .filter(|m| m.event_type == ty)
+                .map(|m| m.id.as_str())
+                .collect();
+            let topic = format!("{prefix}/p/{ty}");
+            let arrived: Vec<&str> = got.iter().filter(|g| g.topic == topic).map(Got::id).collect();
+            assert_eq!(arrived, want, "topic {topic}");
+        }
+    }
+
+    #[test]
+    fn a_publish_the_broker_refuses_fails_that_message_alone_for_good() {
+        let dir = tempfile::tempdir().unwrap();
+        let acl = dir.path().join("acl");
+        std::fs::write(&acl, "topic readwrite t/Allowed\n").unwrap();
+        let port = free_port();
+        let _broker = mosquitto_with(dir.path(), port, &format!("acl_file {}\n", acl.display()));
+        for qos in [1, 2] {
+            let mut router = sink_router(&format!(
+                "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"t/{{type}}\"\nqos = {qos}\n"
+            ));
+            let run: Vec<_> = ["Allowed", "Denied", "Allowed"]
+                .iter()
+                .map(|ty| message(&uuid::Uuid::now_v7().to_string(), ty, "{}"))
+                .collect();
+            let outcomes = router.send("s", &run).wait();
+            assert!(
+                outcomes[0].is_ok() && outcomes[2].is_ok(),
+                "qos {qos}: {outcomes:?}"
+            );
+            match &outcomes[1] {
+                Err(outboxctl::sink::DeliveryError::Permanent(e)) => {
+                    assert!(e.contains("NotAuthorized"), "qos {qos}: {e}")
+                }
+                other => panic!("qos {qos}: expected a permanent failure: {other:?}"),
+            }
+            // The connection stays usable.
+            accepted(&mut router, &run[..1]);
+        }
+    }
+
+    #[test]
+    fn a_url_password_stays_out_of_errors_logs_and_show() {
+        let port = free_port();
+        let env = Env::new(&config(&format!(
+            "url = \"mqtt://relay:s3cret-mqtt-pw@127.0.0.1:{port}\"\ntopic = \"t/{{type}}\"\ntimeout = \"2s\"\n"
+        )));
+        let id = env.emit("OrderPlaced", "{}");
+        let (report, logs) = env.process_logged();
+        assert_eq!(report["failed"], 1, "{report}");
+        let shown = env.show_text(&id);
+        let json = env.show(&id).to_string();
+        for text in [&logs, &shown, &json] {
+            assert!(!text.contains("s3cret-mqtt-pw"), "password leaked: {text}");
+        }
+        assert!(shown.contains("relay:***@127.0.0.1"), "{shown}");
+    }
+
+    #[test]
+    fn qos_0_is_a_config_error() {
+        let env = Env::new(&config("topic = \"t\"\nqos = 0\n"));
+        let out = env.cmd().arg("process-once").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains("sinks.mq: qos = 0 cannot confirm a delivery"),
+            "{err}"
+        );
     }
 }
 

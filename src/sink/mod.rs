@@ -13,13 +13,15 @@ pub mod cloudevents;
 mod exec;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "mqtt")]
+mod mqtt;
 #[cfg(feature = "nats")]
 mod nats;
 #[cfg(feature = "rabbitmq")]
 mod rabbitmq;
 #[cfg(feature = "redis")]
 mod redis;
-#[cfg(any(feature = "nats", feature = "rabbitmq"))]
+#[cfg(any(feature = "nats", feature = "rabbitmq", feature = "mqtt"))]
 mod runtime;
 pub mod settings;
 #[cfg(feature = "http")]
@@ -27,7 +29,7 @@ mod signing;
 
 pub use builtin::{LogSink, NoopSink};
 pub use exec::ExecSink;
-pub use settings::{HttpSettings, NatsSettings, RabbitmqSettings, RedisSettings};
+pub use settings::{HttpSettings, MqttSettings, NatsSettings, RabbitmqSettings, RedisSettings};
 
 /// Sinks that exist without configuration.
 pub const BUILTIN: &[&str] = &["log", "noop"];
@@ -144,6 +146,8 @@ pub enum SinkConfig {
     Redis(RedisSettings),
     /// Publish to a RabbitMQ exchange with publisher confirms (feature `rabbitmq`).
     Rabbitmq(RabbitmqSettings),
+    /// Publish to an MQTT 5 broker with QoS 1 or 2 (feature `mqtt`).
+    Mqtt(MqttSettings),
 }
 
 impl SinkConfig {
@@ -154,7 +158,13 @@ impl SinkConfig {
     /// environment). Fails with a one-line reason, never quoting a secret; a kind whose feature
     /// is not built in fails here too.
     #[cfg_attr(
-        not(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq")),
+        not(any(
+            feature = "http",
+            feature = "nats",
+            feature = "redis",
+            feature = "rabbitmq",
+            feature = "mqtt"
+        )),
         allow(unused_variables)
     )]
     pub fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedSink, String> {
@@ -184,6 +194,8 @@ impl SinkConfig {
             SinkConfig::Redis(s) => s.resolve(env).map(ResolvedSink::Redis),
             #[cfg(feature = "rabbitmq")]
             SinkConfig::Rabbitmq(s) => s.resolve(env).map(ResolvedSink::Rabbitmq),
+            #[cfg(feature = "mqtt")]
+            SinkConfig::Mqtt(s) => s.resolve(env).map(ResolvedSink::Mqtt),
             #[allow(unreachable_patterns)]
             other => Err(format!(
                 "kind = \"{0}\" needs outboxctl built with the `{0}` feature (cargo build --features {0})",
@@ -202,6 +214,7 @@ impl SinkConfig {
             SinkConfig::Nats(_) => "nats",
             SinkConfig::Redis(_) => "redis",
             SinkConfig::Rabbitmq(_) => "rabbitmq",
+            SinkConfig::Mqtt(_) => "mqtt",
         }
     }
 }
@@ -226,6 +239,8 @@ pub enum ResolvedSink {
     Redis(settings::ResolvedRedis),
     #[cfg(feature = "rabbitmq")]
     Rabbitmq(settings::ResolvedRabbitmq),
+    #[cfg(feature = "mqtt")]
+    Mqtt(settings::ResolvedMqtt),
 }
 
 impl ResolvedSink {
@@ -250,6 +265,13 @@ impl ResolvedSink {
             ResolvedSink::Redis(s) => r.add_url(&s.url.0),
             #[cfg(feature = "rabbitmq")]
             ResolvedSink::Rabbitmq(s) => r.add_url(&s.url.0),
+            #[cfg(feature = "mqtt")]
+            ResolvedSink::Mqtt(s) => {
+                r.add_url(&s.url.0);
+                if let Some(password) = &s.password {
+                    r.add_secret(&password.0);
+                }
+            }
         }
     }
 
@@ -266,6 +288,8 @@ impl ResolvedSink {
             ResolvedSink::Redis(s) => Some(s.timeout),
             #[cfg(feature = "rabbitmq")]
             ResolvedSink::Rabbitmq(s) => Some(s.timeout),
+            #[cfg(feature = "mqtt")]
+            ResolvedSink::Mqtt(s) => Some(s.timeout),
         }
     }
 
@@ -292,6 +316,8 @@ impl ResolvedSink {
             ResolvedSink::Redis(s) => Box::new(redis::RedisSink::new(s)),
             #[cfg(feature = "rabbitmq")]
             ResolvedSink::Rabbitmq(s) => Box::new(rabbitmq::RabbitmqSink::new(s)),
+            #[cfg(feature = "mqtt")]
+            ResolvedSink::Mqtt(s) => Box::new(mqtt::MqttSink::new(s)),
         }
     }
 }

@@ -38,7 +38,13 @@ impl std::fmt::Debug for Secret {
 }
 
 /// `url` or `url_env` (the name of an environment variable holding it), else the default.
-#[cfg(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq"))]
+#[cfg(any(
+    feature = "http",
+    feature = "nats",
+    feature = "redis",
+    feature = "rabbitmq",
+    feature = "mqtt"
+))]
 fn resolve_url(
     url: &Option<String>,
     url_env: &Option<String>,
@@ -56,13 +62,19 @@ fn resolve_url(
     }
 }
 
-#[cfg(any(feature = "nats", feature = "redis", feature = "rabbitmq"))]
+#[cfg(any(feature = "nats", feature = "redis", feature = "rabbitmq", feature = "mqtt"))]
 fn positive(what: &str, n: usize) -> Result<(), String> {
     between(what, n, 100_000)
 }
 
 /// `n` in 1..=`max`.
-#[cfg(any(feature = "http", feature = "nats", feature = "redis", feature = "rabbitmq"))]
+#[cfg(any(
+    feature = "http",
+    feature = "nats",
+    feature = "redis",
+    feature = "rabbitmq",
+    feature = "mqtt"
+))]
 fn between(what: &str, n: usize, max: usize) -> Result<(), String> {
     if n == 0 || n > max {
         Err(format!("{what} must be 1 to {max}"))
@@ -356,6 +368,124 @@ pub struct ResolvedRabbitmq {
     pub(super) routing_key: String,
     pub(super) timeout: Duration,
     pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
+}
+
+/// `[sinks.NAME] kind = "mqtt"`: MQTT 5 publishes with QoS 1 or 2.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MqttSettings {
+    pub url: Option<String>,
+    pub url_env: Option<String>,
+    /// The topic; `{type}` is replaced by the message type.
+    pub topic: String,
+    /// 1 (delivered on PUBACK, the default) or 2 (delivered on PUBCOMP). 0 is refused: nothing
+    /// would confirm the delivery.
+    pub qos: Option<u8>,
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
+    pub timeout: Option<Duration>,
+    pub max_in_flight: Option<usize>,
+    /// The MQTT client identifier; `outboxctl-<random>` when not given.
+    pub client_id: Option<String>,
+    pub cloudevents: Option<CloudEventsMode>,
+    pub source: Option<String>,
+}
+
+impl MqttSettings {
+    pub const DEFAULT_URL: &str = "mqtt://127.0.0.1:1883";
+    pub const DEFAULT_PORT: u16 = 1883;
+    pub const DEFAULT_QOS: u8 = 1;
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    pub fn qos(&self) -> u8 {
+        self.qos.unwrap_or(Self::DEFAULT_QOS)
+    }
+
+    #[cfg(feature = "mqtt")]
+    pub(super) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedMqtt, String> {
+        use crate::redact::{percent_decode, redact_url};
+
+        let url = resolve_url(&self.url, &self.url_env, Self::DEFAULT_URL, env)?;
+        let parsed =
+            url::Url::parse(&url).map_err(|e| format!("url {} is not a URL: {e}", redact_url(&url)))?;
+        match parsed.scheme() {
+            "mqtt" | "tcp" => {}
+            "mqtts" | "ssl" => {
+                return Err(format!(
+                    "url {}: TLS (mqtts://) is not supported yet, use mqtt://",
+                    redact_url(&url)
+                ));
+            }
+            _ => return Err(format!("url {} must start with mqtt://", redact_url(&url))),
+        }
+        let host = match parsed.host_str() {
+            Some(h) if !h.is_empty() => h.trim_start_matches('[').trim_end_matches(']').to_owned(),
+            _ => return Err(format!("url {} names no host", redact_url(&url))),
+        };
+        if !matches!(parsed.path(), "" | "/") || parsed.query().is_some() {
+            return Err(format!(
+                "url {} may not have a path or query: give the topic in `topic`",
+                redact_url(&url)
+            ));
+        }
+        let username = percent_decode(parsed.username());
+        let password = parsed.password().map(percent_decode);
+        match self.qos() {
+            1 | 2 => {}
+            0 => return Err("qos = 0 cannot confirm a delivery: use 1 (PUBACK) or 2 (PUBCOMP)".into()),
+            n => return Err(format!("qos must be 1 or 2, not {n}")),
+        }
+        if self.topic.is_empty() {
+            return Err("topic must not be empty".into());
+        }
+        if self.topic.contains(['+', '#', '\0']) {
+            return Err("topic may not contain the wildcards + and #".into());
+        }
+        if let Some(id) = &self.client_id
+            && (id.is_empty() || id.len() > 65535)
+        {
+            return Err("client_id must not be empty".into());
+        }
+        positive("max_in_flight", self.max_in_flight())?;
+        Ok(ResolvedMqtt {
+            url: Secret(url),
+            host,
+            port: parsed.port().unwrap_or(Self::DEFAULT_PORT),
+            username: (!username.is_empty()).then_some(username),
+            password: password.map(Secret),
+            topic: self.topic.clone(),
+            qos: self.qos(),
+            timeout: self.timeout(),
+            max_in_flight: self.max_in_flight(),
+            client_id: self.client_id.clone(),
+            cloudevents: self.cloudevents,
+            source: self.source.clone(),
+        })
+    }
+}
+
+/// An mqtt sink's settings, checked, with the URL taken apart.
+#[cfg(feature = "mqtt")]
+#[derive(Debug, Clone)]
+pub struct ResolvedMqtt {
+    pub(super) url: Secret,
+    pub(super) host: String,
+    pub(super) port: u16,
+    pub(super) username: Option<String>,
+    pub(super) password: Option<Secret>,
+    pub(super) topic: String,
+    pub(super) qos: u8,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) client_id: Option<String>,
     pub(super) cloudevents: Option<CloudEventsMode>,
     pub(super) source: Option<String>,
 }

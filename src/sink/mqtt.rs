@@ -1,0 +1,489 @@
+//! MQTT 5 (rumqttc). Each message is published with QoS 1 or 2, retain off, the outbox Id,
+//! type, ordering key and trace context as user properties. A message counts as delivered only
+//! once the broker acknowledged it: PUBACK for QoS 1, PUBCOMP for QoS 2. A run is published in
+//! one go and its acknowledgements awaited together, so many are in flight at once.
+//!
+//! rumqttc's event loop runs as a task on the sink's runtime. It reports each publish it writes
+//! with its packet id (`Outgoing::Publish`, in the order the publishes were handed to it), so the
+//! sink queues one waiter per publish and moves it under its packet id when that event comes;
+//! the acknowledgement with that packet id settles it. After any connection error, or a run
+//! that timed out, the connection is dropped (the event loop would otherwise resend the
+//! unacknowledged publishes itself) and every unsettled message fails, to be retried by the
+//! relay; the next run connects afresh with a clean session.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use rumqttc::Outgoing;
+use rumqttc::v5::mqttbytes::QoS;
+use rumqttc::v5::mqttbytes::v5::{Packet, PubAckReason, PubCompReason, PubRecReason, PublishProperties};
+use rumqttc::v5::{AsyncClient, Event, EventLoop, MqttOptions};
+use tokio::sync::{Notify, oneshot};
+
+use super::cloudevents;
+use super::runtime::Background;
+use super::settings::{ResolvedMqtt, expand};
+use super::{DeliveryError, Pending, Sink};
+use crate::model::Message;
+use crate::redact::{Redactor, redact_url};
+
+pub struct MqttSink {
+    settings: ResolvedMqtt,
+    shown_url: String,
+    client_id: String,
+    redactor: Redactor,
+    /// Connected on first use, dropped after a connection error.
+    client: Option<Client>,
+}
+
+/// A connection: its runtime, the client handle and what the event loop task shares.
+struct Client {
+    runtime: Background,
+    client: AsyncClient,
+    shared: Arc<Shared>,
+    /// Resolves once the last run sent has published everything.
+    published: Option<oneshot::Receiver<()>>,
+}
+
+/// Why a message was not confirmed.
+#[derive(Debug)]
+enum Failure {
+    Malformed(DeliveryError),
+    /// The broker answered with an error reason code.
+    Refused {
+        reason: String,
+        permanent: bool,
+    },
+    /// The connection failed (or was dropped) before the acknowledgement came.
+    Lost(String),
+}
+
+type Waiter = oneshot::Sender<Result<(), Failure>>;
+
+/// Between the runs and the event loop task.
+struct Shared {
+    state: Mutex<State>,
+    /// Tells the event loop task to stop (the connection is given up).
+    stop: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// Why the connection is unusable, once it is.
+    dead: Option<String>,
+    /// Waiters of publishes handed to the client, not yet written by the event loop.
+    queued: VecDeque<Waiter>,
+    /// Waiters of written publishes, by packet id.
+    sent: HashMap<u16, Waiter>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues the waiter of a publish about to be handed to the client; fails when the
+    /// connection is already given up.
+    fn enqueue(&self, waiter: Waiter) -> Result<(), String> {
+        let mut state = self.lock();
+        match &state.dead {
+            Some(reason) => Err(reason.clone()),
+            None => {
+                state.queued.push_back(waiter);
+                Ok(())
+            }
+        }
+    }
+
+    /// The event loop wrote the next publish under `pkid`.
+    fn written(&self, pkid: u16) {
+        let mut state = self.lock();
+        if let Some(waiter) = state.queued.pop_front() {
+            state.sent.insert(pkid, waiter);
+        }
+    }
+
+    fn settle(&self, pkid: u16, outcome: Result<(), Failure>) {
+        if let Some(waiter) = self.lock().sent.remove(&pkid) {
+            let _ = waiter.send(outcome);
+        }
+    }
+
+    fn dead(&self) -> bool {
+        self.lock().dead.is_some()
+    }
+
+    /// Gives the connection up: every unsettled message fails with `reason`.
+    fn kill(&self, reason: &str) {
+        let waiters: Vec<Waiter> = {
+            let mut state = self.lock();
+            if state.dead.is_none() {
+                state.dead = Some(reason.to_owned());
+            }
+            let mut waiters: Vec<Waiter> = state.queued.drain(..).collect();
+            waiters.extend(state.sent.drain().map(|(_, w)| w));
+            waiters
+        };
+        for waiter in waiters {
+            let _ = waiter.send(Err(Failure::Lost(reason.to_owned())));
+        }
+        self.stop.notify_one();
+    }
+}
+
+/// A message ready to publish: its topic, properties and payload.
+type Prepared = (String, PublishProperties, Vec<u8>);
+
+impl MqttSink {
+    pub fn new(s: &ResolvedMqtt) -> Self {
+        let url = &s.url.0;
+        let mut redactor = Redactor::for_url(url);
+        if let Some(password) = &s.password {
+            redactor.add_secret(&password.0);
+        }
+        MqttSink {
+            shown_url: redact_url(url),
+            redactor,
+            client_id: s
+                .client_id
+                .clone()
+                .unwrap_or_else(|| format!("outboxctl-{:016x}", fastrand::u64(..))),
+            settings: s.clone(),
+            client: None,
+        }
+    }
+
+    fn qos(&self) -> QoS {
+        if self.settings.qos == 2 {
+            QoS::ExactlyOnce
+        } else {
+            QoS::AtLeastOnce
+        }
+    }
+
+    fn fail(&self, what: &str, e: impl std::fmt::Display) -> DeliveryError {
+        DeliveryError::Retryable(self.redactor.scrub(&format!("{what} ({}): {e}", self.shown_url)))
+    }
+
+    /// Connects on first use, so a broker that is down fails deliveries (to be retried) instead
+    /// of stopping the relay from starting. Waits for the broker's CONNACK, then leaves the
+    /// event loop to a task of its own.
+    fn connect(&self) -> Result<Client, DeliveryError> {
+        let s = &self.settings;
+        let runtime = Background::start("mqtt").map_err(|e| self.fail("starting the MQTT client", e))?;
+        let mut options = MqttOptions::new(self.client_id.clone(), s.host.clone(), s.port);
+        options
+            .set_clean_start(true)
+            .set_keep_alive(Duration::from_secs(30))
+            .set_connection_timeout(s.timeout.as_secs().max(1))
+            .set_outgoing_inflight_upper_limit(u16::try_from(s.max_in_flight).unwrap_or(u16::MAX));
+        if let Some(user) = &s.username {
+            options.set_credentials(
+                user.clone(),
+                s.password.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
+            );
+        }
+        let (client, mut eventloop) = AsyncClient::new(options, s.max_in_flight.clamp(10, 1024));
+        let timeout = s.timeout;
+        runtime
+            .block_on(async {
+                tokio::time::timeout(timeout, async {
+                    loop {
+                        match eventloop.poll().await? {
+                            Event::Incoming(Packet::ConnAck(_)) => return Ok(()),
+                            _ => continue,
+                        }
+                    }
+                })
+                .await
+                .map_err(|_| "timed out".to_owned())?
+                .map_err(|e: rumqttc::v5::ConnectionError| e.to_string())
+            })
+            .map_err(|e| self.fail("cannot connect to the MQTT broker", e))?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            stop: Notify::new(),
+        });
+        let qos2 = s.qos == 2;
+        // The task ends with the connection; its handle is not needed.
+        drop(runtime.spawn(drive(eventloop, Arc::clone(&shared), qos2)));
+        Ok(Client {
+            runtime,
+            client,
+            shared,
+            published: None,
+        })
+    }
+
+    /// Fails permanently when the content cannot be encoded or the topic is not one.
+    fn prepare(&self, m: &Message) -> Result<Prepared, DeliveryError> {
+        let encoded = cloudevents::encode(m, self.settings.cloudevents, self.settings.source.as_deref())?;
+        let topic = expand(&self.settings.topic, &m.event_type);
+        if topic.is_empty() || topic.contains(['+', '#', '\0']) || topic.len() > usize::from(u16::MAX) {
+            return Err(DeliveryError::Permanent(format!(
+                "type {} makes an invalid MQTT topic name",
+                m.event_type
+            )));
+        }
+        let mut user = vec![
+            ("outbox-id".to_owned(), m.id.clone()),
+            ("outbox-type".to_owned(), m.event_type.clone()),
+        ];
+        if let Some(key) = &m.key {
+            user.push(("outbox-ordering-key".to_owned(), key.clone()));
+        }
+        if let Some((parent, state)) = m.trace() {
+            user.push(("traceparent".to_owned(), parent.to_owned()));
+            if let Some(state) = state {
+                user.push(("tracestate".to_owned(), state.to_owned()));
+            }
+        }
+        // CloudEvents binary mode (the MQTT 5 binding): attributes as user properties by name.
+        for (name, value) in encoded.attributes {
+            if !matches!(name, "traceparent" | "tracestate") {
+                user.push((name.to_owned(), value));
+            }
+        }
+        let properties = PublishProperties {
+            content_type: Some(encoded.content_type.to_owned()),
+            user_properties: user,
+            ..PublishProperties::default()
+        };
+        Ok((topic, properties, encoded.body))
+    }
+}
+
+/// Polls the event loop until the connection fails or is given up, settling waiters as the
+/// publishes are written and acknowledged.
+async fn drive(mut eventloop: EventLoop, shared: Arc<Shared>, qos2: bool) {
+    let reason = loop {
+        let event = tokio::select! {
+            () = shared.stop.notified() => break "the connection was closed".to_owned(),
+            event = eventloop.poll() => event,
+        };
+        match event {
+            Ok(Event::Outgoing(Outgoing::Publish(pkid))) => shared.written(pkid),
+            Ok(Event::Incoming(Packet::PubAck(ack))) if !qos2 => {
+                shared.settle(ack.pkid, puback(&ack.reason));
+            }
+            Ok(Event::Incoming(Packet::PubRec(rec))) if qos2 => {
+                if let Err(failure) = pubrec(&rec.reason) {
+                    shared.settle(rec.pkid, Err(failure));
+                }
+            }
+            Ok(Event::Incoming(Packet::PubComp(comp))) if qos2 => {
+                let outcome = match comp.reason {
+                    PubCompReason::Success => Ok(()),
+                    other => Err(Failure::Refused {
+                        reason: format!("PUBCOMP {other:?}"),
+                        permanent: false,
+                    }),
+                };
+                shared.settle(comp.pkid, outcome);
+            }
+            Ok(_) => {}
+            Err(e) => break e.to_string(),
+        }
+    };
+    shared.kill(&reason);
+}
+
+fn refused(packet: &str, reason: impl std::fmt::Debug, permanent: bool) -> Result<(), Failure> {
+    Err(Failure::Refused {
+        reason: format!("{packet} {reason:?}"),
+        permanent,
+    })
+}
+
+/// "No matching subscribers" is a success: the broker took the message.
+fn puback(reason: &PubAckReason) -> Result<(), Failure> {
+    use PubAckReason as R;
+    match reason {
+        R::Success | R::NoMatchingSubscribers => Ok(()),
+        R::NotAuthorized | R::TopicNameInvalid | R::PayloadFormatInvalid => refused("PUBACK", reason, true),
+        other => refused("PUBACK", other, false),
+    }
+}
+
+fn pubrec(reason: &PubRecReason) -> Result<(), Failure> {
+    use PubRecReason as R;
+    match reason {
+        R::Success | R::NoMatchingSubscribers => Ok(()),
+        R::NotAuthorized | R::TopicNameInvalid | R::PayloadFormatInvalid => refused("PUBREC", reason, true),
+        other => refused("PUBREC", other, false),
+    }
+}
+
+impl Sink for MqttSink {
+    /// Publishes the run on the runtime's thread and returns at once; the outcomes come with
+    /// the broker's acknowledgements.
+    fn send(&mut self, run: &[Message]) -> Pending {
+        let prepared: Vec<_> = run.iter().map(|m| self.prepare(m)).collect();
+        let (redactor, shown_url) = (self.redactor.clone(), self.shown_url.clone());
+        let (timeout, qos) = (self.settings.timeout, self.qos());
+        // A connection given up is replaced: the next run starts on a clean session.
+        if self.client.as_ref().is_some_and(|c| c.shared.dead()) {
+            self.client = None;
+        }
+        let client = match self.client.take().map_or_else(|| self.connect(), Ok) {
+            Ok(client) => self.client.insert(client),
+            Err(e) => return Pending::failed(run.len(), e),
+        };
+        let (handle, shared) = (client.client.clone(), Arc::clone(&client.shared));
+        // Runs reach the broker in the order they were sent: each publishes only once the one
+        // before has handed over everything (not once it is acknowledged).
+        let previous = client.published.take();
+        let (published_tx, published_rx) = oneshot::channel::<()>();
+        client.published = Some(published_rx);
+        let task = client.runtime.spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            // The whole run shares one deadline, so it never takes longer than one delivery may.
+            let deadline = tokio::time::Instant::now() + timeout;
+            let mut pending = Vec::with_capacity(prepared.len());
+            for p in prepared {
+                let (topic, properties, payload) = match p {
+                    Ok(p) => p,
+                    Err(e) => {
+                        pending.push(Err(Failure::Malformed(e)));
+                        continue;
+                    }
+                };
+                let (tx, rx) = oneshot::channel();
+                if let Err(reason) = shared.enqueue(tx) {
+                    pending.push(Err(Failure::Lost(reason)));
+                    continue;
+                }
+                let sent = tokio::time::timeout_at(
+                    deadline,
+                    handle.publish_with_properties(topic, qos, false, payload, properties),
+                )
+                .await;
+                // A publish not handed over leaves its waiter queued without a packet: the
+                // waiters would no longer line up with the packets, so the connection goes.
+                let lost = match sent {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.to_string()),
+                    Err(_) => Some("timed out".to_owned()),
+                };
+                if let Some(reason) = lost {
+                    shared.kill(&reason);
+                }
+                pending.push(Ok(rx));
+            }
+            let _ = published_tx.send(());
+            let mut outcomes = Vec::with_capacity(pending.len());
+            for p in pending {
+                outcomes.push(match p {
+                    Ok(rx) => match tokio::time::timeout_at(deadline, rx).await {
+                        Ok(Ok(outcome)) => outcome,
+                        Ok(Err(_)) => Err(Failure::Lost("the connection closed".into())),
+                        Err(_) => {
+                            let reason = "timed out waiting for the acknowledgement";
+                            shared.kill(reason);
+                            Err(Failure::Lost(reason.into()))
+                        }
+                    },
+                    Err(e) => Err(e),
+                });
+            }
+            outcomes
+        });
+        let count = run.len();
+        Pending::later(move || {
+            let text = |what: &str, e: &str| redactor.scrub(&format!("{what} ({shown_url}): {e}"));
+            match task() {
+                Ok(outcomes) => outcomes
+                    .into_iter()
+                    .map(|outcome| {
+                        outcome.map_err(|failure| match failure {
+                            Failure::Malformed(e) => e,
+                            Failure::Refused { reason, permanent } => {
+                                let message = text("the MQTT broker refused the message", &reason);
+                                if permanent {
+                                    DeliveryError::Permanent(message)
+                                } else {
+                                    DeliveryError::Retryable(message)
+                                }
+                            }
+                            Failure::Lost(e) => {
+                                DeliveryError::Retryable(text("publishing to the MQTT broker", &e))
+                            }
+                        })
+                    })
+                    .collect(),
+                Err(e) => vec![
+                    Err(DeliveryError::Retryable(text(
+                        "publishing to the MQTT broker",
+                        &e
+                    )));
+                    count
+                ],
+            }
+        })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.settings.max_in_flight
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::settings::MqttSettings;
+    use super::*;
+
+    fn settings(toml_text: &str) -> MqttSettings {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    fn resolve(toml_text: &str) -> Result<ResolvedMqtt, String> {
+        settings(toml_text).resolve(&|var| (var == "MQTT_URL").then(|| "mqtt://u:p%40ss@broker:1884".into()))
+    }
+
+    #[test]
+    fn the_url_is_taken_apart_with_its_credentials_decoded() {
+        let r = resolve("topic = \"events/{type}\"\nurl_env = \"MQTT_URL\"").unwrap();
+        assert_eq!((r.host.as_str(), r.port), ("broker", 1884));
+        assert_eq!(r.username.as_deref(), Some("u"));
+        assert_eq!(r.password.as_ref().map(|p| p.0.as_str()), Some("p@ss"));
+        assert_eq!(r.qos, 1);
+        let r = resolve("topic = \"t\"\nqos = 2").unwrap();
+        assert_eq!((r.host.as_str(), r.port, r.qos), ("127.0.0.1", 1883, 2));
+        assert!(r.username.is_none() && r.password.is_none());
+    }
+
+    #[test]
+    fn qos_0_tls_wildcards_and_paths_are_refused() {
+        let err = |t: &str| resolve(t).unwrap_err();
+        assert!(err("topic = \"t\"\nqos = 0").starts_with("qos = 0 cannot confirm a delivery"));
+        assert_eq!(err("topic = \"t\"\nqos = 3"), "qos must be 1 or 2, not 3");
+        assert!(err("topic = \"t\"\nurl = \"mqtts://u:pw@h\"").contains("TLS (mqtts://) is not supported"));
+        assert!(!err("topic = \"t\"\nurl = \"mqtts://u:pw@h\"").contains("pw"));
+        assert!(err("topic = \"a/+/b\"").contains("wildcards"));
+        assert!(err("topic = \"\"").contains("must not be empty"));
+        assert!(err("topic = \"t\"\nurl = \"mqtt://h/x\"").contains("path"));
+        assert!(err("topic = \"t\"\nurl = \"http://h\"").contains("mqtt://"));
+    }
+
+    #[test]
+    fn error_reason_codes_fail_the_message_and_some_for_good() {
+        assert!(puback(&PubAckReason::Success).is_ok());
+        assert!(puback(&PubAckReason::NoMatchingSubscribers).is_ok());
+        assert!(matches!(
+            puback(&PubAckReason::NotAuthorized),
+            Err(Failure::Refused { permanent: true, .. })
+        ));
+        assert!(matches!(
+            puback(&PubAckReason::QuotaExceeded),
+            Err(Failure::Refused { permanent: false, .. })
+        ));
+        assert!(pubrec(&PubRecReason::NoMatchingSubscribers).is_ok());
+        assert!(matches!(
+            pubrec(&PubRecReason::TopicNameInvalid),
+            Err(Failure::Refused { permanent: true, .. })
+        ));
+    }
+}
