@@ -181,6 +181,12 @@ Fine = "noop"
         "{}",
         out.stdout
     );
+    let metrics = env.run_at(t1, &["stats", "--format", "prometheus"]).stdout;
+    assert!(metrics.contains("\noutbox_open_circuits 1\n"), "{metrics}");
+    assert!(
+        metrics.contains("\noutbox_circuit_open{destination=\"h\"} 1\n"),
+        "{metrics}"
+    );
     let out = env.run_at(t1, &["stats", "--format", "table"]);
     assert!(out.stdout.contains("circuit open: h until"), "{}", out.stdout);
 
@@ -200,6 +206,11 @@ Fine = "noop"
         serde_json::json!([])
     );
     assert_eq!(env.run_at(t2, &["health"]).code, 0);
+    let metrics = env.run_at(t2, &["stats", "--format", "prometheus"]).stdout;
+    assert!(
+        metrics.contains("\noutbox_open_circuits 0\n") && !metrics.contains("outbox_circuit_open{"),
+        "{metrics}"
+    );
 }
 
 /// Content a sink cannot encode is the message's own failure: however many such rows come in a
