@@ -332,6 +332,15 @@ pub fn signal(child: &Child, sig: &str) {
     assert!(st.success(), "kill -{sig} failed");
 }
 
+/// What a test's handler wrote to the file `received`, one line per delivery, in order.
+pub fn received(env: &TestEnv) -> Vec<String> {
+    fs::read_to_string(env.path("received"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Lines of a file, for the delivery logs handlers write.
 pub fn lines(p: &Path) -> Vec<String> {
     fs::read_to_string(p)

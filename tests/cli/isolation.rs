@@ -6,15 +6,6 @@ use std::os::unix::process::ExitStatusExt;
 
 use crate::common::*;
 
-/// What the handler received, one `TYPE ID` line per delivery.
-fn received(env: &TestEnv) -> Vec<String> {
-    std::fs::read_to_string(env.path("received"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
 fn a_message_that_kills_its_relay_is_parked_after_three_crashes_and_the_rest_flows() {
     let env = TestEnv::new();

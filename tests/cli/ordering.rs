@@ -17,15 +17,6 @@ fn emit(env: &TestEnv, now: &str, ty: &str, key: Option<&str>) -> String {
         .to_owned()
 }
 
-/// What the receiving handler wrote, one id per line, in delivery order.
-fn received(env: &TestEnv) -> Vec<String> {
-    std::fs::read_to_string(env.path("received"))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
 fn a_failing_message_holds_back_only_its_own_key_until_retried_or_skipped() {
     let env = TestEnv::new();
