@@ -291,9 +291,7 @@ impl Config {
             skip_dead,
             circuit,
             audit_retention,
-            actor: std::env::var("USER")
-                .or_else(|_| std::env::var("LOGNAME"))
-                .unwrap_or_else(|_| "unknown".to_owned()),
+            actor: os_user(),
             command_line: String::new(),
             format: global.format,
             stdout_tty,
@@ -406,6 +404,45 @@ impl Config {
     }
 }
 
+/// Who runs this command, for the audit trail: `USER` or `LOGNAME`, else the name of the
+/// process's user id in /etc/passwd (cron and containers often set neither), else `uid N`.
+fn os_user() -> String {
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(name) = std::env::var(var)
+            && !name.trim().is_empty()
+        {
+            return name;
+        }
+    }
+    let uid = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| uid_of_status(&s));
+    match uid {
+        Some(uid) => std::fs::read_to_string("/etc/passwd")
+            .ok()
+            .and_then(|p| user_of_uid(&p, uid))
+            .unwrap_or_else(|| format!("uid {uid}")),
+        None => "unknown".to_owned(),
+    }
+}
+
+/// The real user id in the text of /proc/self/status.
+fn uid_of_status(status: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|uid| uid.parse().ok())
+}
+
+/// The name /etc/passwd gives user id `uid`.
+fn user_of_uid(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|l| {
+        let fields: Vec<&str> = l.split(':').collect();
+        (fields.len() > 2 && fields[2].parse() == Ok(uid)).then(|| fields[0].to_owned())
+    })
+}
+
 /// An identity for this relay process, stored as the claim owner: host, pid and a random part.
 pub fn relay_identity() -> String {
     let host = std::env::var("HOSTNAME")
@@ -440,7 +477,17 @@ pub fn dashboard_token_env() -> Option<String> {
 mod tests {
     use clap::Parser;
 
-    use super::Config;
+    use super::{Config, uid_of_status, user_of_uid};
+
+    #[test]
+    fn the_os_user_is_found_without_user_or_logname() {
+        let status = "Name:\tx\nUid:\t1000\t1000\t1000\t1000\nGid:\t1000\n";
+        assert_eq!(uid_of_status(status), Some(1000));
+        let passwd = "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/sh\n";
+        assert_eq!(user_of_uid(passwd, 1000).as_deref(), Some("alice"));
+        assert_eq!(user_of_uid(passwd, 0).as_deref(), Some("root"));
+        assert_eq!(user_of_uid(passwd, 7), None);
+    }
 
     fn load(toml: &str, database: &str) -> Config {
         let dir = tempfile::tempdir().unwrap();
