@@ -113,7 +113,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
         'outboxctl;emit;event' {
             [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Ordering key (e.g. the aggregate''s id): events with the same key are delivered one at a time, in the order they occurred')
             [CompletionResult]::new('--traceparent', '--traceparent', [CompletionResultType]::ParameterName, 'W3C trace context of the caller (00-TRACEID-SPANID-FLAGS), carried to every destination')
-            [CompletionResult]::new('--tracestate', '--tracestate', [CompletionResultType]::ParameterName, 'W3C tracestate that goes with --traceparent')
+            [CompletionResult]::new('--tracestate', '--tracestate', [CompletionResultType]::ParameterName, 'W3C tracestate that goes with --traceparent (ignored without one, as W3C says)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
             [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./outboxctl.toml if it exists]')

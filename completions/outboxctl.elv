@@ -106,7 +106,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;emit;event'= {
             cand --key 'Ordering key (e.g. the aggregate''s id): events with the same key are delivered one at a time, in the order they occurred'
             cand --traceparent 'W3C trace context of the caller (00-TRACEID-SPANID-FLAGS), carried to every destination'
-            cand --tracestate 'W3C tracestate that goes with --traceparent'
+            cand --tracestate 'W3C tracestate that goes with --traceparent (ignored without one, as W3C says)'
             cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
             cand -c 'Config file [default: ./outboxctl.toml if it exists]'

@@ -88,7 +88,7 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_see
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from user-registered" -s V -l version -d 'Print version'
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l key -d 'Ordering key (e.g. the aggregate\'s id): events with the same key are delivered one at a time, in the order they occurred' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l traceparent -d 'W3C trace context of the caller (00-TRACEID-SPANID-FLAGS), carried to every destination' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l tracestate -d 'W3C tracestate that goes with --traceparent' -r
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l tracestate -d 'W3C tracestate that goes with --traceparent (ignored without one, as W3C says)' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -s d -l database -d 'SQLite database file (created with the schema if missing), or a postgres:// URL' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -s c -l config -d 'Config file [default: ./outboxctl.toml if it exists]' -r -F
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand emit; and __fish_seen_subcommand_from event" -l table -d 'Name of the outbox table [default: OutboxMessage]' -r

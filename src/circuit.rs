@@ -156,9 +156,11 @@ impl Breaker {
         settings: &CircuitSettings,
     ) {
         let Some(error) = error else {
-            if !self.streak.is_empty() {
-                self.streak.remove(destination);
+            // The common case, once per delivered message: nothing to forget.
+            if self.streak.is_empty() && self.probing.is_empty() && self.open.is_empty() {
+                return;
             }
+            self.streak.remove(destination);
             self.probing.remove(destination);
             if self.open.remove(destination).is_some() {
                 tracing::info!(destination, "circuit closed: a delivery went through");

@@ -114,8 +114,8 @@ pub struct EmitEventArgs {
     /// W3C trace context of the caller (00-TRACEID-SPANID-FLAGS), carried to every destination
     #[arg(long, env = "TRACEPARENT", value_name = "TRACEPARENT")]
     pub traceparent: Option<String>,
-    /// W3C tracestate that goes with --traceparent
-    #[arg(long, env = "TRACESTATE", value_name = "TRACESTATE", requires = "traceparent")]
+    /// W3C tracestate that goes with --traceparent (ignored without one, as W3C says)
+    #[arg(long, env = "TRACESTATE", value_name = "TRACESTATE")]
     pub tracestate: Option<String>,
 }
 

@@ -347,6 +347,7 @@ impl<'a> Envelope<'a> {
     pub fn of(m: &'a Message) -> Result<Self, DeliveryError> {
         let content = serde_json::from_str::<&serde_json::value::RawValue>(&m.content)
             .map_err(|e| DeliveryError::malformed(format_args!("not valid JSON ({e})")))?;
+        let trace = m.trace();
         Ok(Envelope {
             id: &m.id,
             event_type: &m.event_type,
@@ -355,8 +356,8 @@ impl<'a> Envelope<'a> {
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
             attempt: m.attempts,
             key: m.key.as_deref(),
-            traceparent: m.trace().map(|(p, _)| p),
-            tracestate: m.trace().and_then(|(_, s)| s),
+            traceparent: trace.map(|(p, _)| p),
+            tracestate: trace.and_then(|(_, s)| s),
             content,
         })
     }

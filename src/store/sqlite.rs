@@ -731,10 +731,6 @@ fn write_audit(
     Ok(())
 }
 
-fn ids_json(ids: &[String]) -> String {
-    serde_json::to_string(ids).expect("a list of strings serializes")
-}
-
 impl rusqlite::ToSql for SqlValue {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         use rusqlite::types::{ToSqlOutput, Value, ValueRef};
@@ -1059,14 +1055,14 @@ impl Store for SqliteStore {
         let until = time::format(until);
         let n = self
             .conn
-            .execute(&sql, params![until, ids_json(ids), owner])
+            .execute(&sql, params![until, super::ids_json(ids), owner])
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
 
     fn record(&mut self, p: &RecordParams) -> Result<Recorded, StoreError> {
         let t = self.table.clone();
-        let ids = ids_json(p.delivered);
+        let ids = super::ids_json(p.delivered);
         let now = time::format(p.now);
         let mark = format!(
             "UPDATE \"{t}\" SET {PROCESSED}
@@ -1176,7 +1172,7 @@ impl Store for SqliteStore {
         );
         let n = self
             .conn
-            .execute(&sql, params![ids_json(ids), owner, due.map(time::format)])
+            .execute(&sql, params![super::ids_json(ids), owner, due.map(time::format)])
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
     }
