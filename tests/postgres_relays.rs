@@ -187,6 +187,7 @@ fn relays_killed_at_random_moments_lose_nothing() {
     let cfg = config(dir.path(), &log, "3s");
     fill(&db, MESSAGES);
     let mut relays = Relays::start(&db, &cfg);
+    let mut s = store::open(&db.url, &common::store_options()).unwrap();
     let mut rng = fastrand::Rng::new();
     let mut kills = 0;
     let mut next_kill = Instant::now() + Duration::from_millis(500);
@@ -196,6 +197,15 @@ fn relays_killed_at_random_moments_lose_nothing() {
             kills += 1;
             next_kill = Instant::now() + Duration::from_millis(rng.u64(300..1500));
         }
+        // Twelve kills can hit one message's delivery three times: parked, the operator
+        // retries it (the mechanism is tested in the keyed round and tests/cli/isolation.rs).
+        s.retry(
+            &store::RetrySelect::Dead,
+            Utc::now(),
+            false,
+            &store::Audit::new(Utc::now(), "test", "retry parked"),
+        )
+        .unwrap();
     });
     stop(relays);
     // A handler still running when its relay was killed finishes on its own; let it.
