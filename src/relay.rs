@@ -24,6 +24,7 @@ use crate::time::Clock;
 /// The longest outcomes wait before they are written, while a batch is still being delivered.
 pub const RECORD_EVERY: Duration = Duration::from_millis(100);
 
+#[derive(Debug, Clone)]
 pub struct RelaySettings {
     /// Written into claims so operators can see who holds a message.
     pub owner: String,
@@ -143,6 +144,8 @@ pub struct Relay<'a> {
     pub settings: &'a RelaySettings,
     /// The circuits, kept by the caller across passes.
     pub breaker: &'a mut Breaker,
+    /// The queue worked: None for the outbox, or a replay's (`outboxctl replay`).
+    pub replay: Option<&'a str>,
 }
 
 impl Relay<'_> {
@@ -177,12 +180,16 @@ impl Relay<'_> {
         let mut report = BatchReport::default();
         let now = self.clock.now();
         let mut lease_until = now + self.settings.lease;
-        let batch = self.store.claim(&ClaimParams {
+        let params = ClaimParams {
             owner: &self.settings.owner,
             now,
             lease_until,
             limit,
-        })?;
+        };
+        let batch = match self.replay {
+            None => self.store.claim(&params)?,
+            Some(replay) => self.store.replay_claim(replay, &params)?,
+        };
         report.claimed = batch.len() as u64;
         let mut ledger = Ledger::default();
         let mut batch = self.fail_unreadable(batch, &mut ledger);
@@ -210,7 +217,7 @@ impl Relay<'_> {
                 self.finish_run(&batch, in_flight.take(), &mut ledger);
                 self.flush(&mut ledger, &mut report)?;
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
-                report.released = self.store.release(&rest, &self.settings.owner, None)?;
+                report.released = self.release(&rest, None)?;
                 tracing::info!(
                     released = report.released,
                     "stopping: gave back the rest of the batch"
@@ -223,7 +230,13 @@ impl Relay<'_> {
                 lease_until = now + self.settings.lease;
                 let from = in_flight.as_ref().map_or(i, |f| f.range.start);
                 let rest: Vec<String> = batch[from..].iter().map(|m| m.id.clone()).collect();
-                self.store.extend(&rest, &self.settings.owner, lease_until)?;
+                match self.replay {
+                    None => self.store.extend(&rest, &self.settings.owner, lease_until)?,
+                    Some(replay) => {
+                        self.store
+                            .replay_extend(replay, &rest, &self.settings.owner, lease_until)?
+                    }
+                };
             }
             let alone = match self.gate(&batch[i])? {
                 Gate::Wait(until) => {
@@ -291,14 +304,16 @@ impl Relay<'_> {
     /// sink only, to a sink taking several at once (at most its `max_in_flight`). None when
     /// fewer than two do: they are delivered one by one.
     fn batchable_run(&self, rest: &[Message]) -> Option<(String, usize)> {
-        let max_attempts = i64::from(self.settings.retry.max_attempts);
-        let single = |m: &Message| match self.router.route(&m.event_type) {
-            Ok([only]) if m.attempts <= max_attempts && m.crashes < 2 && !self.breaker.is_open(only) => {
-                Some(only.as_str())
+        fn single<'m>(relay: &'m Relay<'_>, max_attempts: i64, m: &'m Message) -> Option<&'m str> {
+            match relay.router.routes_of(m) {
+                Ok([only]) if m.attempts <= max_attempts && m.crashes < 2 && !relay.breaker.is_open(only) => {
+                    Some(only.as_str())
+                }
+                _ => None,
             }
-            _ => None,
-        };
-        let sink = rest.first().and_then(single)?;
+        }
+        let max_attempts = i64::from(self.settings.retry.max_attempts);
+        let sink = single(self, max_attempts, rest.first()?)?;
         let limit = self.router.max_in_flight(sink);
         if limit < 2 {
             return None;
@@ -306,7 +321,7 @@ impl Relay<'_> {
         let run = rest
             .iter()
             .take(limit)
-            .take_while(|m| single(m) == Some(sink))
+            .take_while(|m| single(self, max_attempts, m) == Some(sink))
             .count();
         (run > 1).then(|| (sink.to_owned(), run))
     }
@@ -316,7 +331,7 @@ impl Relay<'_> {
         if self.settings.circuit.failures == 0 || !self.breaker.any_open() {
             return Ok(Gate::Go);
         }
-        let Ok(routes) = self.router.route(&message.event_type) else {
+        let Ok(routes) = self.router.routes_of(message) else {
             return Ok(Gate::Go);
         };
         let routes = routes.to_vec();
@@ -456,18 +471,22 @@ impl Relay<'_> {
         }
         let now = self.clock.now();
         if !ledger.delivered.is_empty() || !ledger.failed.is_empty() {
-            self.store.record(&RecordParams {
+            let params = RecordParams {
                 owner: &self.settings.owner,
                 now,
                 delivered: &ledger.delivered,
                 failed: &ledger.failed,
-            })?;
+            };
+            match self.replay {
+                None => self.store.record(&params)?,
+                Some(replay) => self.store.replay_record(replay, &params)?,
+            };
         }
         // Given back unattempted, due when their circuit may close.
         ledger.deferred.sort_by_key(|(_, until)| *until);
         for run in ledger.deferred.chunk_by(|a, b| a.1 == b.1) {
             let ids: Vec<String> = run.iter().map(|(id, _)| id.clone()).collect();
-            report.deferred += self.store.release(&ids, &self.settings.owner, Some(run[0].1))?;
+            report.deferred += self.release(&ids, Some(run[0].1))?;
         }
         ledger.deferred.clear();
         for change in self.breaker.take_changes() {
@@ -505,7 +524,7 @@ impl Relay<'_> {
     fn deliver(&mut self, message: &Message) -> Result<(), Failed> {
         let sinks = self
             .router
-            .route(&message.event_type)
+            .routes_of(message)
             .map_err(|e| Failed::new(None, e))?
             .to_vec();
         if let [only] = sinks.as_slice() {
@@ -513,7 +532,11 @@ impl Relay<'_> {
                 .send_one(only, message)
                 .map_err(|e| Failed::new(Some(only.clone()), e));
         }
-        let done = self.store.deliveries(&message.id).map_err(|e| {
+        let done = match self.replay {
+            None => self.store.deliveries(&message.id),
+            Some(replay) => self.store.replay_deliveries(replay, &message.id),
+        }
+        .map_err(|e| {
             Failed::new(
                 None,
                 DeliveryError::Retryable(format!("reading which destinations accepted it: {e}")),
@@ -540,6 +563,14 @@ impl Relay<'_> {
             error: combine(&failures),
             accepted,
         })
+    }
+
+    /// Gives claims back unattempted, due at `due` (None: at once).
+    fn release(&mut self, ids: &[String], due: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        match self.replay {
+            None => self.store.release(ids, &self.settings.owner, due),
+            Some(replay) => self.store.replay_release(replay, ids, &self.settings.owner, due),
+        }
     }
 
     /// Delivers one message to one sink: a run of one.

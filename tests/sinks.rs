@@ -784,6 +784,8 @@ fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
         crashes: 0,
         trace_parent: None,
         trace_state: None,
+        delivery_id: None,
+        sink: None,
         problems: Vec::new(),
     }
 }

@@ -934,6 +934,8 @@ fn message_from_row(row: &Row) -> Message {
         crashes: row.try_get::<_, Option<i64>>(14).ok().flatten().unwrap_or(0),
         trace_parent,
         trace_state,
+        delivery_id: None,
+        sink: None,
         problems,
     }
 }
