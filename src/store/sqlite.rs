@@ -1422,6 +1422,7 @@ impl Store for SqliteStore {
         let Some(message) = message else {
             return Ok(None);
         };
+        let replays = self.replays_of(&message.id)?;
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -1474,6 +1475,7 @@ impl Store for SqliteStore {
             message,
             failures,
             deliveries,
+            replays,
             blocked_by,
         }))
     }
