@@ -518,9 +518,7 @@ fn migrates(tag: &str, fixture: &str) {
     );
     // Every column of the schema, to see that a refused relay changed nothing.
     let shape = |db: &PgSchema| {
-        db.count(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()",
-        )
+        db.count("SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()")
     };
     let before = shape(&db);
     for args in [&["process-once"][..], &["stats"], &["list"]] {

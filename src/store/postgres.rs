@@ -1103,7 +1103,11 @@ type Param = Box<dyn ToSql + Sync>;
 impl PostgresStore {
     /// The WHERE clause over `m` (the outbox) that a replay selection makes, with its values
     /// bound from `$first` on. Ids match as `retry` matches them (any case).
-    fn replay_filter(&mut self, select: &ReplaySelect, first: usize) -> Result<(String, Vec<Param>), StoreError> {
+    fn replay_filter(
+        &mut self,
+        select: &ReplaySelect,
+        first: usize,
+    ) -> Result<(String, Vec<Param>), StoreError> {
         let mut resolved = Vec::with_capacity(select.ids.len());
         for id in &select.ids {
             resolved.extend(self.resolve_id(id)?);
