@@ -275,6 +275,9 @@ pub struct MessageDetail {
     pub message: Message,
     pub failures: Vec<FailedAttempt>,
     pub deliveries: Vec<Delivery>,
+    /// Its deliveries by `outboxctl replay`, oldest replay first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replays: Vec<ReplayDelivery>,
     /// For an undelivered keyed message, the first message of its key still holding it back
     /// (neither processed nor skipped), if that is not this one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -1108,6 +1108,13 @@ fn replays(s: &mut dyn Store, other: &mut dyn Store) {
         "{:?}",
         gone[0].problems
     );
+
+    // Purged: finished replays started before the cutoff; those with work left stay.
+    assert_eq!(s.purge_replays(secs(150)).unwrap(), 0, "started after the cutoff");
+    assert_eq!(s.purge_replays(secs(100_000)).unwrap(), 1);
+    assert!(s.replay_state(&r).unwrap().is_none());
+    assert!(s.replay_state(&shared).unwrap().is_some());
+    assert!(s.replay_state(&lost).unwrap().is_some());
 }
 
 #[test]

@@ -11,6 +11,31 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(crate::time::format).unwrap_or_default()
 }
 
+/// One replay delivery of a message, on one line.
+pub fn replay_line(r: &crate::model::ReplayDelivery) -> String {
+    let to = r
+        .sink
+        .as_deref()
+        .map_or_else(|| "its routes".to_owned(), |s| format!("sink {s}"));
+    let outcome = match r.state.as_str() {
+        "delivered" => format!("delivered at {}", when(r.delivered_on)),
+        state => format!(
+            "{state} after {} attempt(s){}",
+            r.attempts,
+            r.error
+                .as_deref()
+                .map(|e| format!(": {}", one_line(e, 200)))
+                .unwrap_or_default()
+        ),
+    };
+    let id = r
+        .delivery_id
+        .as_deref()
+        .map(|d| format!(" (delivery id {d})"))
+        .unwrap_or_default();
+    format!("replay {} to {to}: {outcome}{id}", r.replay)
+}
+
 /// What could not be read from a row, on one line.
 fn problems(m: &Message) -> String {
     let all: Vec<String> = m.problems.iter().map(ToString::to_string).collect();
@@ -306,6 +331,12 @@ impl Render for MessageView {
                 lines.push(format!("  {} at {}", d.destination, when(d.delivered_on)));
             }
         }
+        if !self.detail.replays.is_empty() {
+            lines.push("Replays:".to_owned());
+            for r in &self.detail.replays {
+                lines.push(format!("  {}", replay_line(r)));
+            }
+        }
         if !self.detail.failures.is_empty() {
             lines.push("Failures:".to_owned());
             for f in &self.detail.failures {
@@ -486,6 +517,14 @@ impl Render for crate::explain::Explanation {
         }
         if let Some(trace) = &self.trace_id {
             lines.push(format!("Trace: {trace}"));
+        }
+        // The latest replay says whether the message went out again, and how it went.
+        if let Some(last) = self.replays.last() {
+            let earlier = match self.replays.len() - 1 {
+                0 => String::new(),
+                n => format!(" ({n} earlier)"),
+            };
+            lines.push(format!("Replayed: {}{earlier}", replay_line(last)));
         }
         lines.join("\n")
     }

@@ -140,6 +140,24 @@ mod tests {
     }
 
     #[test]
+    fn a_fresh_delivery_id_is_the_event_id_with_the_message_id_as_an_extension() {
+        let mut m = message();
+        m.delivery_id = Some("d-1".into());
+        let doc: serde_json::Value =
+            serde_json::from_slice(&encode(&m, Some(CloudEventsMode::Structured), None).unwrap().body)
+                .unwrap();
+        assert_eq!(
+            (doc["id"].as_str(), doc["outboxid"].as_str()),
+            (Some("d-1"), Some("0190-abc"))
+        );
+        let binary = encode(&m, Some(CloudEventsMode::Binary), None).unwrap();
+        assert!(binary.attributes.contains(&("id", "d-1".to_owned())));
+        assert!(binary.attributes.contains(&("outboxid", "0190-abc".to_owned())));
+        let plain = encode(&message(), Some(CloudEventsMode::Binary), None).unwrap();
+        assert!(!plain.attributes.iter().any(|(k, _)| *k == "outboxid"));
+    }
+
+    #[test]
     fn structured_and_binary_carry_the_trace_context_and_a_bad_one_is_left_out() {
         const PARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
         let mut m = message();

@@ -312,6 +312,11 @@ pub trait Store {
     /// Deletes the audit rows older than `before` (their own retention). Returns how many.
     fn purge_audit(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
+    /// Deletes the replays started before `before` that have nothing left in flight or to
+    /// deliver (every message delivered or dead), with their messages' replay rows. Returns
+    /// how many replays.
+    fn purge_replays(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// When the next message that is waiting (on a retry backoff or a lease) becomes due, if
     /// any: `run` wakes up then rather than at its next tick. Without it a failed message would
     /// wait for the next `--every` tick instead of its backoff.

@@ -1422,6 +1422,7 @@ impl Store for SqliteStore {
         let Some(message) = message else {
             return Ok(None);
         };
+        let replays = self.replays_of(&message.id)?;
         let mut stmt = self
             .conn
             .prepare(&format!(
@@ -1474,6 +1475,7 @@ impl Store for SqliteStore {
             message,
             failures,
             deliveries,
+            replays,
             blocked_by,
         }))
     }
@@ -1735,6 +1737,35 @@ impl Store for SqliteStore {
             .execute(&sql, [time::format(before)])
             .map_err(|e| self.err(e))?;
         Ok(n as u64)
+    }
+
+    fn purge_replays(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let t = self.t().to_owned();
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| -> rusqlite::Result<u64> {
+            tx.execute_batch(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS outboxctl_done_replays (Replay TEXT PRIMARY KEY);
+                 DELETE FROM temp.outboxctl_done_replays;"
+            ))?;
+            let n = tx.execute(
+                &format!(
+                    "INSERT INTO temp.outboxctl_done_replays
+                     SELECT p.Replay FROM \"{t}_Replay\" p WHERE p.CreatedOnUtc < ?1
+                       AND NOT EXISTS (SELECT 1 FROM \"{t}_Replayed\" r WHERE r.Replay = p.Replay
+                                       AND r.DeliveredOnUtc IS NULL AND r.DeadOnUtc IS NULL)"
+                ),
+                [time::format(before)],
+            )?;
+            tx.execute_batch(&format!(
+                "DELETE FROM \"{t}_Replayed\" WHERE Replay IN (SELECT Replay FROM temp.outboxctl_done_replays);
+                 DELETE FROM \"{t}_Replay\" WHERE Replay IN (SELECT Replay FROM temp.outboxctl_done_replays);"
+            ))?;
+            Ok(n as u64)
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n)
     }
 
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
