@@ -1179,6 +1179,12 @@ impl PostgresStore {
         }))
     }
 
+    /// The advisory lock of a replay plan, less its fingerprint: held by whoever starts, resumes
+    /// or purges a replay of the plan.
+    fn replay_lock(&self) -> String {
+        format!("outboxctl.replay.{}.{}.", self.schema, self.table)
+    }
+
     /// The unfinished replay `p` with the fingerprint `$1`, the latest first.
     fn unfinished_replay(&self) -> String {
         format!(
@@ -1679,11 +1685,13 @@ impl Store for PostgresStore {
             } else {
                 None
             };
+        let replays = self.replays_of(&id)?;
         Ok(Some(MessageDetail {
             message,
             failures,
             deliveries,
             blocked_by,
+            replays,
         }))
     }
 
@@ -1904,6 +1912,37 @@ impl Store for PostgresStore {
         self.execute(&sql, &[&before])
     }
 
+    fn purge_replays(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.ensure_ready()?;
+        let finished = format!(
+            "p.\"CreatedOnUtc\" < $1 AND NOT EXISTS (
+                 SELECT 1 FROM {} r WHERE r.\"Replay\" = p.\"Replay\"
+                   AND r.\"DeliveredOnUtc\" IS NULL AND r.\"DeadOnUtc\" IS NULL)",
+            self.sql.replayed
+        );
+        // A finished replay whose dead a `replay_start` is reviving right now must stay: take
+        // the plans' locks first (in one order, so two purges cannot deadlock), then look again.
+        let lock = format!(
+            "SELECT pg_advisory_xact_lock(hashtext($2 || f.\"Fingerprint\")) FROM (
+                 SELECT DISTINCT p.\"Fingerprint\" FROM {} p WHERE {finished} ORDER BY 1) f",
+            self.sql.replay
+        );
+        let delete = format!(
+            "WITH done AS (DELETE FROM {} p WHERE {finished} RETURNING p.\"Replay\"),
+             rows AS (DELETE FROM {} WHERE \"Replay\" IN (SELECT \"Replay\" FROM done))
+             SELECT count(*) FROM done",
+            self.sql.replay, self.sql.replayed
+        );
+        let prefix = self.replay_lock();
+        let client = self.client()?;
+        let done = client.transaction().and_then(|mut tx| {
+            tx.query(&lock, &[&before, &prefix])?;
+            let n: i64 = tx.query_one(&delete, &[&before])?.get(0);
+            tx.commit().map(|()| n as u64)
+        });
+        done.map_err(|e| self.fail(e))
+    }
+
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE \"ProcessedOnUtc\" IS NOT NULL AND \"ProcessedOnUtc\" < $1",
@@ -2040,7 +2079,7 @@ impl Store for PostgresStore {
             audited = self.audit_cte("replay", "(SELECT count(*) FROM queued)", 6)
         );
         // Two starts of the same plan at once: the second waits, then resumes the first's replay.
-        let lock = format!("outboxctl.replay.{}.{}.{fingerprint}", self.schema, self.table);
+        let lock = format!("{}{fingerprint}", self.replay_lock());
         let client = self.client()?;
         let done = client.transaction().and_then(|mut tx| {
             tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock])?;
