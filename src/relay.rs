@@ -522,11 +522,17 @@ impl Relay<'_> {
     /// accepted it on an earlier attempt are skipped; those that accept it now are recorded with
     /// the failure of the others, in the same write as the rest of the run's outcomes.
     fn deliver(&mut self, message: &Message) -> Result<(), Failed> {
-        let sinks = self
-            .router
-            .routes_of(message)
-            .map_err(|e| Failed::new(None, e))?
-            .to_vec();
+        let sinks = match self.router.routes_of(message) {
+            Ok(sinks) => sinks.to_vec(),
+            // A route added later delivers an outbox message; a replay goes where routes are now.
+            Err(e) if self.replay.is_some() => {
+                return Err(Failed::new(
+                    None,
+                    DeliveryError::Permanent(format!("{}: nowhere to replay it", e.message())),
+                ));
+            }
+            Err(e) => return Err(Failed::new(None, e)),
+        };
         if let [only] = sinks.as_slice() {
             return self
                 .send_one(only, message)

@@ -49,12 +49,14 @@ pub struct Finished {
 
 impl Replayer<'_> {
     /// Works the replay until none of its messages is left to deliver (each delivered or dead)
-    /// or `stop` is set; `progress` hears its state after every pass.
+    /// or `stop` is set; `progress` hears how many are done (delivered or dead) after each pass.
+    /// The store is asked for the replay's state only when a pass finds nothing to claim (and at
+    /// the start): counting a large replay after every pass would cost more than the pass.
     pub fn run(
         &mut self,
         replay: &str,
         stop: &AtomicBool,
-        progress: &mut dyn FnMut(&Replay),
+        progress: &mut dyn FnMut(u64),
     ) -> Result<Finished, StoreError> {
         let started = Instant::now();
         let settings = RelaySettings {
@@ -63,6 +65,8 @@ impl Replayer<'_> {
         };
         let mut breaker = Breaker::default();
         let mut attempted = 0u64;
+        let mut state = self.state(replay)?;
+        let mut done = state.delivered + state.dead;
         loop {
             let report = Relay {
                 store: &mut *self.store,
@@ -74,13 +78,15 @@ impl Replayer<'_> {
             }
             .run_once(stop)?;
             attempted += report.claimed - report.released - report.deferred;
-            let state = self
-                .store
-                .replay_state(replay)?
-                .ok_or_else(|| StoreError::Other(format!("replay {replay} is gone")))?;
-            progress(&state);
+            done += report.delivered + report.dead;
             let stopped = stop.load(Ordering::Relaxed);
-            if state.pending == 0 || stopped {
+            if report.claimed == 0 || stopped {
+                // Nothing due: finished, or waiting for retries and other processes' claims.
+                state = self.state(replay)?;
+                done = state.delivered + state.dead;
+            }
+            progress(done);
+            if (report.claimed == 0 && state.pending == 0) || stopped {
                 return Ok(Finished {
                     stopped: stopped && state.pending > 0,
                     replay: state,
@@ -97,6 +103,12 @@ impl Replayer<'_> {
                 sleep(IDLE, stop);
             }
         }
+    }
+
+    fn state(&mut self, replay: &str) -> Result<Replay, StoreError> {
+        self.store
+            .replay_state(replay)?
+            .ok_or_else(|| StoreError::Other(format!("replay {replay} is gone")))
     }
 }
 

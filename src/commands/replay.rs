@@ -68,9 +68,7 @@ pub fn run(args: &ReplayArgs, ctx: &Context) -> Result<()> {
         settings: &settings,
         rate: args.rate,
     }
-    .run(&replay.replay, &stop, &mut |state| {
-        bar.set_position(state.delivered + state.dead)
-    })?;
+    .run(&replay.replay, &stop, &mut |done| bar.set_position(done))?;
     bar.finish_and_clear();
     let incomplete = finished.stopped || finished.replay.dead > 0;
     ctx.printer.print(&ReplayReport::from(finished))?;

@@ -2004,7 +2004,18 @@ impl Store for SqliteStore {
 
     fn replay_claim(&mut self, replay: &str, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
         let t = self.t().to_owned();
-        let Some(info) = self.replay_state(replay)? else {
+        // What the replay sends each message with: its header, one row.
+        let header: Option<(Option<String>, bool)> = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT Sink, NewDeliveryId FROM \"{t}_Replay\" WHERE Replay = ?1"
+            ))
+            .and_then(|mut st| {
+                st.query_row([replay], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let Some((sink, new_delivery_id)) = header else {
             return Ok(Vec::new());
         };
         let (path, busy) = (self.path.clone(), self.busy_timeout);
@@ -2083,10 +2094,8 @@ impl Store for SqliteStore {
                 m.error = error;
                 m.locked_by = Some(p.owner.to_owned());
                 m.locked_until = Some(p.lease_until);
-                m.delivery_id = info
-                    .new_delivery_id
-                    .then(|| crate::model::replay_delivery_id(replay, &m.id));
-                m.sink = info.sink.clone();
+                m.delivery_id = new_delivery_id.then(|| crate::model::replay_delivery_id(replay, &m.id));
+                m.sink = sink.clone();
                 m
             })
             .collect())

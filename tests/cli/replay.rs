@@ -197,6 +197,29 @@ fn replay_refuses_what_it_cannot_do_and_writes_nothing() {
     assert!(err.contains("--since \"yesterday\" is neither a time"), "{err}");
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Replayed"), 0);
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Audit"), 0);
+    // A type no route takes is dead in the replay at once, not retried for hours.
+    env.config(
+        "[sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\n[routes]\nSignup = \"h\"\n",
+    );
+    let other = env.emit("Orphan", 1);
+    env.db()
+        .execute(
+            "UPDATE OutboxMessage SET ProcessedOnUtc = '2024-01-01 00:00:00'",
+            [],
+        )
+        .unwrap();
+    let out = env.run(&["--format", "json", "replay", "--id", &other[0], "--yes"]);
+    assert_eq!(out.code, 6, "{}", out.stderr);
+    assert_eq!(out.json()["dead"], 1);
+    let shown = env.show(&other[0]);
+    assert!(
+        shown["replays"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no handler for type Orphan: nowhere to replay it"),
+        "{shown}"
+    );
+    setup(&env, "");
     // Nothing selected: nothing to do, exit 0.
     let none = env.json(&["replay", "--type", "Nope", "--yes"]);
     assert_eq!(none["messages"], 0);
