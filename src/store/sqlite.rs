@@ -1744,10 +1744,10 @@ impl Store for SqliteStore {
         let (path, busy) = (self.path.clone(), self.busy_timeout);
         let tx = self.immediate()?;
         let n = (|| -> rusqlite::Result<u64> {
-            tx.execute_batch(&format!(
+            tx.execute_batch(
                 "CREATE TEMP TABLE IF NOT EXISTS outboxctl_done_replays (Replay TEXT PRIMARY KEY);
-                 DELETE FROM temp.outboxctl_done_replays;"
-            ))?;
+                 DELETE FROM temp.outboxctl_done_replays;",
+            )?;
             let n = tx.execute(
                 &format!(
                     "INSERT INTO temp.outboxctl_done_replays
