@@ -128,3 +128,97 @@ fn a_replay_of_a_uuid_outbox_started_by_four_commands_at_once_is_one_replay() {
         Some(outboxctl::model::replay_delivery_id(&r, ids[0]))
     );
 }
+
+/// Three `replay` commands with the same arguments on one PostgreSQL: one replay, shared by
+/// their claims; every message delivered once, and in order within its key.
+#[test]
+fn replay_commands_started_together_share_one_replay() {
+    use std::process::{Command, Stdio};
+    let db = common::PgSchema::new("replay_share");
+    let dir = tempfile::tempdir().unwrap();
+    let cli = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_outboxctl"));
+        c.current_dir(dir.path())
+            .env_remove("OUTBOX_CONFIG")
+            .env_remove("OUTBOX_DATABASE")
+            .env_remove("OUTBOX_LOG")
+            .args(["-d", &db.url]);
+        c
+    };
+    assert!(cli().arg("init").status().unwrap().success());
+    std::fs::write(
+        dir.path().join("handler.sh"),
+        "echo \"$OUTBOX_MESSAGE_ID $OUTBOX_ORDERING_KEY $PPID\" >> received\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("outboxctl.toml"),
+        "[sinks.h]\nkind = \"exec\"\ncommand = [\"/bin/sh\", \"handler.sh\"]\n[routes]\n\"*\" = \"h\"\n",
+    )
+    .unwrap();
+    const N: usize = 600;
+    db.sql(&format!(
+        "INSERT INTO \"{0}\".\"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\", \"ProcessedOnUtc\", \"OrderingKey\")
+         SELECT gen_random_uuid(), 'T', '{{}}', timestamptz '2024-01-01 00:00:00+00' + i * interval '1 second',
+                now(), 'k' || (i % 10)
+         FROM generate_series(1, {N}) AS i",
+        db.name
+    ));
+    let args = ["replay", "--type", "T", "--rate", "100/s", "--yes"];
+    let children: Vec<_> = (0..3)
+        .map(|_| {
+            cli()
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let lines: Vec<Vec<String>> = std::fs::read_to_string(dir.path().join("received"))
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect();
+    assert_eq!(lines.len(), N, "each message once");
+    let distinct: std::collections::BTreeSet<&str> = lines.iter().map(|l| l[0].as_str()).collect();
+    assert_eq!(distinct.len(), N);
+    let relays: std::collections::BTreeSet<&str> = lines.iter().map(|l| l[2].as_str()).collect();
+    assert!(relays.len() >= 2, "the commands shared the replay: {relays:?}");
+    assert_eq!(
+        db.count(&format!(
+            "SELECT count(*) FROM \"{}\".\"OutboxMessage_Replay\"",
+            db.name
+        )),
+        1,
+        "one replay"
+    );
+    // Within each key, in occurrence order.
+    let mut client = db.client();
+    for key in 0..10 {
+        let key = format!("k{key}");
+        let want: Vec<String> = client
+            .query(
+                &format!(
+                    "SELECT \"Id\"::text FROM \"{}\".\"OutboxMessage\" WHERE \"OrderingKey\" = $1
+                     ORDER BY \"OccuredOnUtc\", \"Id\"",
+                    db.name
+                ),
+                &[&key],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let got: Vec<String> = lines
+            .iter()
+            .filter(|l| l[1] == key)
+            .map(|l| l[0].clone())
+            .collect();
+        assert_eq!(got, want, "key {key}");
+    }
+}
