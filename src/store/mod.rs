@@ -161,6 +161,18 @@ pub struct ReplaySelect {
     pub state: ReplayState,
 }
 
+impl ReplaySelect {
+    /// The time conditions as (column, SQL operator, bound): since is inclusive, until exclusive.
+    pub fn time_bounds(&self) -> [(&'static str, &'static str, Option<DateTime<Utc>>); 4] {
+        [
+            ("OccuredOnUtc", ">=", self.occurred_since),
+            ("OccuredOnUtc", "<", self.occurred_until),
+            ("ProcessedOnUtc", ">=", self.processed_since),
+            ("ProcessedOnUtc", "<", self.processed_until),
+        ]
+    }
+}
+
 /// The states of message a replay takes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

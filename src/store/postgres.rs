@@ -1137,12 +1137,7 @@ impl PostgresStore {
             let p = bind(Box::new(key.clone()));
             clauses.push(format!("m.\"OrderingKey\" = {p}::text"));
         }
-        for (column, op, at) in [
-            ("OccuredOnUtc", ">=", select.occurred_since),
-            ("OccuredOnUtc", "<", select.occurred_until),
-            ("ProcessedOnUtc", ">=", select.processed_since),
-            ("ProcessedOnUtc", "<", select.processed_until),
-        ] {
+        for (column, op, at) in select.time_bounds() {
             if let Some(at) = at {
                 let p = bind(Box::new(at));
                 clauses.push(format!("m.\"{column}\" {op} {p}::timestamptz"));

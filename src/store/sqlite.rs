@@ -421,12 +421,7 @@ impl SqliteStore {
         if let Some(key) = &select.key {
             clauses.push(bind("m.OrderingKey = ?", Value::Text(key.clone()), &mut values));
         }
-        for (column, op, at) in [
-            ("OccuredOnUtc", ">=", select.occurred_since),
-            ("OccuredOnUtc", "<", select.occurred_until),
-            ("ProcessedOnUtc", ">=", select.processed_since),
-            ("ProcessedOnUtc", "<", select.processed_until),
-        ] {
+        for (column, op, at) in select.time_bounds() {
             if let Some(at) = at {
                 clauses.push(bind(
                     &format!("m.{column} {op} ?"),
@@ -466,6 +461,32 @@ impl SqliteStore {
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(|e| self.err(e))?;
         Ok(rows.into_iter().next())
+    }
+
+    /// Runs `sql` once per message of `ids`, in one transaction: `?1` is `value`, `?2` the replay,
+    /// `?3`/`?4` the message (see [`is_message`]), `?5` the owner. Returns the rows changed.
+    fn each_replayed(
+        &mut self,
+        sql: &str,
+        value: Option<String>,
+        replay: &str,
+        ids: &[String],
+        owner: &str,
+    ) -> Result<u64, StoreError> {
+        let (path, busy) = (self.path.clone(), self.busy_timeout);
+        let tx = self.immediate()?;
+        let n = (|| -> rusqlite::Result<u64> {
+            let mut st = tx.prepare_cached(sql)?;
+            let mut n = 0;
+            for id in ids {
+                let (id, raw) = Self::message_id_args(id);
+                n += st.execute(params![value, replay, id, raw, owner])? as u64;
+            }
+            Ok(n)
+        })()
+        .map_err(|e| map_err(&path, busy, e))?;
+        tx.commit().map_err(|e| map_err(&path, busy, e))?;
+        Ok(n)
     }
 
     /// The ids given to a statement that matches `MessageId`: as stored, and the bytes of an
@@ -2163,27 +2184,14 @@ impl Store for SqliteStore {
         owner: &str,
         due: Option<DateTime<Utc>>,
     ) -> Result<u64, StoreError> {
-        let t = self.t().to_owned();
-        let due = due.map(time::format);
-        let (path, busy) = (self.path.clone(), self.busy_timeout);
-        let tx = self.immediate()?;
-        let n = (|| -> rusqlite::Result<u64> {
-            let mut st = tx.prepare_cached(&format!(
-                "UPDATE \"{t}_Replayed\" AS r SET LockedBy = NULL, LockedUntilUtc = NULL, NextAttemptOnUtc = ?1,
-                     Attempts = max(Attempts - 1, 0)
-                 WHERE r.Replay = ?2 AND {} AND r.LockedBy = ?5 AND r.DeliveredOnUtc IS NULL",
-                is_message(3)
-            ))?;
-            let mut n = 0;
-            for id in ids {
-                let (id, raw) = Self::message_id_args(id);
-                n += st.execute(params![due, replay, id, raw, owner])? as u64;
-            }
-            Ok(n)
-        })()
-        .map_err(|e| map_err(&path, busy, e))?;
-        tx.commit().map_err(|e| map_err(&path, busy, e))?;
-        Ok(n)
+        let sql = format!(
+            "UPDATE \"{}_Replayed\" AS r SET LockedBy = NULL, LockedUntilUtc = NULL, NextAttemptOnUtc = ?1,
+                 Attempts = max(Attempts - 1, 0)
+             WHERE r.Replay = ?2 AND {} AND r.LockedBy = ?5 AND r.DeliveredOnUtc IS NULL",
+            self.t(),
+            is_message(3)
+        );
+        self.each_replayed(&sql, due.map(time::format), replay, ids, owner)
     }
 
     fn replay_extend(
@@ -2193,26 +2201,13 @@ impl Store for SqliteStore {
         owner: &str,
         until: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let t = self.t().to_owned();
-        let until = time::format(until);
-        let (path, busy) = (self.path.clone(), self.busy_timeout);
-        let tx = self.immediate()?;
-        let n = (|| -> rusqlite::Result<u64> {
-            let mut st = tx.prepare_cached(&format!(
-                "UPDATE \"{t}_Replayed\" AS r SET LockedUntilUtc = ?1, NextAttemptOnUtc = ?1
-                 WHERE r.Replay = ?2 AND {} AND r.LockedBy = ?5 AND r.DeliveredOnUtc IS NULL",
-                is_message(3)
-            ))?;
-            let mut n = 0;
-            for id in ids {
-                let (id, raw) = Self::message_id_args(id);
-                n += st.execute(params![until, replay, id, raw, owner])? as u64;
-            }
-            Ok(n)
-        })()
-        .map_err(|e| map_err(&path, busy, e))?;
-        tx.commit().map_err(|e| map_err(&path, busy, e))?;
-        Ok(n)
+        let sql = format!(
+            "UPDATE \"{}_Replayed\" AS r SET LockedUntilUtc = ?1, NextAttemptOnUtc = ?1
+             WHERE r.Replay = ?2 AND {} AND r.LockedBy = ?5 AND r.DeliveredOnUtc IS NULL",
+            self.t(),
+            is_message(3)
+        );
+        self.each_replayed(&sql, Some(time::format(until)), replay, ids, owner)
     }
 
     fn replay_deliveries(&mut self, replay: &str, id: &str) -> Result<Vec<String>, StoreError> {
