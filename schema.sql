@@ -165,8 +165,9 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Replayed" (
     DeadOnUtc        TEXT    NULL,
     PRIMARY KEY (Replay, Seq)
 );
+-- A message's rows, per replay: how outcomes find their row (with the replay, not instead).
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_message"
-    ON "OutboxMessage_Replayed" (MessageId);
+    ON "OutboxMessage_Replayed" (MessageId, Replay);
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_due"
     ON "OutboxMessage_Replayed" (Replay, Seq)
     WHERE DeliveredOnUtc IS NULL AND DeadOnUtc IS NULL;
