@@ -151,8 +151,9 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Replayed" (
     Replay           TEXT    NOT NULL,
     -- Delivery order within the replay (the messages' occurrence order).
     Seq              INTEGER NOT NULL,
-    -- The message's Id as stored.
-    MessageId        ANY     NOT NULL,
+    -- The message's Id as stored (text, or the bytes of an Id that is not valid UTF-8). No type
+    -- affinity: compared with the outbox's TEXT Id it takes the Id's, so the join uses its index.
+    MessageId        BLOB    NOT NULL,
     OrderingKey      TEXT    NULL,
     Attempts         INTEGER NOT NULL DEFAULT 0,
     NextAttemptOnUtc TEXT    NULL,

@@ -2308,6 +2308,19 @@ mod tests {
                 .any(|p| p.contains("ix_OutboxMessage_Replayed_message (MessageId=? AND Replay=?)")),
             "{plan:?}"
         );
+        // And a claim finds each message by the outbox's Id index (a typed MessageId column
+        // would make SQLite compare by number and scan the outbox for each).
+        let join = "EXPLAIN QUERY PLAN SELECT m.Id FROM \"OutboxMessage_Replayed\" r
+                    LEFT JOIN \"OutboxMessage\" m ON m.Id = r.MessageId WHERE r.rowid = 1";
+        let plan: Vec<String> = store
+            .conn
+            .prepare(join)
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(plan.iter().any(|p| p.starts_with("SEARCH m ")), "{plan:?}");
     }
 
     #[test]
