@@ -330,7 +330,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Occurred before this time, or this long ago')
             [CompletionResult]::new('--processed-since', '--processed-since', [CompletionResultType]::ParameterName, 'Processed at or after this time, or this long ago')
             [CompletionResult]::new('--processed-until', '--processed-until', [CompletionResultType]::ParameterName, 'Processed before this time, or this long ago')
-            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which messages: processed, dead, or all [default: processed; all with --id]')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which messages, as list''s filters [default: processed; all with --id]')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Deliver only to this sink (e.g. a destination added today), not to the types'' routes')
             [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'At most this many messages per second, e.g. 2000/s')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Messages to claim per pass [default: 20, or batch_size in the config]')

@@ -1118,7 +1118,7 @@ _outboxctl() {
                     return 0
                     ;;
                 --state)
-                    COMPREPLY=($(compgen -W "processed dead all" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "processed dead failed unprocessed all" -- "${cur}"))
                     return 0
                     ;;
                 --to)

@@ -309,7 +309,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand --until 'Occurred before this time, or this long ago'
             cand --processed-since 'Processed at or after this time, or this long ago'
             cand --processed-until 'Processed before this time, or this long ago'
-            cand --state 'Which messages: processed, dead, or all [default: processed; all with --id]'
+            cand --state 'Which messages, as list''s filters [default: processed; all with --id]'
             cand --to 'Deliver only to this sink (e.g. a destination added today), not to the types'' routes'
             cand --rate 'At most this many messages per second, e.g. 2000/s'
             cand --batch-size 'Messages to claim per pass [default: 20, or batch_size in the config]'

@@ -221,9 +221,11 @@ complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l since -d 
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l until -d 'Occurred before this time, or this long ago' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l processed-since -d 'Processed at or after this time, or this long ago' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l processed-until -d 'Processed before this time, or this long ago' -r
-complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l state -d 'Which messages: processed, dead, or all [default: processed; all with --id]' -r -f -a "processed\t''
-dead\t''
-all\t''"
+complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l state -d 'Which messages, as list\'s filters [default: processed; all with --id]' -r -f -a "processed\t'Delivered (list --processed)'
+dead\t'Dead (list --dead)'
+failed\t'Failing, retrying or dead (list --failed)'
+unprocessed\t'Not processed, dead included (list --unprocessed)'
+all\t'Any state'"
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l to -d 'Deliver only to this sink (e.g. a destination added today), not to the types\' routes' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l rate -d 'At most this many messages per second, e.g. 2000/s' -r
 complete -c outboxctl -n "__fish_outboxctl_using_subcommand replay" -l batch-size -d 'Messages to claim per pass [default: 20, or batch_size in the config]' -r

@@ -258,7 +258,7 @@ pub struct ReplayArgs {
     /// Processed before this time, or this long ago
     #[arg(long, value_name = "TIME|DURATION")]
     pub processed_until: Option<String>,
-    /// Which messages: processed, dead, or all [default: processed; all with --id]
+    /// Which messages, as list's filters [default: processed; all with --id]
     #[arg(long, value_enum)]
     pub state: Option<ReplayStateArg>,
     /// Deliver only to this sink (e.g. a destination added today), not to the types' routes
@@ -285,8 +285,15 @@ pub struct ReplayArgs {
 /// The states of message `replay` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReplayStateArg {
+    /// Delivered (list --processed)
     Processed,
+    /// Dead (list --dead)
     Dead,
+    /// Failing, retrying or dead (list --failed)
+    Failed,
+    /// Not processed, dead included (list --unprocessed)
+    Unprocessed,
+    /// Any state
     All,
 }
 

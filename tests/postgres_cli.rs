@@ -747,6 +747,19 @@ fn keys_taken_from_content_on_postgres() {
     cli(&db, &dir).arg("init").assert().success();
     let key = |id: &str| json(cli(&db, &dir).args(["show", id])).get("key").cloned();
     assert_eq!(key("waiting"), Some("o-0".into()), "init keyed a waiting row");
+    // New rules are an operator action: audited once, with the rules and the rows they keyed.
+    cli(&db, &dir).arg("init").assert().success();
+    let audit = json(cli(&db, &dir).arg("audit"));
+    let rows = audit["entries"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{audit}");
+    assert_eq!(
+        (rows[0]["action"].as_str(), rows[0]["messages"].as_u64()),
+        (Some("key-rules"), Some(1))
+    );
+    assert_eq!(
+        rows[0]["filter"],
+        r#"{"OrderFailed":"/order/id","OrderPlaced":"/order/id"}"#
+    );
     // The application's own INSERT, as the contract has it: the database fills the key.
     db.sql(
         "INSERT INTO \"OutboxMessage\" (\"Id\", \"Type\", \"Content\", \"OccuredOnUtc\") VALUES

@@ -892,6 +892,13 @@ fn replays(s: &mut dyn Store, other: &mut dyn Store) {
         ..orders.clone()
     };
     assert_eq!(preview(s, &all).0, 4);
+    for state in [ReplayState::Failed, ReplayState::Unprocessed] {
+        let select = ReplaySelect {
+            state,
+            ..orders.clone()
+        };
+        assert_eq!(preview(s, &select), (1, vec![E.to_owned()]), "{state:?}");
+    }
     let by_id = ReplaySelect {
         ids: vec![B.to_uppercase(), D.into()],
         state: ReplayState::All,

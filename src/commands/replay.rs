@@ -96,6 +96,8 @@ fn plan(args: &ReplayArgs, ctx: &Context) -> Result<ReplayPlan> {
         state: match args.state {
             Some(ReplayStateArg::Processed) => ReplayState::Processed,
             Some(ReplayStateArg::Dead) => ReplayState::Dead,
+            Some(ReplayStateArg::Failed) => ReplayState::Failed,
+            Some(ReplayStateArg::Unprocessed) => ReplayState::Unprocessed,
             Some(ReplayStateArg::All) => ReplayState::All,
             None if args.id.is_empty() => ReplayState::Processed,
             None => ReplayState::All,

@@ -182,6 +182,10 @@ pub enum ReplayState {
     Processed,
     /// Dead and not processed.
     Dead,
+    /// Failing, retrying or dead (`Error IS NOT NULL`), as `list --failed`.
+    Failed,
+    /// Not processed, as `list --unprocessed`.
+    Unprocessed,
     /// Any state.
     All,
 }
@@ -218,8 +222,10 @@ pub trait Store {
     /// Makes the database fill the ordering key of each new message of the rules' types from its
     /// content (when the inserting application left it NULL), replacing the rules installed
     /// before; unprocessed messages of those types without a key get theirs now. A content that
-    /// is not JSON, or has nothing at the pointer, leaves the key NULL.
-    fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError>;
+    /// is not JSON, or has nothing at the pointer, leaves the key NULL. With `audit` (the rules
+    /// changed), an audit row `key-rules` is written in the same transaction: the rules as JSON,
+    /// and how many unprocessed messages got a key from them.
+    fn apply_key_rules(&mut self, rules: &[KeyRule], audit: Option<&Audit>) -> Result<(), StoreError>;
 
     /// The rules installed by the last [`Store::apply_key_rules`], by type; none before any.
     fn key_rules(&mut self) -> Result<Vec<KeyRule>, StoreError>;
@@ -504,6 +510,15 @@ pub fn audit_target(select: &RetrySelect) -> (Option<String>, Option<&'static st
         RetrySelect::Dead => (None, Some("dead")),
         RetrySelect::Ids(ids) => (Some(ids_json(ids)), None),
     }
+}
+
+/// Key rules as the audit trail keeps them: `{"Type": "/pointer", …}`.
+pub fn key_rules_json(rules: &[KeyRule]) -> String {
+    let map: std::collections::BTreeMap<&str, &str> = rules
+        .iter()
+        .map(|r| (r.event_type.as_str(), r.pointer.as_str()))
+        .collect();
+    serde_json::to_string(&map).expect("a map of strings serializes")
 }
 
 /// Ids as the JSON array the audit trail keeps.

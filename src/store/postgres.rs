@@ -1116,6 +1116,8 @@ impl PostgresStore {
             match select.state {
                 ReplayState::Processed => "m.\"ProcessedOnUtc\" IS NOT NULL",
                 ReplayState::Dead => "m.\"ProcessedOnUtc\" IS NULL AND m.\"DeadOnUtc\" IS NOT NULL",
+                ReplayState::Failed => "m.\"ProcessedOnUtc\" IS NULL AND m.\"Error\" IS NOT NULL",
+                ReplayState::Unprocessed => "m.\"ProcessedOnUtc\" IS NULL",
                 ReplayState::All => "true",
             }
             .to_owned(),
@@ -1232,14 +1234,21 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError> {
+    fn apply_key_rules(&mut self, rules: &[KeyRule], audit: Option<&Audit>) -> Result<(), StoreError> {
         self.ensure_ready()?;
+        // Counted before and after: how many unprocessed messages the rules gave a key.
+        let keyless = format!(
+            "SELECT count(*) FROM {t} WHERE \"ProcessedOnUtc\" IS NULL AND \"OrderingKey\" IS NULL",
+            t = self.sql.t
+        );
+        let audit_sql = format!("WITH {} SELECT 1", self.audit_cte("key-rules", "$7::int8", 1));
         let (schema, table) = (self.schema.clone(), self.table.clone());
         let n = |suffix: &str| format!("{}.{}", q(&schema), q(&format!("{table}{suffix}")));
         let (t, rule_table, function, trigger) =
             (n(""), n("_KeyRule"), n("_key"), q(&format!("tr_{table}_key")));
         let client = self.client()?;
         let done = client.transaction().and_then(|mut tx| {
+            let before: i64 = tx.query_one(&keyless, &[])?.get(0);
             tx.batch_execute(&format!(
                 "CREATE TABLE IF NOT EXISTS {rule_table} (
                      \"Type\" text NOT NULL PRIMARY KEY, \"Pointer\" text NOT NULL, \"Path\" text[] NOT NULL);
@@ -1291,6 +1300,15 @@ impl Store for PostgresStore {
                          END LOOP;
                      END $$;"
                 ))?;
+            }
+            if let Some(audit) = audit {
+                let after: i64 = tx.query_one(&keyless, &[])?.get(0);
+                let filled = before - after;
+                let rules = super::key_rules_json(rules);
+                let params = AuditParams::new(audit, None, Some(&rules));
+                let mut values = params.after(&[]);
+                values.push(&filled);
+                tx.execute(&audit_sql, &values)?;
             }
             tx.commit()
         });

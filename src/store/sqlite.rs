@@ -392,6 +392,8 @@ impl SqliteStore {
         let mut clauses = vec![match select.state {
             ReplayState::Processed => "m.ProcessedOnUtc IS NOT NULL".to_owned(),
             ReplayState::Dead => "m.ProcessedOnUtc IS NULL AND m.DeadOnUtc IS NOT NULL".to_owned(),
+            ReplayState::Failed => "m.ProcessedOnUtc IS NULL AND m.Error IS NOT NULL".to_owned(),
+            ReplayState::Unprocessed => "m.ProcessedOnUtc IS NULL".to_owned(),
             ReplayState::All => "1".to_owned(),
         }];
         let mut values: Vec<Value> = Vec::new();
@@ -1032,7 +1034,7 @@ impl Store for SqliteStore {
         Ok(rules)
     }
 
-    fn apply_key_rules(&mut self, rules: &[KeyRule]) -> Result<(), StoreError> {
+    fn apply_key_rules(&mut self, rules: &[KeyRule], audit: Option<&Audit>) -> Result<(), StoreError> {
         let t = self.table.clone();
         let (path, busy) = (self.path.clone(), self.busy_timeout);
         let tx = self.immediate()?;
@@ -1049,8 +1051,20 @@ impl Store for SqliteStore {
                     params![rule.event_type, rule.pointer, rule.sqlite_path()],
                 )?;
             }
+            let write = |n: u64| match audit {
+                Some(audit) => write_audit(
+                    &tx,
+                    &t,
+                    audit,
+                    "key-rules",
+                    n,
+                    None,
+                    Some(&super::key_rules_json(rules)),
+                ),
+                None => Ok(()),
+            };
             if rules.is_empty() {
-                return Ok(());
+                return write(0);
             }
             // Only while rules exist: an insert of a type without one costs one lookup.
             let key = |row: &str| {
@@ -1064,13 +1078,19 @@ impl Store for SqliteStore {
                  WHEN NEW.OrderingKey IS NULL AND NEW.Type IN (SELECT Type FROM \"{t}_KeyRule\")
                  BEGIN
                      UPDATE \"{t}\" SET OrderingKey = {new} WHERE rowid = NEW.rowid;
-                 END;
-                 UPDATE \"{t}\" SET OrderingKey = {old}
-                 WHERE ProcessedOnUtc IS NULL AND OrderingKey IS NULL
-                   AND Type IN (SELECT Type FROM \"{t}_KeyRule\");",
+                 END;",
                 new = key("NEW"),
-                old = key(&format!("\"{t}\""))
-            ))
+            ))?;
+            let filled = tx.execute(
+                &format!(
+                    "UPDATE \"{t}\" SET OrderingKey = {old}
+                     WHERE ProcessedOnUtc IS NULL AND OrderingKey IS NULL
+                       AND Type IN (SELECT Type FROM \"{t}_KeyRule\") AND {old} IS NOT NULL",
+                    old = key(&format!("\"{t}\""))
+                ),
+                [],
+            )?;
+            write(filled as u64)
         })();
         result.map_err(|e| map_err(&path, busy, e))?;
         tx.commit().map_err(|e| map_err(&path, busy, e))

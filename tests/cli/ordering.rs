@@ -315,6 +315,19 @@ fn keys_taken_from_content_and_dead_messages_skipped_by_policy() {
         "o-0",
         "init keyed a waiting row"
     );
+    // New rules are an operator action: audited once, with the rules and the rows they keyed.
+    env.ok(&["init"]);
+    let audit = env.json(&["audit"]);
+    let rows = audit["entries"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{audit}");
+    assert_eq!(
+        (rows[0]["action"].as_str(), rows[0]["messages"].as_u64()),
+        (Some("key-rules"), Some(1))
+    );
+    assert_eq!(
+        rows[0]["filter"],
+        r#"{"OrderFailed":"/order/id","OrderPlaced":"/order/id"}"#
+    );
     let keyed = |content: &str, ty: &str| {
         env.json_at(now, &["emit", "event", ty, content])["emitted"][0]["id"]
             .as_str()
