@@ -313,3 +313,51 @@ fn a_stopped_replay_resumes_where_it_stopped_and_sends_nothing_twice() {
         .collect();
     assert_eq!(got, ids, "each once, in order: nothing sent twice by the resume");
 }
+
+/// On a terminal, `replay` without `--yes` asks first; "n" sends nothing, "y" replays.
+#[test]
+fn on_a_terminal_replay_asks_first() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let env = TestEnv::new();
+    setup(&env, "");
+    env.emit("Signup", 2);
+    env.drain(None, &[]);
+    let sent_before = received(&env).len();
+    let ask = |answer: &str| {
+        let line = format!("'{BIN}' replay --type Signup");
+        let Ok(mut child) = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .current_dir(env.path("."))
+            .env_remove("OUTBOX_DATABASE")
+            .env_remove("OUTBOX_CONFIG")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+        else {
+            return None;
+        };
+        child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        Some((
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        ))
+    };
+    let Some((code, out)) = ask("n\n") else {
+        eprintln!("script(1) is not installed: skipped");
+        return;
+    };
+    assert!(
+        out.contains("deliver 2 messages again to their routes? [y/N]"),
+        "{out}"
+    );
+    assert!(out.contains("replay cancelled; nothing was sent"), "{out}");
+    assert_eq!(code, Some(2));
+    assert_eq!(received(&env).len(), sent_before);
+    let (code, out) = ask("y\n").unwrap();
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("2 of 2 messages delivered"), "{out}");
+    assert_eq!(received(&env).len(), sent_before + 2);
+}
