@@ -111,9 +111,14 @@ impl ClientContext for Reports {
     }
 
     fn error(&self, error: KafkaError, reason: &str) {
-        let text = self.redactor.scrub(&format!("{error}: {reason}"));
-        tracing::debug!(target: "rdkafka", "librdkafka: {text}");
-        *self.last_error.lock().unwrap_or_else(PoisonError::into_inner) = Some(text);
+        let reason = self.redactor.scrub(reason);
+        tracing::debug!(target: "rdkafka", "librdkafka: {error}: {reason}");
+        let mut last = self.last_error.lock().unwrap_or_else(PoisonError::into_inner);
+        // "All brokers are down" follows the error that says why (a refused connection).
+        let all_down = error.rdkafka_error_code() == Some(RDKafkaErrorCode::AllBrokersDown);
+        if !(all_down && last.is_some()) {
+            *last = Some(reason);
+        }
     }
 }
 
