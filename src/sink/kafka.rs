@@ -488,6 +488,9 @@ mod tests {
         assert!(err("topic = \"t\"\n[options]\n\"enable.idempotence\" = false").contains("always on"));
         assert!(err("topic = \"t\"\n[options]\n\"message.timeout.ms\" = 5").contains("use timeout"));
         assert!(err("topic = \"t\"\n[options]\n\"sasl.mechanism\" = \"GSSAPI\"").contains("not supported"));
+        assert!(err("topic = \"t\"\n[options]\n\"linger.mss\" = 5").contains("linger.mss"));
+        assert!(err("topic = \"t\"\n[options]\n\"linger.ms\" = \"soon\"").starts_with("options: "));
+        assert!(err("topic = \"t\"\n[options]\n\"max.in.flight\" = 6").contains("1 to 5"));
         assert!(
             err(
                 "topic = \"t\"\nsasl_password_env = \"KAFKA_PASSWORD\"\n[options]\n\"sasl.password\" = \"x\""

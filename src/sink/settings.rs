@@ -622,6 +622,31 @@ impl KafkaSettings {
                 ));
             }
         }
+        for name in ["max.in.flight.requests.per.connection", "max.in.flight"] {
+            if options
+                .get(name)
+                .is_some_and(|n| n.parse::<u32>().map_or(true, |n| n > 5))
+            {
+                return Err(format!(
+                    "options: {name} must be 1 to 5 (the idempotent producer keeps order up to 5)"
+                ));
+            }
+        }
+        // librdkafka checks each name and value now, so a typo is a config error, not a
+        // delivery that fails for ever.
+        let mut check = rdkafka::config::ClientConfig::new();
+        for (name, value) in &options {
+            check.set(name, value);
+        }
+        if let Err(e) = check.create_native_config() {
+            let why = match e {
+                rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc,
+                other => other.to_string(),
+            };
+            let mut secrets = crate::redact::Redactor::default();
+            secrets.add_named_values(&options);
+            return Err(format!("options: {}", secrets.scrub(&why).replace('\n', " ")));
+        }
         let from_env_or_file = match (&self.sasl_password_env, &self.sasl_password_file) {
             (Some(_), Some(_)) => {
                 return Err("give either sasl_password_env or sasl_password_file, not both".into());
