@@ -1685,7 +1685,16 @@ mod kafka {
     }
 
     fn config(extra: &str) -> String {
-        format!("[sinks.k]\nkind = \"kafka\"\n{extra}[routes]\n\"*\" = \"k\"\n")
+        format!("[sinks.k]\n{}[routes]\n\"*\" = \"k\"\n", sink(extra))
+    }
+
+    /// A kafka sink's settings, on [`BROKER`] unless `extra` says otherwise.
+    fn sink(extra: &str) -> String {
+        if extra.contains("bootstrap_servers") {
+            format!("kind = \"kafka\"\n{extra}")
+        } else {
+            format!("kind = \"kafka\"\nbootstrap_servers = \"{BROKER}\"\n{extra}")
+        }
     }
 
     fn run(n: usize, ty: &str, key: impl Fn(usize) -> Option<String>) -> Vec<outboxctl::model::Message> {
@@ -1761,9 +1770,9 @@ mod kafka {
     #[test]
     fn cloudevents_binary_mode_puts_the_attributes_in_ce_headers() {
         let topic = topic("outboxctl-test-ce-", 1);
-        let mut router = sink_router(&format!(
-            "kind = \"kafka\"\ntopic = \"{topic}\"\ncloudevents = \"binary\"\nsource = \"/shop\"\n"
-        ));
+        let mut router = sink_router(&sink(&format!(
+            "topic = \"{topic}\"\ncloudevents = \"binary\"\nsource = \"/shop\"\n"
+        )));
         let mut m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":7}"#);
         m.trace_parent = Some(TRACEPARENT.into());
         accepted(&mut router, std::slice::from_ref(&m));
@@ -1782,9 +1791,7 @@ mod kafka {
     #[test]
     fn one_key_lands_in_one_partition_in_order_across_pipelined_runs() {
         let topic = topic("outboxctl-test-keys-", 3);
-        let mut router = sink_router(&format!(
-            "kind = \"kafka\"\ntopic = \"{topic}\"\nmax_in_flight = 100\n"
-        ));
+        let mut router = sink_router(&sink(&format!("topic = \"{topic}\"\nmax_in_flight = 100\n")));
         let keys = ["order-1", "order-2", "order-3", "order-4", "order-5"];
         let runs: Vec<_> = (0..3)
             .map(|_| run(100, "OrderPlaced", |i| Some(keys[i % keys.len()].to_owned())))
