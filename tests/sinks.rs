@@ -1863,6 +1863,26 @@ mod kafka {
         assert_eq!(got, ids, "everything arrives, once, in order");
     }
 
+    /// tansu creates no topic on its own: it answers UNKNOWN_TOPIC_OR_PARTITION, which is final.
+    #[test]
+    fn an_unknown_topic_is_dead_with_the_broker_reason() {
+        let prefix = unique("outboxctl-test-none-");
+        let env = Env::new(&config(&format!(
+            "topic = \"{prefix}.{{type}}\"\ntimeout = \"4s\"\n"
+        )));
+        let id = env.emit("OrderPlaced", "{}");
+        let report = env.process();
+        assert_eq!(report["dead"], 1, "{report}");
+        let m = env.show(&id);
+        assert_eq!(m["state"], "dead", "{m}");
+        let error = m["error"].as_str().unwrap();
+        assert!(
+            error.contains("Kafka refused the message (127.0.0.1:9092)")
+                && error.contains("Unknown topic or partition"),
+            "{m}"
+        );
+    }
+
     #[test]
     fn a_record_too_large_is_dead_alone_with_the_reason() {
         let topic = topic("outboxctl-test-large-", 1);
