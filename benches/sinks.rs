@@ -502,8 +502,7 @@ fn bench_kafka(dir: &std::path::Path, n: usize, batch: usize) {
         plain,
         "(acks=all, idempotent, 3 partitions, tansu in memory)",
     );
-    // Larger runs: tansu takes about as long to answer a produce request whatever its size, and
-    // the relay has at most two runs outstanding.
+    // Larger runs: the relay has at most two runs outstanding, the plain loop everything.
     let rate = relay(
         &db1000,
         &format!("kind = \"kafka\"\ntopic = \"{topic}.relay1000\"\nmax_in_flight = 1000\n"),
