@@ -142,6 +142,52 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Audit" (
 );
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Audit_at" ON "OutboxMessage_Audit" ("AtUtc");
 
+-- Replays (`outboxctl replay`): messages delivered again, to their routes or to one sink, tracked
+-- here and never in the message's own columns (its "ProcessedOnUtc" stays the first delivery's).
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Replay" (
+    -- The audit row's "Operation".
+    "Replay"        text        NOT NULL PRIMARY KEY,
+    -- The selection and options: the same command finds an unfinished replay and resumes it.
+    "Fingerprint"   text        NOT NULL,
+    "CreatedOnUtc"  timestamptz NOT NULL,
+    -- `--to`: only this sink. NULL = each message's routes.
+    "Sink"          text        NULL,
+    -- `--new-delivery-id`: destinations see a fresh id per replay (the message id beside it).
+    "NewDeliveryId" boolean     NOT NULL,
+    "Messages"      bigint      NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replay_fingerprint"
+    ON "OutboxMessage_Replay" ("Fingerprint");
+
+-- One row per message of a replay: the relay's claim columns, for this replay's delivery of it.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Replayed" (
+    "Replay"           text        NOT NULL,
+    -- Delivery order within the replay (the messages' occurrence order).
+    "Seq"              bigint      NOT NULL,
+    -- The message's "Id" in its text form (as in "OutboxMessage_Attempt").
+    "MessageId"        text        NOT NULL,
+    "OrderingKey"      text        NULL,
+    "Attempts"         integer     NOT NULL DEFAULT 0,
+    "NextAttemptOnUtc" timestamptz NULL,
+    "LockedBy"         text        NULL,
+    "LockedUntilUtc"   timestamptz NULL,
+    "Error"            text        NULL,
+    -- Destinations that accepted it in this replay, when it goes to several.
+    "Accepted"         text[]      NULL,
+    "DeliveredOnUtc"   timestamptz NULL,
+    "DeadOnUtc"        timestamptz NULL,
+    PRIMARY KEY ("Replay", "Seq")
+);
+-- A message's rows, per replay: how outcomes find their row (with the replay, not instead).
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_message"
+    ON "OutboxMessage_Replayed" ("MessageId", "Replay");
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_due"
+    ON "OutboxMessage_Replayed" ("Replay", "Seq")
+    WHERE "DeliveredOnUtc" IS NULL AND "DeadOnUtc" IS NULL;
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_key"
+    ON "OutboxMessage_Replayed" ("Replay", "OrderingKey", "Seq")
+    WHERE "DeliveredOnUtc" IS NULL AND "DeadOnUtc" IS NULL AND "OrderingKey" IS NOT NULL;
+
 -- Processed counts per type, kept by triggers so stats never scans processed rows. Each server
 -- backend counts into its own shard (pg_backend_pid() % 16), so relays marking messages processed
 -- side by side do not queue on one hot counter row; stats adds the shards up. A relay's session
@@ -220,4 +266,4 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
     "Version" integer NOT NULL
 );
 DELETE FROM "OutboxMessage_Schema";
-INSERT INTO "OutboxMessage_Schema" ("Version") VALUES (4);
+INSERT INTO "OutboxMessage_Schema" ("Version") VALUES (5);

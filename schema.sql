@@ -129,6 +129,53 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Audit" (
 );
 CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Audit_at" ON "OutboxMessage_Audit" (AtUtc);
 
+-- Replays (`outboxctl replay`): messages delivered again, to their routes or to one sink, tracked
+-- here and never in the message's own columns (its ProcessedOnUtc stays the first delivery's).
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Replay" (
+    -- The audit row's Operation.
+    Replay        TEXT    NOT NULL PRIMARY KEY,
+    -- The selection and options: the same command finds an unfinished replay and resumes it.
+    Fingerprint   TEXT    NOT NULL,
+    CreatedOnUtc  TEXT    NOT NULL,
+    -- `--to`: only this sink. NULL = each message's routes.
+    Sink          TEXT    NULL,
+    -- `--new-delivery-id`: destinations see a fresh id per replay (the message id beside it).
+    NewDeliveryId INTEGER NOT NULL,
+    Messages      INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replay_fingerprint"
+    ON "OutboxMessage_Replay" (Fingerprint);
+
+-- One row per message of a replay: the relay's claim columns, for this replay's delivery of it.
+CREATE TABLE IF NOT EXISTS "OutboxMessage_Replayed" (
+    Replay           TEXT    NOT NULL,
+    -- Delivery order within the replay (the messages' occurrence order).
+    Seq              INTEGER NOT NULL,
+    -- The message's Id as stored (text, or the bytes of an Id that is not valid UTF-8). No type
+    -- affinity: compared with the outbox's TEXT Id it takes the Id's, so the join uses its index.
+    MessageId        BLOB    NOT NULL,
+    OrderingKey      TEXT    NULL,
+    Attempts         INTEGER NOT NULL DEFAULT 0,
+    NextAttemptOnUtc TEXT    NULL,
+    LockedBy         TEXT    NULL,
+    LockedUntilUtc   TEXT    NULL,
+    Error            TEXT    NULL,
+    -- Destinations that accepted it in this replay (a JSON array), when it goes to several.
+    Accepted         TEXT    NULL,
+    DeliveredOnUtc   TEXT    NULL,
+    DeadOnUtc        TEXT    NULL,
+    PRIMARY KEY (Replay, Seq)
+);
+-- A message's rows, per replay: how outcomes find their row (with the replay, not instead).
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_message"
+    ON "OutboxMessage_Replayed" (MessageId, Replay);
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_due"
+    ON "OutboxMessage_Replayed" (Replay, Seq)
+    WHERE DeliveredOnUtc IS NULL AND DeadOnUtc IS NULL;
+CREATE INDEX IF NOT EXISTS "ix_OutboxMessage_Replayed_key"
+    ON "OutboxMessage_Replayed" (Replay, OrderingKey, Seq)
+    WHERE DeliveredOnUtc IS NULL AND DeadOnUtc IS NULL AND OrderingKey IS NOT NULL;
+
 -- Processed counts per type, kept by triggers so `stats` never scans processed rows.
 -- (`outboxctl purge` deletes with triggers off when the table has no trigger besides these, and
 -- subtracts the counts itself in the same transaction: the counts stay right either way.)
@@ -167,4 +214,4 @@ CREATE TABLE IF NOT EXISTS "OutboxMessage_Schema" (
     Version INTEGER NOT NULL
 );
 DELETE FROM "OutboxMessage_Schema";
-INSERT INTO "OutboxMessage_Schema" (Version) VALUES (4);
+INSERT INTO "OutboxMessage_Schema" (Version) VALUES (5);

@@ -72,6 +72,8 @@ fn backlog(dir: &std::path::Path, n: usize, ty: &str) -> (String, Vec<Message>) 
             crashes: 0,
             trace_parent: None,
             trace_state: None,
+            delivery_id: None,
+            sink: None,
             problems: Vec::new(),
         })
         .collect();
@@ -125,6 +127,7 @@ fn relay(db: &str, sink: &str, n: usize, batch: usize) -> f64 {
             clock: &SystemClock,
             settings: &settings,
             breaker: &mut Default::default(),
+            replay: None,
         }
         .run_once(&stop)
         .unwrap();

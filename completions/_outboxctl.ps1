@@ -46,6 +46,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Make failed or dead messages due now')
             [CompletionResult]::new('skip', 'skip', [CompletionResultType]::ParameterValue, 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)')
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Deliver messages again: to their routes, or to one sink (a backfill)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit trail: who retried, skipped or purged what, and when (newest first)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
@@ -321,6 +322,38 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'outboxctl;replay' {
+            [CompletionResult]::new('--id', '--id', [CompletionResultType]::ParameterName, 'These messages')
+            [CompletionResult]::new('--type', '--type', [CompletionResultType]::ParameterName, 'Only messages of these event types')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only messages of this ordering key')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Occurred at or after this time (e.g. "2024-01-15 10:30:00") or this long ago (e.g. 7d)')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Occurred before this time, or this long ago')
+            [CompletionResult]::new('--processed-since', '--processed-since', [CompletionResultType]::ParameterName, 'Processed at or after this time, or this long ago')
+            [CompletionResult]::new('--processed-until', '--processed-until', [CompletionResultType]::ParameterName, 'Processed before this time, or this long ago')
+            [CompletionResult]::new('--state', '--state', [CompletionResultType]::ParameterName, 'Which messages: processed, dead, or all [default: processed; all with --id]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Deliver only to this sink (e.g. a destination added today), not to the types'' routes')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'At most this many messages per second, e.g. 2000/s')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Messages to claim per pass [default: 20, or batch_size in the config]')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
+            [CompletionResult]::new('--database', '--database', [CompletionResultType]::ParameterName, 'SQLite database file (created with the schema if missing), or a postgres:// URL')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: ./outboxctl.toml if it exists]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: ./outboxctl.toml if it exists]')
+            [CompletionResult]::new('--table', '--table', [CompletionResultType]::ParameterName, 'Name of the outbox table [default: OutboxMessage]')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format of commands that print data')
+            [CompletionResult]::new('--new-delivery-id', '--new-delivery-id', [CompletionResultType]::ParameterName, 'Send a fresh delivery id (webhook-id, Nats-Msg-Id, AMQP message_id, the Redis id field), the message id beside it, so a destination''s dedup window does not swallow the replay')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Only count what would be replayed, and show the first few')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (needed when stdin is not a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation (needed when stdin is not a terminal)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr, and no summary on stdout for process-once')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr, and no summary on stdout for process-once')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'outboxctl;audit' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only actions since this time (e.g. 2024-01-15 or "2024-01-15 10:30:00") or this long ago (e.g. 7d)')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many rows')
@@ -418,6 +451,7 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Make failed or dead messages due now')
             [CompletionResult]::new('skip', 'skip', [CompletionResultType]::ParameterValue, 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)')
             [CompletionResult]::new('purge', 'purge', [CompletionResultType]::ParameterValue, 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)')
+            [CompletionResult]::new('replay', 'replay', [CompletionResultType]::ParameterValue, 'Deliver messages again: to their routes, or to one sink (a backfill)')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'The audit trail: who retried, skipped or purged what, and when (newest first)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN')
@@ -464,6 +498,9 @@ Register-ArgumentCompleter -Native -CommandName 'outboxctl' -ScriptBlock {
             break
         }
         'outboxctl;help;purge' {
+            break
+        }
+        'outboxctl;help;replay' {
             break
         }
         'outboxctl;help;audit' {

@@ -49,6 +49,9 @@ _outboxctl() {
             outboxctl,purge)
                 cmd="outboxctl__subcmd__purge"
                 ;;
+            outboxctl,replay)
+                cmd="outboxctl__subcmd__replay"
+                ;;
             outboxctl,retry)
                 cmd="outboxctl__subcmd__retry"
                 ;;
@@ -115,6 +118,9 @@ _outboxctl() {
             outboxctl__subcmd__help,purge)
                 cmd="outboxctl__subcmd__help__subcmd__purge"
                 ;;
+            outboxctl__subcmd__help,replay)
+                cmd="outboxctl__subcmd__help__subcmd__replay"
+                ;;
             outboxctl__subcmd__help,retry)
                 cmd="outboxctl__subcmd__help__subcmd__retry"
                 ;;
@@ -143,7 +149,7 @@ _outboxctl() {
 
     case "${cmd}" in
         outboxctl)
-            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry skip purge audit completions health dashboard help"
+            opts="-d -c -v -q -h -V --database --config --table --format --verbose --quiet --help --version init emit process-once run list show explain stats retry skip purge replay audit completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -629,7 +635,7 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__help)
-            opts="init emit process-once run list show explain stats retry skip purge audit completions health dashboard help"
+            opts="init emit process-once run list show explain stats retry skip purge replay audit completions health dashboard help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -811,6 +817,20 @@ _outboxctl() {
             return 0
             ;;
         outboxctl__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__help__subcmd__replay)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1028,6 +1048,88 @@ _outboxctl() {
             fi
             case "${prev}" in
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json prometheus" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        outboxctl__subcmd__replay)
+            opts="-y -d -c -v -q -h -V --id --type --key --since --until --processed-since --processed-until --state --to --new-delivery-id --rate --batch-size --dry-run --yes --database --config --table --format --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --processed-since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --processed-until)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state)
+                    COMPREPLY=($(compgen -W "processed dead all" -- "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

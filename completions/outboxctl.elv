@@ -43,6 +43,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand retry 'Make failed or dead messages due now'
             cand skip 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
+            cand replay 'Deliver messages again: to their routes, or to one sink (a backfill)'
             cand audit 'The audit trail: who retried, skipped or purged what, and when (newest first)'
             cand completions 'Print a shell completion script'
             cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
@@ -300,6 +301,37 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'outboxctl;replay'= {
+            cand --id 'These messages'
+            cand --type 'Only messages of these event types'
+            cand --key 'Only messages of this ordering key'
+            cand --since 'Occurred at or after this time (e.g. "2024-01-15 10:30:00") or this long ago (e.g. 7d)'
+            cand --until 'Occurred before this time, or this long ago'
+            cand --processed-since 'Processed at or after this time, or this long ago'
+            cand --processed-until 'Processed before this time, or this long ago'
+            cand --state 'Which messages: processed, dead, or all [default: processed; all with --id]'
+            cand --to 'Deliver only to this sink (e.g. a destination added today), not to the types'' routes'
+            cand --rate 'At most this many messages per second, e.g. 2000/s'
+            cand --batch-size 'Messages to claim per pass [default: 20, or batch_size in the config]'
+            cand -d 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand --database 'SQLite database file (created with the schema if missing), or a postgres:// URL'
+            cand -c 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --config 'Config file [default: ./outboxctl.toml if it exists]'
+            cand --table 'Name of the outbox table [default: OutboxMessage]'
+            cand --format 'Output format of commands that print data'
+            cand --new-delivery-id 'Send a fresh delivery id (webhook-id, Nats-Msg-Id, AMQP message_id, the Redis id field), the message id beside it, so a destination''s dedup window does not swallow the replay'
+            cand --dry-run 'Only count what would be replayed, and show the first few'
+            cand -y 'Do not ask for confirmation (needed when stdin is not a terminal)'
+            cand --yes 'Do not ask for confirmation (needed when stdin is not a terminal)'
+            cand -v 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand --verbose 'More log output on stderr (-v debug, -vv debug for every crate, -vvv trace)'
+            cand -q 'Only errors on stderr, and no summary on stdout for process-once'
+            cand --quiet 'Only errors on stderr, and no summary on stdout for process-once'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'outboxctl;audit'= {
             cand --since 'Only actions since this time (e.g. 2024-01-15 or "2024-01-15 10:30:00") or this long ago (e.g. 7d)'
             cand --limit 'At most this many rows'
@@ -393,6 +425,7 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
             cand retry 'Make failed or dead messages due now'
             cand skip 'Give up on messages so the later messages of their ordering key go on (they stay, marked skipped)'
             cand purge 'Delete processed messages older than a duration (never unprocessed, failing or dead ones)'
+            cand replay 'Deliver messages again: to their routes, or to one sink (a backfill)'
             cand audit 'The audit trail: who retried, skipped or purged what, and when (newest first)'
             cand completions 'Print a shell completion script'
             cand health 'Check the outbox for monitors: exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN'
@@ -426,6 +459,8 @@ set edit:completion:arg-completer[outboxctl] = {|@words|
         &'outboxctl;help;skip'= {
         }
         &'outboxctl;help;purge'= {
+        }
+        &'outboxctl;help;replay'= {
         }
         &'outboxctl;help;audit'= {
         }

@@ -68,6 +68,7 @@ pub enum Command {
     Retry(RetryArgs),
     Skip(SkipArgs),
     Purge(PurgeArgs),
+    Replay(ReplayArgs),
     Audit(AuditArgs),
     Completions(CompletionsArgs),
     Health(HealthArgs),
@@ -224,6 +225,69 @@ pub struct SkipArgs {
     /// Only count what would be skipped
     #[arg(long)]
     pub dry_run: bool,
+}
+
+/// Deliver messages again: to their routes, or to one sink (a backfill)
+///
+/// Selects messages by id, type, ordering key, time or state (every condition given must hold),
+/// asks first (or --yes), and delivers them as relay work: leases, retries with backoff, dead,
+/// one message per ordering key at a time, in occurrence order. A replay is tracked apart from
+/// each message's own delivery, whose ProcessedOnUtc does not change. Stopped (Ctrl-C), the same
+/// command resumes it; run on several machines (PostgreSQL), they share it. Exit 6 when it
+/// stopped, or ended with dead messages, before every message was delivered.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// These messages
+    #[arg(long, num_args = 1.., value_name = "ID")]
+    pub id: Vec<String>,
+    /// Only messages of these event types
+    #[arg(long = "type", num_args = 1.., value_name = "TYPE")]
+    pub event_type: Vec<String>,
+    /// Only messages of this ordering key
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Occurred at or after this time (e.g. "2024-01-15 10:30:00") or this long ago (e.g. 7d)
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub since: Option<String>,
+    /// Occurred before this time, or this long ago
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub until: Option<String>,
+    /// Processed at or after this time, or this long ago
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub processed_since: Option<String>,
+    /// Processed before this time, or this long ago
+    #[arg(long, value_name = "TIME|DURATION")]
+    pub processed_until: Option<String>,
+    /// Which messages: processed, dead, or all [default: processed; all with --id]
+    #[arg(long, value_enum)]
+    pub state: Option<ReplayStateArg>,
+    /// Deliver only to this sink (e.g. a destination added today), not to the types' routes
+    #[arg(long, value_name = "SINK")]
+    pub to: Option<String>,
+    /// Send a fresh delivery id (webhook-id, Nats-Msg-Id, AMQP message_id, the Redis id field),
+    /// the message id beside it, so a destination's dedup window does not swallow the replay
+    #[arg(long)]
+    pub new_delivery_id: bool,
+    /// At most this many messages per second, e.g. 2000/s
+    #[arg(long, value_parser = crate::duration::parse_rate, value_name = "N/s")]
+    pub rate: Option<f64>,
+    /// Messages to claim per pass [default: 20, or batch_size in the config]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_size: Option<u64>,
+    /// Only count what would be replayed, and show the first few
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (needed when stdin is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+/// The states of message `replay` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReplayStateArg {
+    Processed,
+    Dead,
+    All,
 }
 
 /// The audit trail: who retried, skipped or purged what, and when (newest first)

@@ -15,6 +15,9 @@ pub mod exit {
     pub const NOT_FOUND: u8 = 4;
     /// The write would break a uniqueness rule (e.g. a duplicate email).
     pub const CONFLICT: u8 = 5;
+    /// A replay stopped (Ctrl-C) or ended with dead messages before every message was
+    /// delivered: the same command resumes it.
+    pub const INCOMPLETE: u8 = 6;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -31,6 +31,9 @@ pub struct Explanation {
     /// The W3C trace id the application gave it, to find the request that caused it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace_id: Option<String>,
+    /// Its deliveries by `outboxctl replay`, oldest first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replays: Vec<crate::model::ReplayDelivery>,
 }
 
 /// Why the message is where it is. The JSON carries it as `reason` plus its fields.
@@ -331,6 +334,7 @@ pub fn explain(
         routes,
         action,
         trace_id: m.trace_id().map(str::to_owned),
+        replays: detail.replays.clone(),
     }
 }
 

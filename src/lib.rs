@@ -21,6 +21,7 @@ pub mod model;
 pub mod output;
 pub mod redact;
 pub mod relay;
+pub mod replay;
 pub mod retry;
 pub mod runner;
 pub mod sample;

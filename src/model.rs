@@ -126,6 +126,13 @@ pub struct Message {
     pub trace_parent: Option<String>,
     #[serde(rename = "tracestate", skip_serializing_if = "Option::is_none")]
     pub trace_state: Option<String>,
+    /// A replay's fresh delivery id (`replay --new-delivery-id`): what deduplicating
+    /// destinations see as the delivery's id, the message id going beside it. None: the id.
+    #[serde(skip)]
+    pub delivery_id: Option<String>,
+    /// A replay to one sink (`replay --to`): delivered there instead of to the type's routes.
+    #[serde(skip)]
+    pub sink: Option<String>,
     /// What could not be read from the row as the schema says (another application wrote it).
     /// The fields named hold a lossy reading. Empty, and left out of JSON, for a readable row.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -209,6 +216,11 @@ impl Message {
         Some((parent, self.trace_state.as_deref().filter(|s| !s.is_empty())))
     }
 
+    /// The id destinations deduplicate on: the message id, or a replay's fresh delivery id.
+    pub fn delivery_id(&self) -> &str {
+        self.delivery_id.as_deref().unwrap_or(&self.id)
+    }
+
     /// The trace id of [`Message::trace`], for logs.
     pub fn trace_id(&self) -> Option<&str> {
         self.trace().map(|(p, _)| &p[3..35])
@@ -263,6 +275,9 @@ pub struct MessageDetail {
     pub message: Message,
     pub failures: Vec<FailedAttempt>,
     pub deliveries: Vec<Delivery>,
+    /// Its deliveries by `outboxctl replay`, oldest replay first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replays: Vec<ReplayDelivery>,
     /// For an undelivered keyed message, the first message of its key still holding it back
     /// (neither processed nor skipped), if that is not this one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -371,4 +386,45 @@ pub struct AuditEntry {
     /// The selection it acted on, when it named no ids (e.g. "dead").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<String>,
+}
+
+/// A replay (`outboxctl replay`): messages delivered again, each at most once per replay,
+/// tracked apart from the message's own delivery.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Replay {
+    pub replay: String,
+    pub created_on: Option<DateTime<Utc>>,
+    /// The one sink it goes to (`--to`); None: each message's routes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink: Option<String>,
+    pub new_delivery_id: bool,
+    pub messages: u64,
+    pub delivered: u64,
+    pub dead: u64,
+    /// Neither delivered nor dead yet.
+    pub pending: u64,
+}
+
+/// One replay delivery of a message, for `show` and `explain`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ReplayDelivery {
+    pub replay: String,
+    pub created_on: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink: Option<String>,
+    /// `delivered`, `dead` or `pending`.
+    pub state: String,
+    pub attempts: i64,
+    pub delivered_on: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<String>,
+}
+
+/// The delivery id a replay with `--new-delivery-id` gives a message: the same on every attempt
+/// of that replay (so retries within it still deduplicate), new to every other replay.
+pub fn replay_delivery_id(replay: &str, id: &str) -> String {
+    let namespace = uuid::Uuid::parse_str(replay).unwrap_or(uuid::Uuid::NAMESPACE_OID);
+    uuid::Uuid::new_v5(&namespace, id.as_bytes()).to_string()
 }

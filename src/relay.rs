@@ -24,6 +24,7 @@ use crate::time::Clock;
 /// The longest outcomes wait before they are written, while a batch is still being delivered.
 pub const RECORD_EVERY: Duration = Duration::from_millis(100);
 
+#[derive(Debug, Clone)]
 pub struct RelaySettings {
     /// Written into claims so operators can see who holds a message.
     pub owner: String,
@@ -34,6 +35,10 @@ pub struct RelaySettings {
     pub skip_dead: std::collections::BTreeSet<String>,
     pub circuit: CircuitSettings,
 }
+
+/// The most claims one pass of `run` makes while a pipelining sink keeps busy (see
+/// [`Relay::run_once`]); then the runner's loop takes over again (metrics, schedule, stop).
+pub const CHAINED_CLAIMS: usize = 8;
 
 /// Claims of a message with no outcome (the relay died or hung while delivering it) that park it.
 pub const PARK_AFTER_CRASHES: i64 = 3;
@@ -143,14 +148,21 @@ pub struct Relay<'a> {
     pub settings: &'a RelaySettings,
     /// The circuits, kept by the caller across passes.
     pub breaker: &'a mut Breaker,
+    /// The queue worked: None for the outbox, or a replay's (`outboxctl replay`).
+    pub replay: Option<&'a str>,
 }
 
 impl Relay<'_> {
     /// Claims one batch and works through it. Stops between messages once `stop` is set,
     /// giving the rest of the batch back. A store error ends the pass: whatever was delivered
     /// but not yet recorded is delivered again after its lease expires, never lost.
+    ///
+    /// When a full batch has been handed out and a sink is still delivering its last run, the
+    /// pass claims the next batch meanwhile (up to [`CHAINED_CLAIMS`] in all), so the sink is not
+    /// idle while the database works: a claim never takes a message in flight (its lease is
+    /// live) nor the successor of one (it is not processed yet), so this breaks no order.
     pub fn run_once(&mut self, stop: &AtomicBool) -> Result<BatchReport, StoreError> {
-        self.pass(stop, self.settings.batch_size)
+        self.pass(stop, self.settings.batch_size, CHAINED_CLAIMS)
     }
 
     /// What `process-once` does: one batch of up to `batch_size` messages. A claim takes one
@@ -158,13 +170,13 @@ impl Relay<'_> {
     /// then due) and the batch has room, it claims again for the rest.
     pub fn process_once(&mut self, stop: &AtomicBool) -> Result<BatchReport, StoreError> {
         let started = Instant::now();
-        let mut total = self.pass(stop, self.settings.batch_size)?;
+        let mut total = self.pass(stop, self.settings.batch_size, 1)?;
         let mut last = total.clone();
         while last.keys_moved > 0
             && (total.claimed as usize) < self.settings.batch_size
             && !stop.load(Ordering::Relaxed)
         {
-            last = self.pass(stop, self.settings.batch_size - total.claimed as usize)?;
+            last = self.pass(stop, self.settings.batch_size - total.claimed as usize, 1)?;
             total.add(&last);
             total.latencies.append(&mut last.latencies);
         }
@@ -172,24 +184,31 @@ impl Relay<'_> {
         Ok(total)
     }
 
-    fn pass(&mut self, stop: &AtomicBool, limit: usize) -> Result<BatchReport, StoreError> {
-        let started = Instant::now();
-        let mut report = BatchReport::default();
+    /// Claims up to `limit` messages, fails the unreadable ones, and puts a suspect first.
+    /// Returns them, whether the claim came back full, and their lease.
+    fn claim(
+        &mut self,
+        limit: usize,
+        ledger: &mut Ledger,
+        report: &mut BatchReport,
+    ) -> Result<(Vec<Message>, bool, DateTime<Utc>), StoreError> {
         let now = self.clock.now();
-        let mut lease_until = now + self.settings.lease;
-        let batch = self.store.claim(&ClaimParams {
+        let lease_until = now + self.settings.lease;
+        let params = ClaimParams {
             owner: &self.settings.owner,
             now,
             lease_until,
             limit,
-        })?;
-        report.claimed = batch.len() as u64;
-        let mut ledger = Ledger::default();
-        let mut batch = self.fail_unreadable(batch, &mut ledger);
+        };
+        let batch = match self.replay {
+            None => self.store.claim(&params)?,
+            Some(replay) => self.store.replay_claim(replay, &params)?,
+        };
+        let full = batch.len() >= limit;
+        report.claimed += batch.len() as u64;
+        let mut batch = self.fail_unreadable(batch, ledger);
         if batch.is_empty() {
-            self.flush(&mut ledger, &mut report)?;
-            report.duration_ms = started.elapsed().as_millis() as u64;
-            return Ok(report);
+            return Ok((batch, full, lease_until));
         }
         tracing::debug!(claimed = batch.len(), "claimed a batch");
         if self.settings.circuit.failures > 0 && self.breaker.stale() {
@@ -199,18 +218,42 @@ impl Relay<'_> {
         // once: if it takes this relay down too, nothing else of the batch was in flight. A
         // claim holds at most one suspect and one message per key, so this breaks no order.
         batch.sort_by_key(|m| m.crashes < 2);
+        Ok((batch, full, lease_until))
+    }
+
+    /// One pass: up to `claims` claims of `limit` messages, the next one only while a full
+    /// batch's last run is still with its sink.
+    fn pass(&mut self, stop: &AtomicBool, limit: usize, claims: usize) -> Result<BatchReport, StoreError> {
+        let started = Instant::now();
+        let mut report = BatchReport::default();
+        let mut ledger = Ledger::default();
+        let (mut batch, mut full, mut lease_until) = self.claim(limit, &mut ledger, &mut report)?;
+        let mut claimed = 1;
 
         // A run handed to a sink that delivers in the background: the outcomes so far are
         // recorded while the next run is on its way, so the database and the destination work
         // at once.
         let mut in_flight: Option<Started> = None;
         let mut i = 0;
-        while i < batch.len() {
+        loop {
+            if i == batch.len() {
+                if !(full && in_flight.is_some() && claimed < claims) || stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                // Every message is out, the last run still on its way: claim the next batch now.
+                let (more, more_full, more_lease) = self.claim(limit, &mut ledger, &mut report)?;
+                (full, lease_until) = (more_full, more_lease);
+                claimed += 1;
+                if more.is_empty() {
+                    break;
+                }
+                batch.extend(more);
+            }
             if stop.load(Ordering::Relaxed) {
                 self.finish_run(&batch, in_flight.take(), &mut ledger);
                 self.flush(&mut ledger, &mut report)?;
                 let rest: Vec<String> = batch[i..].iter().map(|m| m.id.clone()).collect();
-                report.released = self.store.release(&rest, &self.settings.owner, None)?;
+                report.released = self.release(&rest, None)?;
                 tracing::info!(
                     released = report.released,
                     "stopping: gave back the rest of the batch"
@@ -223,7 +266,13 @@ impl Relay<'_> {
                 lease_until = now + self.settings.lease;
                 let from = in_flight.as_ref().map_or(i, |f| f.range.start);
                 let rest: Vec<String> = batch[from..].iter().map(|m| m.id.clone()).collect();
-                self.store.extend(&rest, &self.settings.owner, lease_until)?;
+                match self.replay {
+                    None => self.store.extend(&rest, &self.settings.owner, lease_until)?,
+                    Some(replay) => {
+                        self.store
+                            .replay_extend(replay, &rest, &self.settings.owner, lease_until)?
+                    }
+                };
             }
             let alone = match self.gate(&batch[i])? {
                 Gate::Wait(until) => {
@@ -291,14 +340,16 @@ impl Relay<'_> {
     /// sink only, to a sink taking several at once (at most its `max_in_flight`). None when
     /// fewer than two do: they are delivered one by one.
     fn batchable_run(&self, rest: &[Message]) -> Option<(String, usize)> {
-        let max_attempts = i64::from(self.settings.retry.max_attempts);
-        let single = |m: &Message| match self.router.route(&m.event_type) {
-            Ok([only]) if m.attempts <= max_attempts && m.crashes < 2 && !self.breaker.is_open(only) => {
-                Some(only.as_str())
+        fn single<'m>(relay: &'m Relay<'_>, max_attempts: i64, m: &'m Message) -> Option<&'m str> {
+            match relay.router.routes_of(m) {
+                Ok([only]) if m.attempts <= max_attempts && m.crashes < 2 && !relay.breaker.is_open(only) => {
+                    Some(only.as_str())
+                }
+                _ => None,
             }
-            _ => None,
-        };
-        let sink = rest.first().and_then(single)?;
+        }
+        let max_attempts = i64::from(self.settings.retry.max_attempts);
+        let sink = single(self, max_attempts, rest.first()?)?;
         let limit = self.router.max_in_flight(sink);
         if limit < 2 {
             return None;
@@ -306,7 +357,7 @@ impl Relay<'_> {
         let run = rest
             .iter()
             .take(limit)
-            .take_while(|m| single(m) == Some(sink))
+            .take_while(|m| single(self, max_attempts, m) == Some(sink))
             .count();
         (run > 1).then(|| (sink.to_owned(), run))
     }
@@ -316,7 +367,7 @@ impl Relay<'_> {
         if self.settings.circuit.failures == 0 || !self.breaker.any_open() {
             return Ok(Gate::Go);
         }
-        let Ok(routes) = self.router.route(&message.event_type) else {
+        let Ok(routes) = self.router.routes_of(message) else {
             return Ok(Gate::Go);
         };
         let routes = routes.to_vec();
@@ -456,18 +507,22 @@ impl Relay<'_> {
         }
         let now = self.clock.now();
         if !ledger.delivered.is_empty() || !ledger.failed.is_empty() {
-            self.store.record(&RecordParams {
+            let params = RecordParams {
                 owner: &self.settings.owner,
                 now,
                 delivered: &ledger.delivered,
                 failed: &ledger.failed,
-            })?;
+            };
+            match self.replay {
+                None => self.store.record(&params)?,
+                Some(replay) => self.store.replay_record(replay, &params)?,
+            };
         }
         // Given back unattempted, due when their circuit may close.
         ledger.deferred.sort_by_key(|(_, until)| *until);
         for run in ledger.deferred.chunk_by(|a, b| a.1 == b.1) {
             let ids: Vec<String> = run.iter().map(|(id, _)| id.clone()).collect();
-            report.deferred += self.store.release(&ids, &self.settings.owner, Some(run[0].1))?;
+            report.deferred += self.release(&ids, Some(run[0].1))?;
         }
         ledger.deferred.clear();
         for change in self.breaker.take_changes() {
@@ -503,17 +558,27 @@ impl Relay<'_> {
     /// accepted it on an earlier attempt are skipped; those that accept it now are recorded with
     /// the failure of the others, in the same write as the rest of the run's outcomes.
     fn deliver(&mut self, message: &Message) -> Result<(), Failed> {
-        let sinks = self
-            .router
-            .route(&message.event_type)
-            .map_err(|e| Failed::new(None, e))?
-            .to_vec();
+        let sinks = match self.router.routes_of(message) {
+            Ok(sinks) => sinks.to_vec(),
+            // A route added later delivers an outbox message; a replay goes where routes are now.
+            Err(e) if self.replay.is_some() => {
+                return Err(Failed::new(
+                    None,
+                    DeliveryError::Permanent(format!("{}: nowhere to replay it", e.message())),
+                ));
+            }
+            Err(e) => return Err(Failed::new(None, e)),
+        };
         if let [only] = sinks.as_slice() {
             return self
                 .send_one(only, message)
                 .map_err(|e| Failed::new(Some(only.clone()), e));
         }
-        let done = self.store.deliveries(&message.id).map_err(|e| {
+        let done = match self.replay {
+            None => self.store.deliveries(&message.id),
+            Some(replay) => self.store.replay_deliveries(replay, &message.id),
+        }
+        .map_err(|e| {
             Failed::new(
                 None,
                 DeliveryError::Retryable(format!("reading which destinations accepted it: {e}")),
@@ -540,6 +605,14 @@ impl Relay<'_> {
             error: combine(&failures),
             accepted,
         })
+    }
+
+    /// Gives claims back unattempted, due at `due` (None: at once).
+    fn release(&mut self, ids: &[String], due: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
+        match self.replay {
+            None => self.store.release(ids, &self.settings.owner, due),
+            Some(replay) => self.store.replay_release(replay, ids, &self.settings.owner, due),
+        }
     }
 
     /// Delivers one message to one sink: a run of one.

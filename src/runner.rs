@@ -68,6 +68,7 @@ impl Runner<'_> {
                 clock: self.clock,
                 settings: self.settings,
                 breaker: &mut breaker,
+                replay: None,
             }
             .run_once(stop);
             match pass {

@@ -755,6 +755,27 @@ fn dashboard_shows_open_circuits() {
     assert_escaped(&r);
 }
 
+/// A message's page lists its replays: where to, how it went, escaped.
+#[test]
+fn dashboard_message_page_lists_replays() {
+    let env = prepared();
+    let id = env.json_at(NOW, &["list", "--processed"])["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    env.json_at(NOW, &["replay", "--id", &id, "--to", "noop", "--yes"]);
+    let dash = Dash::start(env, &[], Some(TOKEN));
+    let r = dash.get(&format!("/messages/{id}"));
+    assert_eq!(r.status, 200, "{r:?}");
+    let table = r
+        .body
+        .split(r#"<table id="replays">"#)
+        .nth(1)
+        .expect("a replays table");
+    assert!(table.contains("<td>noop</td><td>delivered</td>"), "{table}");
+    assert_escaped(&r);
+}
+
 #[test]
 fn dashboard_pages_show_the_numbers_and_escape_everything() {
     let dash = Dash::start(prepared(), &[], Some(TOKEN));

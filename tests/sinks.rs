@@ -420,6 +420,34 @@ mod http {
         assert_eq!(env.show(&a)["state"], "processed");
     }
 
+    #[test]
+    fn a_replay_keeps_the_webhook_id_unless_asked_for_a_new_one_signed_either_way() {
+        let rx = Receiver::start(vec![]);
+        let env = Env::new(&http_config(&rx.url(), "")).var("TEST_WEBHOOK_SECRET", SECRET);
+        let id = env.emit("OrderPlaced", r#"{"order":1}"#);
+        assert_eq!(env.process()["delivered"], 1);
+        assert_eq!(env.json(&["replay", "--id", &id, "--yes"])["delivered"], 1);
+        let fresh = env.json(&["replay", "--id", &id, "--new-delivery-id", "--yes"]);
+        assert_eq!(fresh["delivered"], 1);
+        let reqs = rx.requests();
+        assert_eq!(reqs.len(), 3);
+        // The replay keeps the id: a receiver that deduplicates ignores it.
+        assert_eq!(reqs[1].headers["webhook-id"], id);
+        assert!(!reqs[1].headers.contains_key("outbox-id"));
+        // A fresh delivery id, the message id beside it, the body's id unchanged.
+        let new = &reqs[2].headers["webhook-id"];
+        assert_ne!(new, &id);
+        assert_eq!(reqs[2].headers["outbox-id"], id);
+        let body: Value = serde_json::from_slice(&reqs[2].body).unwrap();
+        assert_eq!(
+            (body["id"].as_str(), body["delivery_id"].as_str()),
+            (Some(id.as_str()), Some(new.as_str()))
+        );
+        for r in &reqs {
+            verify(r);
+        }
+    }
+
     /// How many requests each `webhook-id` got.
     fn per_id(reqs: &[Request]) -> BTreeMap<String, usize> {
         let mut n = BTreeMap::new();
@@ -785,6 +813,8 @@ fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
         crashes: 0,
         trace_parent: None,
         trace_state: None,
+        delivery_id: None,
+        sink: None,
         problems: Vec::new(),
     }
 }
@@ -883,6 +913,29 @@ mod redis_streams {
             .arg(format!("{deduped}:outbox-dedup:{}", batch[1].id))
             .query(&mut con(6379))
             .unwrap();
+    }
+
+    #[test]
+    fn a_replay_is_deduplicated_unless_it_has_a_new_delivery_id() {
+        let stream = unique("outboxctl-test:");
+        let env = Env::new(&format!(
+            "[sinks.events]\nkind = \"redis\"\nstream = \"{stream}\"\ndedup = true\ndedup_window = \"1m\"\n[routes]\n\"*\" = \"events\"\n"
+        ));
+        let id = env.emit("OrderPlaced", r#"{"a":1}"#);
+        assert_eq!(env.process()["delivered"], 1);
+        // Inside the dedup window the replay is skipped by the stream, and counts as delivered.
+        assert_eq!(env.json(&["replay", "--id", &id, "--yes"])["delivered"], 1);
+        assert_eq!(entries(&stream).len(), 1);
+        assert_eq!(
+            env.json(&["replay", "--id", &id, "--new-delivery-id", "--yes"])["delivered"],
+            1
+        );
+        let got = entries(&stream);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_ne!(got[1]["id"], id);
+        assert_eq!(got[1]["outbox-id"], id);
+        assert!(!got[0].contains_key("outbox-id"));
+        cleanup(&stream);
     }
 
     #[test]
@@ -1031,6 +1084,37 @@ mod nats_jetstream {
     }
 
     #[test]
+    fn a_replay_inside_the_dedup_window_is_delivered_as_a_duplicate_unless_it_has_a_new_id() {
+        let prefix = unique("outboxtest");
+        let (rt, ctx, name) = stream(&prefix);
+        let env = Env::new(&format!(
+            "[sinks.bus]\nkind = \"nats\"\nsubject = \"{prefix}.{{type}}\"\n[routes]\n\"*\" = \"bus\"\n"
+        ));
+        let a = env.emit("OrderPlaced", r#"{"order":1}"#);
+        assert_eq!(env.process()["delivered"], 1);
+        // JetStream answers "duplicate": delivered all the same, not a failure.
+        let same = env.json(&["replay", "--id", &a, "--yes"]);
+        assert_eq!(
+            (same["delivered"].as_u64(), same["dead"].as_u64()),
+            (Some(1), Some(0))
+        );
+        assert_eq!(stored(&rt, &ctx, &name).len(), 1, "swallowed by the dedup window");
+        let fresh = env.json(&["replay", "--id", &a, "--new-delivery-id", "--yes"]);
+        assert_eq!(fresh["delivered"], 1);
+        let got = stored(&rt, &ctx, &name);
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_ne!(got[1].1, a, "a fresh Nats-Msg-Id");
+        assert_eq!(got[1].2["id"], a.as_str());
+        assert_eq!(got[1].2["delivery_id"], got[1].1.as_str());
+        rt.block_on(async {
+            let stream = ctx.get_stream(&name).await.unwrap();
+            let m = stream.get_raw_message(2).await.unwrap();
+            assert_eq!(m.headers.get("Outbox-Id").unwrap().as_str(), a);
+        });
+        drop_stream(&rt, &ctx, &name);
+    }
+
+    #[test]
     fn cloudevents_binary_mode_uses_headers() {
         let prefix = unique("outboxtest");
         let (rt, ctx, name) = stream(&prefix);
@@ -1151,6 +1235,63 @@ mod rabbitmq {
                 assert_eq!(header("traceparent").as_deref(), first.then_some(TRACEPARENT));
                 assert_eq!(header("tracestate").as_deref(), first.then_some("vendor=1"));
             }
+            ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                .await
+                .unwrap();
+        });
+    }
+
+    #[test]
+    fn a_replay_has_the_message_id_or_a_new_one_with_the_id_beside_it() {
+        let rt = rt();
+        let queue = unique("outboxctl-test-");
+        let channel = rt.block_on(async {
+            let conn = Connection::connect(URL, ConnectionProperties::default())
+                .await
+                .unwrap();
+            let ch = conn.create_channel().await.unwrap();
+            ch.queue_declare(
+                queue.as_str().into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .unwrap();
+            (conn, ch)
+        });
+        let env = Env::new(&format!(
+            "[sinks.mq]\nkind = \"rabbitmq\"\nexchange = \"\"\nrouting_key = \"{queue}\"\n[routes]\n\"*\" = \"mq\"\n"
+        ));
+        let id = env.emit("OrderPlaced", r#"{"n":1}"#);
+        assert_eq!(env.process()["delivered"], 1);
+        assert_eq!(env.json(&["replay", "--id", &id, "--yes"])["delivered"], 1);
+        assert_eq!(
+            env.json(&["replay", "--id", &id, "--new-delivery-id", "--yes"])["delivered"],
+            1
+        );
+        rt.block_on(async {
+            let ch = &channel.1;
+            let mut got = Vec::new();
+            for _ in 0..3 {
+                let m = ch
+                    .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
+                    .await
+                    .unwrap()
+                    .expect("a message in the queue");
+                let p = m.delivery.properties.clone();
+                let outbox_id = p
+                    .headers()
+                    .as_ref()
+                    .and_then(|h| match h.inner().get("outbox-id") {
+                        Some(lapin::types::AMQPValue::LongString(s)) => Some(s.to_string()),
+                        _ => None,
+                    });
+                got.push((p.message_id().as_ref().unwrap().to_string(), outbox_id));
+            }
+            assert_eq!(got[0], (id.clone(), None));
+            assert_eq!(got[1], (id.clone(), None), "a replay keeps the message id");
+            assert_ne!(got[2].0, id);
+            assert_eq!(got[2].1.as_deref(), Some(id.as_str()));
             ch.queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
                 .await
                 .unwrap();
@@ -1429,6 +1570,26 @@ mod mqtt {
         let got: Vec<String> = sub.take(5).iter().map(|g| g.id().to_owned()).collect();
         let want: Vec<String> = again.iter().map(|m| m.id.clone()).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_replay_with_a_new_delivery_id_says_so_in_a_user_property() {
+        let prefix = unique("outboxctl-test/");
+        let sub = Subscriber::new(1883, &format!("{prefix}/#"));
+        let env = Env::new(&config(&format!("topic = \"{prefix}/{{type}}\"\n")));
+        let id = env.emit("OrderPlaced", r#"{"order":1}"#);
+        assert_eq!(env.process()["delivered"], 1);
+        assert_eq!(env.json(&["replay", "--id", &id, "--yes"])["delivered"], 1);
+        assert_eq!(
+            env.json(&["replay", "--id", &id, "--new-delivery-id", "--yes"])["delivered"],
+            1
+        );
+        let got = sub.take(3);
+        assert!(got.iter().all(|g| g.id() == id));
+        assert!(!got[1].properties.contains_key("outbox-delivery-id"));
+        let fresh = &got[2].properties["outbox-delivery-id"];
+        assert_ne!(fresh, &id);
+        assert_eq!(got[2].payload["delivery_id"], fresh.as_str());
     }
 
     #[test]

@@ -807,3 +807,331 @@ fn postgres_store_keeps_the_contract() {
     let mut other = store::open(&db.url, &common::store_options()).unwrap();
     story(s.as_mut(), other.as_mut(), "postgres");
 }
+
+fn replay_claim(
+    s: &mut dyn Store,
+    replay: &str,
+    owner: &str,
+    now: i64,
+    limit: usize,
+) -> Vec<outboxctl::model::Message> {
+    s.replay_claim(
+        replay,
+        &ClaimParams {
+            owner,
+            now: secs(now),
+            lease_until: secs(now + 60),
+            limit,
+        },
+    )
+    .unwrap()
+}
+
+fn ids_of(ms: &[outboxctl::model::Message]) -> Vec<&str> {
+    ms.iter().map(|m| m.id.as_str()).collect()
+}
+
+/// A replay selects messages without changing them, and is a queue of its own: claimed under
+/// leases, one per ordering key in occurrence order, retried, dead, resumed by the same plan.
+fn replays(s: &mut dyn Store, other: &mut dyn Store) {
+    use outboxctl::model::replay_delivery_id;
+    use outboxctl::store::{ReplayPlan, ReplaySelect, ReplayState};
+    const A: &str = "0190b000-0000-7000-8000-0000000000a1";
+    const B: &str = "0190b000-0000-7000-8000-0000000000a2";
+    const C: &str = "0190b000-0000-7000-8000-0000000000a3";
+    const D: &str = "0190b000-0000-7000-8000-0000000000a4";
+    const E: &str = "0190b000-0000-7000-8000-0000000000a5";
+    const F: &str = "0190b000-0000-7000-8000-0000000000a6";
+    const G: &str = "0190b000-0000-7000-8000-0000000000a7";
+    let keyed = |id: &str, at| NewMessage {
+        key: Some("order-1".into()),
+        ..msg(id, "Order", at)
+    };
+    let mut tx = s.begin().unwrap();
+    tx.insert_messages(&[
+        keyed(A, 100),
+        keyed(B, 101),
+        keyed(C, 102),
+        msg(D, "Other", 103),
+        msg(E, "Order", 104),
+        msg(F, "Free", 105),
+        msg(G, "Free", 106),
+    ])
+    .unwrap();
+    tx.commit().unwrap();
+    // One claim per message of the key: A, B, C go one after another.
+    for _ in 0..3 {
+        for id in claim(s, "r1", 110, 60, 100) {
+            if id == E {
+                assert!(fail(s, E, "r1", 111, 1, None), "E is dead");
+            } else {
+                assert_eq!(deliver(s, &[&id], 111), 1);
+            }
+        }
+    }
+    assert!(claim(s, "r1", 110, 60, 100).is_empty());
+    let original = s.get(A).unwrap().unwrap().message;
+
+    // Selection: every condition given must hold, oldest first.
+    let preview = |s: &mut dyn Store, select: &ReplaySelect| {
+        let (n, sample) = s.replay_preview(select, 2).unwrap();
+        (n, sample.into_iter().map(|m| m.id).collect::<Vec<_>>())
+    };
+    let orders = ReplaySelect {
+        types: vec!["Order".into()],
+        ..Default::default()
+    };
+    assert_eq!(preview(s, &orders), (3, vec![A.to_owned(), B.to_owned()]));
+    let dead = ReplaySelect {
+        state: ReplayState::Dead,
+        ..orders.clone()
+    };
+    assert_eq!(preview(s, &dead), (1, vec![E.to_owned()]));
+    let all = ReplaySelect {
+        state: ReplayState::All,
+        ..orders.clone()
+    };
+    assert_eq!(preview(s, &all).0, 4);
+    let by_id = ReplaySelect {
+        ids: vec![B.to_uppercase(), D.into()],
+        state: ReplayState::All,
+        ..Default::default()
+    };
+    assert_eq!(preview(s, &by_id), (2, vec![B.to_owned(), D.to_owned()]));
+    let by_key = ReplaySelect {
+        key: Some("order-1".into()),
+        occurred_since: Some(secs(101)),
+        occurred_until: Some(secs(103)),
+        ..Default::default()
+    };
+    assert_eq!(preview(s, &by_key), (2, vec![B.to_owned(), C.to_owned()]));
+    let by_processing = ReplaySelect {
+        processed_since: Some(secs(111)),
+        processed_until: Some(secs(112)),
+        ..Default::default()
+    };
+    assert_eq!(preview(s, &by_processing).0, 6);
+    let later = ReplaySelect {
+        processed_since: Some(secs(112)),
+        ..Default::default()
+    };
+    assert_eq!(preview(s, &later).0, 0);
+
+    // Start: queued in occurrence order, audited, the messages untouched.
+    let plan = ReplayPlan {
+        select: orders.clone(),
+        sink: Some("backfill".into()),
+        new_delivery_id: true,
+    };
+    assert_eq!(s.replay_unfinished(&plan.fingerprint()).unwrap(), None);
+    let audit = store::Audit::new(secs(200), "dave", "outboxctl replay --type Order");
+    let started = s.replay_start(&plan, secs(200), &audit).unwrap();
+    let r = started.replay.clone();
+    assert_eq!(r, audit.operation);
+    assert_eq!(
+        (started.messages, started.pending, started.delivered, started.dead),
+        (3, 3, 0, 0)
+    );
+    assert_eq!(started.sink.as_deref(), Some("backfill"));
+    let row = &s.audit_log(None, 1).unwrap()[0];
+    assert_eq!(
+        (row.actor.as_str(), row.action.as_str(), row.messages),
+        ("dave", "replay", 3)
+    );
+    assert_eq!(row.filter.as_deref(), Some(plan.fingerprint().as_str()));
+    assert_eq!(
+        s.replay_unfinished(&plan.fingerprint())
+            .unwrap()
+            .map(|r| r.replay),
+        Some(r.clone())
+    );
+
+    // One message per key: A first; B waits behind it, in both relays.
+    let claimed = replay_claim(s, &r, "r1", 210, 10);
+    assert_eq!(ids_of(&claimed), vec![A]);
+    let a = &claimed[0];
+    assert_eq!(a.attempts, 1);
+    assert_eq!(a.sink.as_deref(), Some("backfill"));
+    assert_eq!(a.delivery_id, Some(replay_delivery_id(&r, A)));
+    assert_ne!(a.delivery_id(), A);
+    assert_eq!(a.content, original.content);
+    assert!(replay_claim(other, &r, "r2", 210, 10).is_empty());
+
+    // A failure with a backoff: remembered destinations, not due before its time.
+    let mut failed = failure(A, 211, 1, Some(220));
+    failed.accepted = vec!["first".into()];
+    let recorded = s
+        .replay_record(
+            &r,
+            &RecordParams {
+                owner: "r1",
+                now: secs(211),
+                delivered: &[],
+                failed: &[failed],
+            },
+        )
+        .unwrap();
+    assert_eq!(recorded.failed, 1);
+    assert_eq!(s.replay_deliveries(&r, A).unwrap(), vec!["first".to_owned()]);
+    assert!(replay_claim(s, &r, "r1", 215, 10).is_empty());
+    let again = replay_claim(other, &r, "r2", 220, 10);
+    assert_eq!(ids_of(&again), vec![A]);
+    assert_eq!(again[0].attempts, 2);
+    assert_eq!(again[0].error.as_deref(), Some("hook: boom 1"));
+    // Leases: only the holder extends or releases; a release gives the attempt back.
+    assert_eq!(s.replay_extend(&r, &[A.into()], "r1", secs(400)).unwrap(), 0);
+    assert_eq!(other.replay_extend(&r, &[A.into()], "r2", secs(400)).unwrap(), 1);
+    assert!(
+        replay_claim(s, &r, "r1", 300, 10).is_empty(),
+        "the lease was extended"
+    );
+    assert_eq!(s.replay_release(&r, &[A.into()], "r1", None).unwrap(), 0);
+    assert_eq!(other.replay_release(&r, &[A.into()], "r2", None).unwrap(), 1);
+    let again = replay_claim(s, &r, "r1", 301, 10);
+    assert_eq!((ids_of(&again), again[0].attempts), (vec![A], 2));
+    // Delivered: the key moves on. A delivery is recorded even after the lease ran out.
+    let delivered = |s: &mut dyn Store, id: &str, now| {
+        s.replay_record(
+            &r,
+            &RecordParams {
+                owner: "anyone",
+                now: secs(now),
+                delivered: &[id.to_owned()],
+                failed: &[],
+            },
+        )
+        .unwrap()
+        .processed
+    };
+    assert_eq!(delivered(s, A, 500), 1);
+    assert_eq!(ids_of(&replay_claim(s, &r, "r1", 501, 10)), vec![B]);
+    assert_eq!(delivered(s, B, 502), 1);
+    assert_eq!(ids_of(&replay_claim(s, &r, "r1", 503, 10)), vec![C]);
+    assert!(
+        s.replay_record(
+            &r,
+            &RecordParams {
+                owner: "r1",
+                now: secs(504),
+                delivered: &[],
+                failed: &[failure(C, 504, 1, None)],
+            },
+        )
+        .unwrap()
+        .failed
+            == 1
+    );
+    let state = s.replay_state(&r).unwrap().unwrap();
+    assert_eq!((state.delivered, state.dead, state.pending), (2, 1, 0));
+    // The originals keep their own delivery.
+    let now_a = s.get(A).unwrap().unwrap().message;
+    assert_eq!(
+        (now_a.processed_on, now_a.attempts, now_a.error),
+        (original.processed_on, original.attempts, None)
+    );
+    assert_eq!(s.get(C).unwrap().unwrap().message.dead_on, None);
+
+    // The same plan resumes it: the dead get a fresh set of attempts, the delivered stay.
+    let resumed = s
+        .replay_start(
+            &plan,
+            secs(600),
+            &store::Audit::new(secs(600), "dave", "outboxctl replay --type Order"),
+        )
+        .unwrap();
+    assert_eq!(resumed.replay, r);
+    assert_eq!((resumed.delivered, resumed.dead, resumed.pending), (2, 0, 1));
+    let row = &s.audit_log(None, 1).unwrap()[0];
+    assert_eq!((row.action.as_str(), row.messages), ("replay", 1));
+    assert_eq!(row.filter, Some(format!("resume {r}")));
+    let c = replay_claim(s, &r, "r1", 601, 10);
+    assert_eq!((ids_of(&c), c[0].attempts), (vec![C], 1));
+    assert_eq!(delivered(s, C, 602), 1);
+    assert_eq!(s.replay_unfinished(&plan.fingerprint()).unwrap(), None);
+    let history = s.replays_of(A).unwrap();
+    assert_eq!(history.len(), 1);
+    let h = &history[0];
+    assert_eq!(
+        (h.replay.as_str(), h.state.as_str(), h.attempts, h.sink.as_deref()),
+        (r.as_str(), "delivered", 2, Some("backfill"))
+    );
+    assert_eq!(h.delivered_on, Some(secs(500)));
+    assert_eq!(h.delivery_id, Some(replay_delivery_id(&r, A)));
+    assert!(s.replays_of(D).unwrap().is_empty());
+
+    // Done, the same plan is a new replay; without keys two relays share one.
+    let free = ReplayPlan {
+        select: ReplaySelect {
+            types: vec!["Free".into()],
+            ..Default::default()
+        },
+        sink: None,
+        new_delivery_id: false,
+    };
+    let shared = s
+        .replay_start(&free, secs(700), &store::Audit::new(secs(700), "dave", "replay"))
+        .unwrap()
+        .replay;
+    let first = replay_claim(s, &shared, "r1", 701, 1);
+    let second = replay_claim(other, &shared, "r2", 701, 1);
+    assert_eq!(ids_of(&first), vec![F]);
+    assert_eq!(ids_of(&second), vec![G]);
+    assert_eq!(
+        (first[0].delivery_id.as_deref(), first[0].sink.as_deref()),
+        (None, None)
+    );
+    assert_eq!(first[0].delivery_id(), F);
+
+    // A message purged before its replay delivered it comes back unreadable: it goes dead,
+    // and the replay still ends.
+    let lost = s
+        .replay_start(
+            &ReplayPlan {
+                select: ReplaySelect {
+                    ids: vec![D.into()],
+                    state: ReplayState::All,
+                    ..Default::default()
+                },
+                sink: None,
+                new_delivery_id: false,
+            },
+            secs(800),
+            &store::Audit::new(secs(800), "dave", "replay --id"),
+        )
+        .unwrap()
+        .replay;
+    while s.purge_chunk(secs(100_000), 100, &op()).unwrap() > 0 {}
+    let gone = replay_claim(s, &lost, "r1", 801, 10);
+    assert_eq!(gone.len(), 1);
+    assert!(
+        gone[0].unreadable().unwrap().contains("purged"),
+        "{:?}",
+        gone[0].problems
+    );
+
+    // Purged: finished replays started before the cutoff; those with work left stay.
+    assert_eq!(s.purge_replays(secs(150)).unwrap(), 0, "started after the cutoff");
+    assert_eq!(s.purge_replays(secs(100_000)).unwrap(), 1);
+    assert!(s.replay_state(&r).unwrap().is_none());
+    assert!(s.replay_state(&shared).unwrap().is_some());
+    assert!(s.replay_state(&lost).unwrap().is_some());
+}
+
+#[test]
+fn sqlite_store_keeps_the_replay_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("outbox.db");
+    let mut s = store::open(path.to_str().unwrap(), &common::store_options()).unwrap();
+    let mut other = store::open(path.to_str().unwrap(), &common::store_options()).unwrap();
+    replays(s.as_mut(), other.as_mut());
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_store_keeps_the_replay_contract() {
+    let db = common::PgSchema::new("replay");
+    let mut s = store::open(&db.url, &common::store_options()).unwrap();
+    s.init().unwrap();
+    let mut other = store::open(&db.url, &common::store_options()).unwrap();
+    replays(s.as_mut(), other.as_mut());
+}

@@ -22,6 +22,7 @@ mod init;
 mod list;
 mod process_once;
 mod purge;
+mod replay;
 mod retry;
 mod run;
 mod show;
@@ -128,10 +129,30 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Retry(args) => retry::run(args, &ctx),
         Command::Skip(args) => skip::run(args, &ctx),
         Command::Purge(args) => purge::run(args, &ctx),
+        Command::Replay(args) => replay::run(args, &ctx),
         Command::Audit(args) => audit::run(args, &ctx),
         Command::Dashboard(args) => dashboard::run(args, &ctx),
         Command::Completions(_) | Command::Health(_) => unreachable!("handled above"),
     }
+}
+
+/// A time as a flag gives it: a time (`2024-01-15 10:30:00`) or how long ago (`7d`).
+pub fn time_or_ago(ctx: &Context, flag: &str, text: &str) -> Result<DateTime<Utc>> {
+    if let Some(t) = crate::time::parse(text) {
+        return Ok(t);
+    }
+    let ago = crate::duration::parse_positive(text)
+        .ok()
+        .and_then(|d| chrono::Duration::from_std(d).ok())
+        .ok_or_else(|| {
+            crate::error::Error::usage(format!(
+                "{flag} {text:?} is neither a time (2024-01-15 10:30:00) nor a duration (7d)"
+            ))
+        })?;
+    Ok(ctx
+        .now()
+        .checked_sub_signed(ago)
+        .unwrap_or(DateTime::<Utc>::MIN_UTC))
 }
 
 /// A progress bar on stderr when it is a terminal and the output is not JSON; hidden otherwise.

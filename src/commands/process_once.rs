@@ -16,6 +16,7 @@ pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
         clock: ctx.clock.as_ref(),
         settings: &settings,
         breaker: &mut Default::default(),
+        replay: None,
     }
     .process_once(&stop)?;
     if !ctx.config.quiet {

@@ -19,6 +19,9 @@ pub fn run(args: &PurgeArgs, ctx: &Context) -> Result<()> {
     let bar = if args.dry_run || !args.yes || ctx.config.progress {
         let candidates = store.count_purgeable(cutoff)?;
         if args.dry_run || candidates == 0 {
+            if !args.dry_run {
+                store.purge_replays(cutoff)?;
+            }
             ctx.printer.print(&report(candidates, args.dry_run))?;
             return Ok(());
         }
@@ -31,6 +34,14 @@ pub fn run(args: &PurgeArgs, ctx: &Context) -> Result<()> {
     };
     let deleted = crate::maintenance::purge(store.as_mut(), cutoff, &ctx.audit(), &mut |n| bar.inc(n))?;
     bar.finish_and_clear();
+    // Replays finished before the cutoff go with the messages they replayed.
+    let replays = store.purge_replays(cutoff)?;
+    if replays > 0 {
+        tracing::info!(
+            deleted = replays,
+            "deleted finished replays started before the cutoff"
+        );
+    }
     // The audit trail has its own retention.
     if let Some(keep) = ctx.config.audit_retention {
         let keep = chrono::Duration::from_std(keep).unwrap_or(chrono::Duration::MAX);

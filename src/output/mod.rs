@@ -20,8 +20,8 @@ pub enum Format {
 
 pub use health::{Check, HealthReport, HealthStatus};
 pub use views::{
-    AuditLog, BlockedList, EmitReport, InitReport, MessageList, MessageView, PurgeReport, RetryReport,
-    SkipReport,
+    AuditLog, BlockedList, EmitReport, InitReport, MessageList, MessageView, PurgeReport, ReplayPreview,
+    ReplayReport, RetryReport, SkipReport,
 };
 
 /// Data a command prints: JSON through serde, a table (or a few lines) for people.

@@ -11,6 +11,31 @@ fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(crate::time::format).unwrap_or_default()
 }
 
+/// One replay delivery of a message, on one line.
+pub fn replay_line(r: &crate::model::ReplayDelivery) -> String {
+    let to = r
+        .sink
+        .as_deref()
+        .map_or_else(|| "its routes".to_owned(), |s| format!("sink {s}"));
+    let outcome = match r.state.as_str() {
+        "delivered" => format!("delivered at {}", when(r.delivered_on)),
+        state => format!(
+            "{state} after {} attempt(s){}",
+            r.attempts,
+            r.error
+                .as_deref()
+                .map(|e| format!(": {}", one_line(e, 200)))
+                .unwrap_or_default()
+        ),
+    };
+    let id = r
+        .delivery_id
+        .as_deref()
+        .map(|d| format!(" (delivery id {d})"))
+        .unwrap_or_default();
+    format!("replay {} to {to}: {outcome}{id}", r.replay)
+}
+
 /// What could not be read from a row, on one line.
 fn problems(m: &Message) -> String {
     let all: Vec<String> = m.problems.iter().map(ToString::to_string).collect();
@@ -306,6 +331,12 @@ impl Render for MessageView {
                 lines.push(format!("  {} at {}", d.destination, when(d.delivered_on)));
             }
         }
+        if !self.detail.replays.is_empty() {
+            lines.push("Replays:".to_owned());
+            for r in &self.detail.replays {
+                lines.push(format!("  {}", replay_line(r)));
+            }
+        }
         if !self.detail.failures.is_empty() {
             lines.push("Failures:".to_owned());
             for f in &self.detail.failures {
@@ -487,6 +518,161 @@ impl Render for crate::explain::Explanation {
         if let Some(trace) = &self.trace_id {
             lines.push(format!("Trace: {trace}"));
         }
+        // The latest replay says whether the message went out again, and how it went.
+        if let Some(last) = self.replays.last() {
+            let earlier = match self.replays.len() - 1 {
+                0 => String::new(),
+                n => format!(" ({n} earlier)"),
+            };
+            lines.push(format!("Replayed: {}{earlier}", replay_line(last)));
+        }
         lines.join("\n")
+    }
+}
+
+/// One message a dry run of `replay` would send.
+#[derive(Debug, Serialize)]
+pub struct SampleMessage {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub occurred_on: Option<DateTime<Utc>>,
+    pub processed_on: Option<DateTime<Utc>>,
+}
+
+/// What `replay` is about to do (or, with `--dry-run`, would do).
+#[derive(Debug, Serialize)]
+pub struct ReplayPreview {
+    pub dry_run: bool,
+    /// The unfinished replay of the same selection it resumes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resumes: Option<String>,
+    /// Messages to send: all selected, or those a resumed replay has left.
+    pub messages: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub new_delivery_id: bool,
+    /// The first few, in replay order (a new replay only).
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "sample")]
+    pub sample: Vec<Message>,
+}
+
+fn sample<S: serde::Serializer>(messages: &[Message], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(messages.iter().map(|m| SampleMessage {
+        id: m.id.clone(),
+        event_type: m.event_type.clone(),
+        occurred_on: m.occurred_on,
+        processed_on: m.processed_on,
+    }))
+}
+
+impl ReplayPreview {
+    /// "deliver 12 messages again to their routes", for prompts and the dry run.
+    pub fn summary(&self) -> String {
+        let to = match &self.to {
+            Some(sink) => format!("to sink {sink}"),
+            None => "to their routes".into(),
+        };
+        let ids = if self.new_delivery_id {
+            " with new delivery ids"
+        } else {
+            ""
+        };
+        match &self.resumes {
+            Some(r) => format!(
+                "resume replay {r}: deliver the {} messages it has left {to}{ids}",
+                self.messages
+            ),
+            None => format!("deliver {} messages again {to}{ids}", self.messages),
+        }
+    }
+}
+
+impl Render for ReplayPreview {
+    fn human(&self, style: &Style) -> String {
+        if self.messages == 0 {
+            return "no messages match: nothing to replay".into();
+        }
+        let head = if self.dry_run {
+            format!("would {}", self.summary())
+        } else {
+            self.summary()
+        };
+        if self.sample.is_empty() {
+            return head;
+        }
+        let mut t = style.table(&["ID", "TYPE", "OCCURRED", "PROCESSED"]);
+        for m in &self.sample {
+            t.add_row(vec![
+                m.id.clone(),
+                one_line(&m.event_type, 40),
+                when(m.occurred_on),
+                when(m.processed_on),
+            ]);
+        }
+        let more = self.messages.saturating_sub(self.sample.len() as u64);
+        let tail = if more > 0 {
+            format!("\n… and {more} more")
+        } else {
+            String::new()
+        };
+        format!("{head}; the first of them:\n{t}{tail}")
+    }
+}
+
+/// How a replay run ended.
+#[derive(Debug, Serialize)]
+pub struct ReplayReport {
+    pub replay: String,
+    /// Stopped on request (Ctrl-C) with messages left: the same command resumes it.
+    pub stopped: bool,
+    pub messages: u64,
+    pub delivered: u64,
+    pub dead: u64,
+    pub pending: u64,
+    /// Deliveries this run attempted.
+    pub attempted: u64,
+    pub duration_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    pub new_delivery_id: bool,
+}
+
+impl From<crate::replay::Finished> for ReplayReport {
+    fn from(f: crate::replay::Finished) -> Self {
+        ReplayReport {
+            replay: f.replay.replay,
+            stopped: f.stopped,
+            messages: f.replay.messages,
+            delivered: f.replay.delivered,
+            dead: f.replay.dead,
+            pending: f.replay.pending,
+            attempted: f.attempted,
+            duration_ms: f.duration.as_millis() as u64,
+            to: f.replay.sink,
+            new_delivery_id: f.replay.new_delivery_id,
+        }
+    }
+}
+
+impl Render for ReplayReport {
+    fn human(&self, _: &Style) -> String {
+        let mut line = format!(
+            "replay {}: {} of {} messages delivered",
+            self.replay, self.delivered, self.messages
+        );
+        if self.dead > 0 {
+            line.push_str(&format!(
+                ", {} dead (`outboxctl show ID` says why; the same command tries them again)",
+                self.dead
+            ));
+        }
+        if self.stopped {
+            line.push_str(&format!(
+                "; stopped with {} left: the same command resumes it",
+                self.pending
+            ));
+        }
+        line
     }
 }

@@ -44,7 +44,7 @@ pub fn encode(
         Some(CloudEventsMode::Structured) => {
             let mut doc = serde_json::json!({
                 "specversion": "1.0",
-                "id": m.id,
+                "id": m.delivery_id(),
                 "source": source,
                 "type": m.event_type,
                 "datacontenttype": "application/json",
@@ -52,6 +52,9 @@ pub fn encode(
             });
             if let Some(t) = time {
                 doc["time"] = t.into();
+            }
+            if m.delivery_id.is_some() {
+                doc["outboxid"] = m.id.as_str().into();
             }
             // The distributed tracing extension.
             if let Some((parent, state)) = m.trace() {
@@ -69,12 +72,15 @@ pub fn encode(
         Some(CloudEventsMode::Binary) => {
             let mut attributes = vec![
                 ("specversion", "1.0".to_owned()),
-                ("id", m.id.clone()),
+                ("id", m.delivery_id().to_owned()),
                 ("source", source.to_owned()),
                 ("type", m.event_type.clone()),
             ];
             if let Some(t) = time {
                 attributes.push(("time", t));
+            }
+            if m.delivery_id.is_some() {
+                attributes.push(("outboxid", m.id.clone()));
             }
             if let Some((parent, state)) = m.trace() {
                 attributes.push(("traceparent", parent.to_owned()));
@@ -114,6 +120,8 @@ mod tests {
             crashes: 0,
             trace_parent: None,
             trace_state: None,
+            delivery_id: None,
+            sink: None,
             problems: Vec::new(),
         }
     }
@@ -129,6 +137,24 @@ mod tests {
         assert_eq!(v["time"], "2024-01-15T10:30:00.000000Z");
         assert_eq!(v["data"]["email"], "a@b.c");
         assert_eq!(e.content_type, "application/cloudevents+json");
+    }
+
+    #[test]
+    fn a_fresh_delivery_id_is_the_event_id_with_the_message_id_as_an_extension() {
+        let mut m = message();
+        m.delivery_id = Some("d-1".into());
+        let doc: serde_json::Value =
+            serde_json::from_slice(&encode(&m, Some(CloudEventsMode::Structured), None).unwrap().body)
+                .unwrap();
+        assert_eq!(
+            (doc["id"].as_str(), doc["outboxid"].as_str()),
+            (Some("d-1"), Some("0190-abc"))
+        );
+        let binary = encode(&m, Some(CloudEventsMode::Binary), None).unwrap();
+        assert!(binary.attributes.contains(&("id", "d-1".to_owned())));
+        assert!(binary.attributes.contains(&("outboxid", "0190-abc".to_owned())));
+        let plain = encode(&message(), Some(CloudEventsMode::Binary), None).unwrap();
+        assert!(!plain.attributes.iter().any(|(k, _)| *k == "outboxid"));
     }
 
     #[test]

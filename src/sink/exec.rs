@@ -56,6 +56,7 @@ impl ExecSink {
             .args(&self.args)
             .envs(&self.env)
             .env("OUTBOX_MESSAGE_ID", &m.id)
+            .env("OUTBOX_DELIVERY_ID", m.delivery_id())
             .env("OUTBOX_MESSAGE_TYPE", &m.event_type)
             .env("OUTBOX_ATTEMPT", m.attempts.to_string())
             .env("OUTBOX_ORDERING_KEY", m.key.as_deref().unwrap_or(""))

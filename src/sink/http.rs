@@ -98,10 +98,17 @@ impl Poster {
             .agent
             .post(&self.url)
             .header("content-type", encoded.content_type)
-            .header("webhook-id", &m.id)
+            .header("webhook-id", m.delivery_id())
             .header("webhook-timestamp", timestamp.to_string());
         if let Some(key) = &self.key {
-            request = request.header("webhook-signature", key.sign(&m.id, timestamp, &encoded.body));
+            request = request.header(
+                "webhook-signature",
+                key.sign(m.delivery_id(), timestamp, &encoded.body),
+            );
+        }
+        // A replay with a fresh delivery id: the message's own id goes beside it.
+        if m.delivery_id.is_some() {
+            request = request.header("outbox-id", &m.id);
         }
         if let Some((parent, state)) = m.trace() {
             request = request.header("traceparent", parent);

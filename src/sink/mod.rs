@@ -356,6 +356,9 @@ pub struct Envelope<'a> {
     /// The ordering key, when the message has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<&'a str>,
+    /// A replay's fresh delivery id (`replay --new-delivery-id`); `id` stays the message's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_id: Option<&'a str>,
     /// The W3C Trace Context the application wrote with it, when valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<&'a str>,
@@ -379,6 +382,7 @@ impl<'a> Envelope<'a> {
                 .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
             attempt: m.attempts,
             key: m.key.as_deref(),
+            delivery_id: m.delivery_id.as_deref(),
             traceparent: trace.map(|(p, _)| p),
             tracestate: trace.and_then(|(_, s)| s),
             content,
@@ -432,6 +436,19 @@ impl Router {
     pub fn route(&self, event_type: &str) -> Result<&[String], DeliveryError> {
         route_of(&self.routes, event_type)
             .ok_or_else(|| DeliveryError::Retryable(format!("no handler for type {event_type}")))
+    }
+
+    /// The sinks this message goes to: its replay's one sink (`replay --to`), else its type's.
+    pub fn routes_of<'s>(&'s self, m: &'s Message) -> Result<&'s [String], DeliveryError> {
+        match &m.sink {
+            Some(sink) => Ok(std::slice::from_ref(sink)),
+            None => self.route(&m.event_type),
+        }
+    }
+
+    /// Whether a sink of this name exists (configured or built in).
+    pub fn has_sink(&self, name: &str) -> bool {
+        self.sinks.contains_key(name)
     }
 
     /// Hands a run to the named sink (see [`Sink::send`]).

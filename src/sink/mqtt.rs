@@ -230,6 +230,9 @@ impl MqttSink {
             ("outbox-id".to_owned(), m.id.clone()),
             ("outbox-type".to_owned(), m.event_type.clone()),
         ];
+        if let Some(id) = &m.delivery_id {
+            user.push(("outbox-delivery-id".to_owned(), id.clone()));
+        }
         if let Some(key) = &m.key {
             user.push(("outbox-ordering-key".to_owned(), key.clone()));
         }

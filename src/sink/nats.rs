@@ -88,7 +88,10 @@ impl NatsSink {
     fn prepare(&self, m: &Message) -> Result<Prepared, DeliveryError> {
         let encoded = cloudevents::encode(m, self.cloudevents, self.source.as_deref())?;
         let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", m.id.as_str());
+        headers.insert("Nats-Msg-Id", m.delivery_id());
+        if m.delivery_id.is_some() {
+            headers.insert("Outbox-Id", m.id.as_str());
+        }
         headers.insert("Outbox-Type", m.event_type.as_str());
         if let Some(key) = &m.key {
             headers.insert("Outbox-Ordering-Key", key.as_str());

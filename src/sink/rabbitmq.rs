@@ -121,12 +121,12 @@ impl RabbitmqSink {
                     .map_or(0, |d| d.as_secs())
             });
         let mut props = BasicProperties::default()
-            .with_message_id(m.id.as_str().into())
+            .with_message_id(m.delivery_id().into())
             .with_type(m.event_type.as_str().into())
             .with_content_type(content_type.into())
             .with_delivery_mode(2)
             .with_timestamp(timestamp);
-        if !attributes.is_empty() || m.key.is_some() || m.trace().is_some() {
+        if !attributes.is_empty() || m.key.is_some() || m.trace().is_some() || m.delivery_id.is_some() {
             // The AMQP protocol binding's prefix for CloudEvents attributes.
             let mut headers = FieldTable::default();
             for (name, value) in attributes {
@@ -134,6 +134,9 @@ impl RabbitmqSink {
                     format!("cloudEvents:{name}").as_str().into(),
                     AMQPValue::LongString(value.as_str().into()),
                 );
+            }
+            if m.delivery_id.is_some() {
+                headers.insert("outbox-id".into(), AMQPValue::LongString(m.id.as_str().into()));
             }
             if let Some(key) = &m.key {
                 headers.insert(

@@ -83,10 +83,13 @@ impl RedisSink {
             }
         };
         let mut fields = vec![
-            ("id", m.id.as_bytes().to_vec()),
+            ("id", m.delivery_id().as_bytes().to_vec()),
             ("type", m.event_type.as_bytes().to_vec()),
             ("content", content),
         ];
+        if m.delivery_id.is_some() {
+            fields.push(("outbox-id", m.id.as_bytes().to_vec()));
+        }
         if let Some(key) = &m.key {
             fields.push(("key", key.as_bytes().to_vec()));
         }
@@ -119,7 +122,7 @@ impl RedisSink {
                     cmd.arg(&self.script_hash)
                         .arg(2)
                         .arg(&stream)
-                        .arg(format!("{stream}:outbox-dedup:{}", m.id))
+                        .arg(format!("{stream}:outbox-dedup:{}", m.delivery_id()))
                         .arg(window.as_secs().max(1))
                         .arg(self.maxlen.map_or(String::new(), |n| n.to_string()));
                 }

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::model::{
-    ActivityBucket, AuditEntry, BlockedKey, Circuit, Message, MessageDetail, NewMessage, Stats,
+    ActivityBucket, AuditEntry, BlockedKey, Circuit, Message, MessageDetail, NewMessage, Replay,
+    ReplayDelivery, Stats,
 };
 
 #[cfg(feature = "postgres")]
@@ -136,6 +137,72 @@ pub enum RetrySelect {
     Ids(Vec<String>),
 }
 
+/// Which messages a replay takes, in its own words: every condition given must hold. Serialized,
+/// it is the replay's fingerprint (with the [`ReplayPlan`]'s options), by which the same command
+/// finds a replay it started before and resumes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReplaySelect {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ids: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Occurred at or after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_since: Option<DateTime<Utc>>,
+    /// Occurred before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub occurred_until: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed_since: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processed_until: Option<DateTime<Utc>>,
+    pub state: ReplayState,
+}
+
+impl ReplaySelect {
+    /// The time conditions as (column, SQL operator, bound): since is inclusive, until exclusive.
+    pub fn time_bounds(&self) -> [(&'static str, &'static str, Option<DateTime<Utc>>); 4] {
+        [
+            ("OccuredOnUtc", ">=", self.occurred_since),
+            ("OccuredOnUtc", "<", self.occurred_until),
+            ("ProcessedOnUtc", ">=", self.processed_since),
+            ("ProcessedOnUtc", "<", self.processed_until),
+        ]
+    }
+}
+
+/// The states of message a replay takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayState {
+    /// Delivered (ProcessedOnUtc set).
+    #[default]
+    Processed,
+    /// Dead and not processed.
+    Dead,
+    /// Any state.
+    All,
+}
+
+/// A replay to start (or resume).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ReplayPlan {
+    pub select: ReplaySelect,
+    /// Only to this sink (`--to`); None: each message's current routes.
+    pub sink: Option<String>,
+    /// A fresh delivery id per message (see [`crate::model::replay_delivery_id`]).
+    pub new_delivery_id: bool,
+}
+
+impl ReplayPlan {
+    /// What makes two replay commands the same replay.
+    pub fn fingerprint(&self) -> String {
+        serde_json::to_string(self).expect("a replay plan serializes")
+    }
+}
+
 /// The storage backend of the relay.
 ///
 /// Claims are leases: `claim` marks rows as owned until `lease_until` and counts the attempt;
@@ -257,6 +324,11 @@ pub trait Store {
     /// Deletes the audit rows older than `before` (their own retention). Returns how many.
     fn purge_audit(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 
+    /// Deletes the replays started before `before` that have nothing left in flight or to
+    /// deliver (every message delivered or dead), with their messages' replay rows. Returns
+    /// how many replays.
+    fn purge_replays(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
     /// When the next message that is waiting (on a retry backoff or a lease) becomes due, if
     /// any: `run` wakes up then rather than at its next tick. Without it a failed message would
     /// wait for the next `--every` tick instead of its backoff.
@@ -273,6 +345,64 @@ pub trait Store {
 
     /// One page of `list`: the same order, skipping `offset` rows in the database.
     fn list_page(&mut self, params: &ListParams, offset: usize) -> Result<Vec<Message>, StoreError>;
+
+    /// How many messages `select` takes, and the first `sample` of them in replay order.
+    fn replay_preview(
+        &mut self,
+        select: &ReplaySelect,
+        sample: usize,
+    ) -> Result<(u64, Vec<Message>), StoreError>;
+
+    /// The latest replay with this fingerprint that has messages not delivered (pending or dead), if any.
+    fn replay_unfinished(&mut self, fingerprint: &str) -> Result<Option<Replay>, StoreError>;
+
+    /// Starts a replay, or resumes the unfinished one made by the same plan, in one transaction
+    /// with `audit`. A new replay queues every message the plan selects now, oldest first, each
+    /// once; a resumed one makes its dead messages due again (a fresh set of attempts) and keeps
+    /// what it delivered. Nothing of the messages themselves changes. `audit.operation` names a
+    /// new replay.
+    fn replay_start(
+        &mut self,
+        plan: &ReplayPlan,
+        now: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<Replay, StoreError>;
+
+    /// A replay's progress.
+    fn replay_state(&mut self, replay: &str) -> Result<Option<Replay>, StoreError>;
+
+    /// The replay deliveries of one message, oldest replay first.
+    fn replays_of(&mut self, id: &str) -> Result<Vec<ReplayDelivery>, StoreError>;
+
+    /// [`Store::claim`] on a replay's queue: due messages not delivered yet in this replay, one
+    /// per ordering key (an earlier one of the key in this replay, neither delivered nor dead,
+    /// holds the later back), in replay order. Each comes with its attempts in this replay, the
+    /// replay's sink and delivery id; one whose row is gone (purged) comes back unreadable.
+    fn replay_claim(&mut self, replay: &str, params: &ClaimParams) -> Result<Vec<Message>, StoreError>;
+
+    /// [`Store::record`] on a replay's queue: the messages themselves are left as they are.
+    fn replay_record(&mut self, replay: &str, params: &RecordParams) -> Result<Recorded, StoreError>;
+
+    /// [`Store::release`] on a replay's queue.
+    fn replay_release(
+        &mut self,
+        replay: &str,
+        ids: &[String],
+        owner: &str,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError>;
+
+    /// [`Store::extend`] on a replay's queue.
+    fn replay_extend(
+        &mut self,
+        replay: &str,
+        ids: &[String],
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
+    /// [`Store::deliveries`] on a replay's queue.
+    fn replay_deliveries(&mut self, replay: &str, id: &str) -> Result<Vec<String>, StoreError>;
 
     /// Waits until new messages may have arrived, `timeout` passes or `stop` is set, returning
     /// early on the backend's change signal (a NOTIFY, SQLite's data_version).
@@ -415,7 +545,7 @@ pub const DEFAULT_TABLE: &str = "OutboxMessage";
 
 /// The version of the schema this release creates, kept in `"<table>_Schema"`. An outboxctl
 /// schema without that table is version 1; `init` migrates older versions and refuses newer ones.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Refuses a schema made by a newer release, whose meaning this one cannot know.
 pub fn check_schema_version(version: Option<i32>, table: &str) -> Result<(), StoreError> {

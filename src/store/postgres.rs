@@ -19,13 +19,13 @@ use postgres::{Client, Row, Statement};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{
-    Audit, ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, RetrySelect, SqlValue,
-    Store, StoreOptions, Transaction,
+    Audit, ClaimParams, KeyRule, ListFilter, ListParams, RecordParams, Recorded, ReplayPlan, ReplaySelect,
+    ReplayState, RetrySelect, SqlValue, Store, StoreOptions, Transaction,
 };
 use crate::error::StoreError;
 use crate::model::{
     ActivityBucket, AuditEntry, BlockedKey, Circuit, Counts, Delivery, FailedAttempt, Message, MessageDetail,
-    NewMessage, Problem, Stats,
+    NewMessage, Problem, Replay, ReplayDelivery, Stats,
 };
 
 /// The schema contract, with `OutboxMessage` standing for the configured table name.
@@ -242,6 +242,8 @@ struct Sql {
     processed: String,
     circuit: String,
     audit: String,
+    replay: String,
+    replayed: String,
     /// Cast turning a text parameter into the id column's type (`` or `::uuid`).
     id_cast: &'static str,
     /// The same for the content column (`` for text, `::jsonb` for a jsonb column, …).
@@ -261,6 +263,8 @@ impl Sql {
             processed: name("_Processed"),
             circuit: name("_Circuit"),
             audit: name("_Audit"),
+            replay: name("_Replay"),
+            replayed: name("_Replayed"),
             id_cast: if id_uuid { "::uuid" } else { "" },
             content_cast: match content_type {
                 "text" | "character varying" | "character" => String::new(),
@@ -934,6 +938,8 @@ fn message_from_row(row: &Row) -> Message {
         crashes: row.try_get::<_, Option<i64>>(14).ok().flatten().unwrap_or(0),
         trace_parent,
         trace_state,
+        delivery_id: None,
+        sink: None,
         problems,
     }
 }
@@ -1087,6 +1093,101 @@ impl<'a> AuditParams<'a> {
             &self.selection,
         ]);
         all
+    }
+}
+
+/// A value bound to a statement built at run time (a replay's selection).
+type Param = Box<dyn ToSql + Sync>;
+
+/// Replays: a second queue beside the outbox, claimed and recorded the way the outbox is.
+impl PostgresStore {
+    /// The WHERE clause over `m` (the outbox) that a replay selection makes, with its values
+    /// bound from `$first` on. Ids match as `retry` matches them (any case).
+    fn replay_filter(
+        &mut self,
+        select: &ReplaySelect,
+        first: usize,
+    ) -> Result<(String, Vec<Param>), StoreError> {
+        let mut resolved = Vec::with_capacity(select.ids.len());
+        for id in &select.ids {
+            resolved.extend(self.resolve_id(id)?);
+        }
+        let mut clauses = vec![
+            match select.state {
+                ReplayState::Processed => "m.\"ProcessedOnUtc\" IS NOT NULL",
+                ReplayState::Dead => "m.\"ProcessedOnUtc\" IS NULL AND m.\"DeadOnUtc\" IS NOT NULL",
+                ReplayState::All => "true",
+            }
+            .to_owned(),
+        ];
+        let mut values: Vec<Param> = Vec::new();
+        let mut bind = |value: Param| {
+            values.push(value);
+            format!("${}", first + values.len() - 1)
+        };
+        if !select.ids.is_empty() {
+            let p = bind(Box::new(resolved));
+            clauses.push(format!("m.\"Id\" = ANY({})", self.sql.ids(&p)));
+        }
+        if !select.types.is_empty() {
+            let p = bind(Box::new(select.types.clone()));
+            clauses.push(format!("m.\"Type\" = ANY({p}::text[])"));
+        }
+        if let Some(key) = &select.key {
+            let p = bind(Box::new(key.clone()));
+            clauses.push(format!("m.\"OrderingKey\" = {p}::text"));
+        }
+        for (column, op, at) in select.time_bounds() {
+            if let Some(at) = at {
+                let p = bind(Box::new(at));
+                clauses.push(format!("m.\"{column}\" {op} {p}::timestamptz"));
+            }
+        }
+        Ok((clauses.join(" AND "), values))
+    }
+
+    /// The replay `p` that `sql_where` (with `$1`) picks, with its progress.
+    fn read_replay(&mut self, sql_where: &str, arg: &str) -> Result<Option<Replay>, StoreError> {
+        let sql = format!(
+            "SELECT p.\"Replay\", p.\"CreatedOnUtc\", p.\"Sink\", p.\"NewDeliveryId\", p.\"Messages\",
+                    c.delivered, c.dead
+             FROM {} p CROSS JOIN LATERAL (
+                 SELECT count(r.\"DeliveredOnUtc\") AS delivered, count(r.\"DeadOnUtc\") AS dead
+                 FROM {} r WHERE r.\"Replay\" = p.\"Replay\") c
+             WHERE {sql_where}",
+            self.sql.replay, self.sql.replayed
+        );
+        Ok(self.query(&sql, &[&arg])?.first().map(|r| {
+            let messages = r.get::<_, i64>(4).max(0) as u64;
+            let delivered = r.get::<_, i64>(5) as u64;
+            let dead = r.get::<_, i64>(6) as u64;
+            Replay {
+                replay: r.get(0),
+                created_on: r.try_get(1).ok().flatten(),
+                sink: r.get(2),
+                new_delivery_id: r.get(3),
+                messages,
+                delivered,
+                dead,
+                pending: messages.saturating_sub(delivered + dead),
+            }
+        }))
+    }
+
+    /// The advisory lock of a replay plan, less its fingerprint: held by whoever starts, resumes
+    /// or purges a replay of the plan.
+    fn replay_lock(&self) -> String {
+        format!("outboxctl.replay.{}.{}.", self.schema, self.table)
+    }
+
+    /// The unfinished replay `p` with the fingerprint `$1`, the latest first.
+    fn unfinished_replay(&self) -> String {
+        format!(
+            "p.\"Fingerprint\" = $1 AND EXISTS (SELECT 1 FROM {} r WHERE r.\"Replay\" = p.\"Replay\"
+               AND r.\"DeliveredOnUtc\" IS NULL)
+             ORDER BY p.\"CreatedOnUtc\" DESC LIMIT 1",
+            self.sql.replayed
+        )
     }
 }
 
@@ -1579,11 +1680,13 @@ impl Store for PostgresStore {
             } else {
                 None
             };
+        let replays = self.replays_of(&id)?;
         Ok(Some(MessageDetail {
             message,
             failures,
             deliveries,
             blocked_by,
+            replays,
         }))
     }
 
@@ -1804,6 +1907,37 @@ impl Store for PostgresStore {
         self.execute(&sql, &[&before])
     }
 
+    fn purge_replays(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.ensure_ready()?;
+        let finished = format!(
+            "p.\"CreatedOnUtc\" < $1 AND NOT EXISTS (
+                 SELECT 1 FROM {} r WHERE r.\"Replay\" = p.\"Replay\"
+                   AND r.\"DeliveredOnUtc\" IS NULL AND r.\"DeadOnUtc\" IS NULL)",
+            self.sql.replayed
+        );
+        // A finished replay whose dead a `replay_start` is reviving right now must stay: take
+        // the plans' locks first (in one order, so two purges cannot deadlock), then look again.
+        let lock = format!(
+            "SELECT pg_advisory_xact_lock(hashtext($2 || f.\"Fingerprint\")) FROM (
+                 SELECT DISTINCT p.\"Fingerprint\" FROM {} p WHERE {finished} ORDER BY 1) f",
+            self.sql.replay
+        );
+        let delete = format!(
+            "WITH done AS (DELETE FROM {} p WHERE {finished} RETURNING p.\"Replay\"),
+             rows AS (DELETE FROM {} WHERE \"Replay\" IN (SELECT \"Replay\" FROM done))
+             SELECT count(*) FROM done",
+            self.sql.replay, self.sql.replayed
+        );
+        let prefix = self.replay_lock();
+        let client = self.client()?;
+        let done = client.transaction().and_then(|mut tx| {
+            tx.query(&lock, &[&before, &prefix])?;
+            let n: i64 = tx.query_one(&delete, &[&before])?.get(0);
+            tx.commit().map(|()| n as u64)
+        });
+        done.map_err(|e| self.fail(e))
+    }
+
     fn count_purgeable(&mut self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let sql = format!(
             "SELECT count(*) FROM {} WHERE \"ProcessedOnUtc\" IS NOT NULL AND \"ProcessedOnUtc\" < $1",
@@ -1877,6 +2011,314 @@ impl Store for PostgresStore {
                 })
             })
             .collect())
+    }
+
+    fn replay_preview(
+        &mut self,
+        select: &ReplaySelect,
+        sample: usize,
+    ) -> Result<(u64, Vec<Message>), StoreError> {
+        let (filter, values) = self.replay_filter(select, 1)?;
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(|v| v.as_ref() as _).collect();
+        let t = self.sql.t.clone();
+        let count = self.count(&format!("SELECT count(*) FROM {t} AS m WHERE {filter}"), &params)?;
+        let sql = format!(
+            "SELECT {} FROM {t} AS m WHERE {filter} ORDER BY m.\"OccuredOnUtc\", m.\"Id\" LIMIT {sample}",
+            Sql::columns("m.")
+        );
+        Ok((count, self.messages(&sql, &params)?))
+    }
+
+    fn replay_unfinished(&mut self, fingerprint: &str) -> Result<Option<Replay>, StoreError> {
+        self.read_replay(&self.unfinished_replay(), fingerprint)
+    }
+
+    fn replay_start(
+        &mut self,
+        plan: &ReplayPlan,
+        now: DateTime<Utc>,
+        audit: &Audit,
+    ) -> Result<Replay, StoreError> {
+        self.ensure_ready()?;
+        let fingerprint = plan.fingerprint();
+        // $1–$5 the replay, $6–$11 the audit row, then the selection's values.
+        let (filter, values) = self.replay_filter(&plan.select, 12)?;
+        let named = (!plan.select.ids.is_empty()).then(|| super::ids_json(&plan.select.ids));
+        let (t, replay_t, replayed) = (&self.sql.t, &self.sql.replay, &self.sql.replayed);
+        let unfinished = format!(
+            "SELECT p.\"Replay\" FROM {replay_t} p WHERE {}",
+            self.unfinished_replay()
+        );
+        // Dead ones get a fresh set of attempts; what was delivered stays delivered.
+        let resume = format!(
+            "WITH revived AS (
+                 UPDATE {replayed} SET \"DeadOnUtc\" = NULL, \"Attempts\" = 0, \"NextAttemptOnUtc\" = NULL,
+                     \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL
+                 WHERE \"Replay\" = $1 AND \"DeadOnUtc\" IS NOT NULL RETURNING 1),
+             {audited}
+             SELECT count(*) FROM revived",
+            audited = self.audit_cte("replay", "(SELECT count(*) FROM revived)", 2)
+        );
+        let create = format!(
+            "WITH queued AS (
+                 INSERT INTO {replayed} (\"Replay\", \"Seq\", \"MessageId\", \"OrderingKey\")
+                 SELECT $1::text, row_number() OVER (ORDER BY m.\"OccuredOnUtc\", m.\"Id\"), m.\"Id\"::text,
+                        m.\"OrderingKey\"
+                 FROM {t} AS m WHERE {filter} RETURNING 1),
+             header AS (
+                 INSERT INTO {replay_t} (\"Replay\", \"Fingerprint\", \"CreatedOnUtc\", \"Sink\", \"NewDeliveryId\",
+                                         \"Messages\")
+                 SELECT $1::text, $2::text, $3::timestamptz, $4::text, $5::bool, (SELECT count(*) FROM queued)),
+             {audited}
+             SELECT count(*) FROM queued",
+            audited = self.audit_cte("replay", "(SELECT count(*) FROM queued)", 6)
+        );
+        // Two starts of the same plan at once: the second waits, then resumes the first's replay.
+        let lock = format!("{}{fingerprint}", self.replay_lock());
+        let client = self.client()?;
+        let done = client.transaction().and_then(|mut tx| {
+            tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock])?;
+            let found: Option<String> = tx.query_opt(&unfinished, &[&fingerprint])?.map(|r| r.get(0));
+            let replay = if let Some(replay) = found {
+                let selection = format!("resume {replay}");
+                let a = AuditParams::new(audit, named.clone(), Some(&selection));
+                tx.query(&resume, &a.after(&[&replay]))?;
+                replay
+            } else {
+                let a = AuditParams::new(audit, named.clone(), Some(&fingerprint));
+                let mut params = a.after(&[
+                    &audit.operation,
+                    &fingerprint,
+                    &now,
+                    &plan.sink,
+                    &plan.new_delivery_id,
+                ]);
+                params.extend(values.iter().map(|v| v.as_ref() as &(dyn ToSql + Sync)));
+                tx.query(&create, &params)?;
+                audit.operation.clone()
+            };
+            tx.commit().map(|()| replay)
+        });
+        let replay = done.map_err(|e| self.fail(e))?;
+        Ok(self.replay_state(&replay)?.expect("the replay was just written"))
+    }
+
+    fn replay_state(&mut self, replay: &str) -> Result<Option<Replay>, StoreError> {
+        self.read_replay("p.\"Replay\" = $1", replay)
+    }
+
+    fn replays_of(&mut self, id: &str) -> Result<Vec<ReplayDelivery>, StoreError> {
+        let sql = format!(
+            "SELECT p.\"Replay\", p.\"CreatedOnUtc\", p.\"Sink\", r.\"DeliveredOnUtc\", r.\"DeadOnUtc\" IS NOT NULL,
+                    r.\"Attempts\"::int8, r.\"Error\", p.\"NewDeliveryId\", r.\"MessageId\"
+             FROM {} r JOIN {} p ON p.\"Replay\" = r.\"Replay\"
+             WHERE r.\"MessageId\" IN ($1, upper($1), lower($1))
+             ORDER BY p.\"CreatedOnUtc\", p.\"Replay\"",
+            self.sql.replayed, self.sql.replay
+        );
+        Ok(self
+            .query(&sql, &[&id])?
+            .iter()
+            .map(|r| {
+                let replay: String = r.get(0);
+                let delivered_on: Option<DateTime<Utc>> = r.get(3);
+                let state = if delivered_on.is_some() {
+                    "delivered"
+                } else if r.get::<_, bool>(4) {
+                    "dead"
+                } else {
+                    "pending"
+                };
+                let delivery_id = r
+                    .get::<_, bool>(7)
+                    .then(|| crate::model::replay_delivery_id(&replay, r.get(8)));
+                ReplayDelivery {
+                    created_on: r.try_get(1).ok().flatten(),
+                    sink: r.get(2),
+                    state: state.to_owned(),
+                    attempts: r.get(5),
+                    delivered_on,
+                    error: r.get(6),
+                    delivery_id,
+                    replay,
+                }
+            })
+            .collect())
+    }
+
+    fn replay_claim(&mut self, replay: &str, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
+        // As `claim`: the due rows are picked once (`ARRAY(…)`), those another relay holds locked
+        // skipped, and one claimed meanwhile re-checked and dropped, so relays share a replay.
+        // Due: not delivered, not dead, not waiting for a backoff or a live lease, and no earlier
+        // message of its key in this replay still to go. The outbox row comes in the same trip.
+        let sql = format!(
+            "WITH due AS (
+                 SELECT d.\"Seq\" FROM {r} AS d
+                 WHERE d.\"Replay\" = $1 AND d.\"DeliveredOnUtc\" IS NULL AND d.\"DeadOnUtc\" IS NULL
+                   AND (d.\"NextAttemptOnUtc\" IS NULL OR d.\"NextAttemptOnUtc\" <= $4)
+                   AND (d.\"OrderingKey\" IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM {r} AS e
+                        WHERE e.\"Replay\" = d.\"Replay\" AND e.\"OrderingKey\" = d.\"OrderingKey\"
+                          AND e.\"Seq\" < d.\"Seq\" AND e.\"DeliveredOnUtc\" IS NULL AND e.\"DeadOnUtc\" IS NULL))
+                 ORDER BY d.\"Seq\" LIMIT {limit} FOR UPDATE OF d SKIP LOCKED),
+             claimed AS (
+                 UPDATE {r} AS c SET \"LockedBy\" = $2, \"LockedUntilUtc\" = $3, \"NextAttemptOnUtc\" = $3,
+                     \"Attempts\" = c.\"Attempts\" + 1
+                 WHERE c.\"Replay\" = $1 AND c.\"Seq\" = ANY(ARRAY(SELECT \"Seq\" FROM due))
+                   AND c.\"DeliveredOnUtc\" IS NULL AND c.\"DeadOnUtc\" IS NULL
+                 RETURNING c.\"Seq\", c.\"Attempts\", c.\"Error\", c.\"MessageId\")
+             SELECT {cols}, c.\"Seq\", c.\"Attempts\"::int8, c.\"Error\", c.\"MessageId\", m.\"Id\" IS NULL,
+                    p.\"Sink\", p.\"NewDeliveryId\"
+             FROM claimed c JOIN {replay_t} p ON p.\"Replay\" = $1
+             LEFT JOIN {t} AS m ON m.\"Id\" = {id}
+             ORDER BY c.\"Seq\"",
+            r = self.sql.replayed,
+            replay_t = self.sql.replay,
+            t = self.sql.t,
+            cols = Sql::columns("m."),
+            id = self.sql.id("c.\"MessageId\""),
+            // A literal, as in `claim`.
+            limit = p.limit
+        );
+        let rows = self.query(&sql, &[&replay, &p.owner, &p.lease_until, &p.now])?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                let mut m = message_from_row(row);
+                m.id = row.get(20);
+                if row.get::<_, bool>(21) {
+                    // Purged while the replay waited: there is nothing left to send.
+                    m.problems = vec![Problem::new(
+                        "Content",
+                        "is gone: the message was purged before the replay delivered it",
+                    )];
+                }
+                m.attempts = row.get(18);
+                m.error = row.get(19);
+                m.crashes = 0;
+                m.locked_by = Some(p.owner.to_owned());
+                m.locked_until = Some(p.lease_until);
+                m.sink = row.get(22);
+                m.delivery_id = row
+                    .get::<_, bool>(23)
+                    .then(|| crate::model::replay_delivery_id(replay, &m.id));
+                m
+            })
+            .collect())
+    }
+
+    fn replay_record(&mut self, replay: &str, p: &RecordParams) -> Result<Recorded, StoreError> {
+        if p.delivered.is_empty() && p.failed.is_empty() {
+            return Ok(Recorded::default());
+        }
+        let mut ids = Vec::with_capacity(p.failed.len());
+        let mut errors = Vec::with_capacity(p.failed.len());
+        let mut next = Vec::with_capacity(p.failed.len());
+        let mut dead = Vec::with_capacity(p.failed.len());
+        let (mut accepted_ids, mut accepted) = (Vec::new(), Vec::new());
+        for f in p.failed {
+            for destination in &f.accepted {
+                accepted_ids.push(f.id.as_str());
+                accepted.push(destination.as_str());
+            }
+            ids.push(f.id.as_str());
+            errors.push(match &f.destination {
+                Some(d) => format!("{d}: {}", f.error),
+                None => f.error.clone(),
+            });
+            next.push(f.next_attempt);
+            dead.push(f.next_attempt.is_none().then_some(f.failed_on));
+        }
+        // The whole run in one statement, as `record`. A delivery counts even if the lease ran
+        // out; a failure only on a claim the owner still holds.
+        let sql = format!(
+            "WITH done AS (
+                 UPDATE {r} SET \"DeliveredOnUtc\" = $2, \"Error\" = NULL, \"LockedBy\" = NULL,
+                     \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = NULL, \"DeadOnUtc\" = NULL
+                 WHERE \"Replay\" = $1 AND \"MessageId\" = ANY($3::text[]) AND \"DeliveredOnUtc\" IS NULL
+                 RETURNING 1),
+             acc AS (SELECT id, array_agg(destination) AS destinations
+                     FROM unnest($9::text[], $10::text[]) AS a(id, destination) GROUP BY id),
+             f AS (SELECT u.id, u.error, u.next_at, u.dead_on, acc.destinations
+                   FROM unnest($5::text[], $6::text[], $7::timestamptz[], $8::timestamptz[])
+                        AS u(id, error, next_at, dead_on)
+                   LEFT JOIN acc ON acc.id = u.id),
+             failed AS (
+                 UPDATE {r} AS x SET \"Error\" = f.error, \"NextAttemptOnUtc\" = f.next_at,
+                     \"DeadOnUtc\" = f.dead_on, \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL,
+                     \"Accepted\" = CASE WHEN f.destinations IS NULL THEN x.\"Accepted\" ELSE
+                         ARRAY(SELECT DISTINCT a FROM unnest(coalesce(x.\"Accepted\", '{{}}') || f.destinations) AS a
+                               ORDER BY a) END
+                 FROM f WHERE x.\"Replay\" = $1 AND x.\"MessageId\" = f.id AND x.\"LockedBy\" = $4
+                   AND x.\"DeliveredOnUtc\" IS NULL RETURNING 1)
+             SELECT (SELECT count(*) FROM done), (SELECT count(*) FROM failed)",
+            r = self.sql.replayed
+        );
+        let rows = self.query(
+            &sql,
+            &[
+                &replay,
+                &p.now,
+                &p.delivered,
+                &p.owner,
+                &ids,
+                &errors,
+                &next,
+                &dead,
+                &accepted_ids,
+                &accepted,
+            ],
+        )?;
+        let count = |i: usize| rows.first().map_or(0, |r| r.get::<_, i64>(i)) as u64;
+        Ok(Recorded {
+            processed: count(0),
+            failed: count(1),
+        })
+    }
+
+    fn replay_release(
+        &mut self,
+        replay: &str,
+        ids: &[String],
+        owner: &str,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET \"LockedBy\" = NULL, \"LockedUntilUtc\" = NULL, \"NextAttemptOnUtc\" = $4,
+                 \"Attempts\" = greatest(\"Attempts\" - 1, 0)
+             WHERE \"Replay\" = $1 AND \"MessageId\" = ANY($2::text[]) AND \"LockedBy\" = $3
+               AND \"DeliveredOnUtc\" IS NULL",
+            self.sql.replayed
+        );
+        self.execute(&sql, &[&replay, &ids, &owner, &due])
+    }
+
+    fn replay_extend(
+        &mut self,
+        replay: &str,
+        ids: &[String],
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let sql = format!(
+            "UPDATE {} SET \"LockedUntilUtc\" = $4, \"NextAttemptOnUtc\" = $4
+             WHERE \"Replay\" = $1 AND \"MessageId\" = ANY($2::text[]) AND \"LockedBy\" = $3
+               AND \"DeliveredOnUtc\" IS NULL",
+            self.sql.replayed
+        );
+        self.execute(&sql, &[&replay, &ids, &owner, &until])
+    }
+
+    fn replay_deliveries(&mut self, replay: &str, id: &str) -> Result<Vec<String>, StoreError> {
+        let sql = format!(
+            "SELECT \"Accepted\" FROM {} WHERE \"Replay\" = $1 AND \"MessageId\" = $2",
+            self.sql.replayed
+        );
+        Ok(self
+            .query(&sql, &[&replay, &id])?
+            .first()
+            .and_then(|r| r.get::<_, Option<Vec<String>>>(0))
+            .unwrap_or_default())
     }
 
     fn wait_for_work(&mut self, timeout: Duration, stop: &AtomicBool) -> Result<(), StoreError> {

@@ -9,4 +9,5 @@ mod isolation;
 mod ordering;
 mod output;
 mod relay;
+mod replay;
 mod schema;

@@ -347,6 +347,8 @@ fn migrates_by_itself(fixture: &str) {
         5
     );
     assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Circuit"), 0);
+    // Replays (version 5) are there.
+    assert_eq!(env.count("SELECT count(*) FROM OutboxMessage_Replayed"), 0);
     assert_queries_match_stats(&env, &db);
     // Idempotent: one version row however often init runs.
     env.ok(&["init"]);
@@ -365,8 +367,13 @@ fn the_first_command_migrates_a_database_of_a_release_before_ordering_keys() {
 }
 
 #[test]
-fn the_first_command_migrates_a_database_of_the_previous_release() {
+fn the_first_command_migrates_a_database_of_a_release_before_crash_counts() {
     migrates_by_itself(include_str!("../fixtures/schema.sqlite.v3.sql"));
+}
+
+#[test]
+fn the_first_command_migrates_a_database_of_the_previous_release() {
+    migrates_by_itself(include_str!("../fixtures/schema.sqlite.v4.sql"));
 }
 
 #[test]

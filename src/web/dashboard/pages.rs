@@ -834,6 +834,31 @@ pub fn detail(d: &MessageDetail, now: DateTime<Utc>, viewer: &Viewer, back: &str
                     }
                 }
             }
+            @if !d.replays.is_empty() {
+                h2 { "Replays" }
+                table #replays {
+                    tr {
+                        th { "Replay" }
+                        th { "Started (UTC)" }
+                        th { "To" }
+                        th { "State" }
+                        th.num { "Attempts" }
+                        th { "Delivered (UTC)" }
+                        th { "Error" }
+                    }
+                    @for r in &d.replays {
+                        tr {
+                            td { code { (r.replay) } }
+                            td { (when(r.created_on)) }
+                            td { (r.sink.as_deref().unwrap_or("its routes")) }
+                            td { (r.state) }
+                            td.num { (r.attempts) }
+                            td { (when(r.delivered_on)) }
+                            td { (r.error.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
         }
         @if state != State::Processed && viewer.actions {
             @if viewer.csrf.is_some() {
