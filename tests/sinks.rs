@@ -1936,11 +1936,18 @@ mod kafka {
         )));
         let mut m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":7}"#);
         m.trace_parent = Some(TRACEPARENT.into());
+        // A replay with a fresh delivery id: the CloudEvents id, the message id beside it.
+        m.delivery_id = Some(uuid::Uuid::new_v4().to_string());
         accepted(&mut router, std::slice::from_ref(&m));
         let got = consume(&[&topic], 1);
         let h = &got[0].headers;
         assert_eq!(h["ce_specversion"], "1.0");
-        assert_eq!(h["ce_id"], m.id);
+        assert_eq!(Some(&h["ce_id"]), m.delivery_id.as_ref());
+        assert_eq!(Some(&h["outbox-delivery-id"]), m.delivery_id.as_ref());
+        assert_eq!(
+            (h["outbox-id"].as_str(), h["ce_outboxid"].as_str()),
+            (m.id.as_str(), m.id.as_str())
+        );
         assert_eq!(h["ce_type"], "OrderPlaced");
         assert_eq!(h["ce_source"], "/shop");
         assert_eq!(h["ce_traceparent"], TRACEPARENT);

@@ -264,6 +264,10 @@ impl KafkaSink {
         };
         let mut headers = header(OwnedHeaders::new(), "outbox-id", &m.id);
         headers = header(headers, "outbox-type", &m.event_type);
+        // A replay's fresh delivery id (`replay --new-delivery-id`), beside the message id.
+        if let Some(id) = &m.delivery_id {
+            headers = header(headers, "outbox-delivery-id", id);
+        }
         if let Some(key) = &m.key {
             headers = header(headers, "outbox-ordering-key", key);
         }
@@ -535,6 +539,8 @@ mod tests {
             crashes: 0,
             trace_parent: None,
             trace_state: None,
+            delivery_id: None,
+            sink: None,
             problems: Vec::new(),
         };
         assert!(matches!(sink.prepare(&m), Err(DeliveryError::Permanent(_))));
