@@ -1770,8 +1770,12 @@ mod kafka {
     }
 
     fn create(name: &str, partitions: i32) {
+        create_on(BROKER, name, partitions);
+    }
+
+    fn create_on(broker: &str, name: &str, partitions: i32) {
         let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", BROKER)
+            .set("bootstrap.servers", broker)
             .create()
             .unwrap();
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(20)));
@@ -1788,8 +1792,12 @@ mod kafka {
     /// Every record of these topics from the start, `n` of them, then checks that no other
     /// arrives soon after. Within a partition they come in offset order.
     fn consume(topics: &[&str], n: usize) -> Vec<Got> {
+        consume_from(BROKER, topics, n)
+    }
+
+    fn consume_from(broker: &str, topics: &[&str], n: usize) -> Vec<Got> {
         let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", BROKER)
+            .set("bootstrap.servers", broker)
             .set("group.id", unique("outboxctl-test-"))
             .set("enable.auto.commit", "false")
             .create()
@@ -2029,6 +2037,84 @@ mod kafka {
         }
         let got: Vec<String> = consume(&[&topic], 4).iter().map(|g| g.id().to_owned()).collect();
         assert_eq!(got, ids, "everything arrives, once, in order");
+    }
+
+    /// A tansu of the test's own on `port` (in memory: a restart forgets every topic and
+    /// producer), killed when dropped.
+    fn tansu(port: u16) -> KillOnDrop {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let bin = [format!("{home}/.cargo/bin/tansu"), "/usr/local/bin/tansu".into()]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or_else(|| "tansu".into());
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = KillOnDrop(
+            std::process::Command::new(bin)
+                .args([
+                    "broker",
+                    "--storage-engine",
+                    "memory://tansu/",
+                    "--listener-url",
+                    &url,
+                ])
+                .args(["--advertised-listener-url", &url])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("tansu is installed (.ci/services installs it)"),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "tansu did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    /// One sink across an outage, as a running relay has it: its producer reconnects, and a
+    /// broker that lost the producer's state (a restart in memory) costs retries, not the sink.
+    #[test]
+    fn one_producer_outlives_a_broker_restart() {
+        let port = free_port();
+        let broker = format!("127.0.0.1:{port}");
+        let topic = unique("outboxctl-test-restart-");
+        let server = tansu(port);
+        create_on(&broker, &topic, 1);
+        let mut router = sink_router(&sink(&format!(
+            "bootstrap_servers = \"{broker}\"\ntopic = \"{topic}\"\ntimeout = \"3s\"\n"
+        )));
+        accepted(&mut router, &run(3, "OrderPlaced", |_| None));
+        drop(server);
+        let outcomes = router.send("s", &run(3, "OrderPlaced", |_| None)).wait();
+        assert_eq!(outcomes.len(), 3);
+        for o in &outcomes {
+            match o {
+                Err(outboxctl::sink::DeliveryError::Retryable(e)) => assert!(e.contains(&broker), "{e}"),
+                other => panic!("expected a retryable failure: {other:?}"),
+            }
+        }
+        let _server = tansu(port);
+        create_on(&broker, &topic, 1);
+        // As the relay does: what failed is sent again, until it is accepted.
+        let again = run(5, "OrderPlaced", |_| None);
+        let mut pending: Vec<outboxctl::model::Message> = again.clone();
+        for _ in 0..5 {
+            let outcomes = router.send("s", &pending).wait();
+            pending = pending
+                .into_iter()
+                .zip(outcomes)
+                .filter(|(_, o)| o.is_err())
+                .map(|(m, _)| m)
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+        }
+        assert!(pending.is_empty(), "still failing after five tries: {pending:?}");
+        let got = consume_from(&broker, &[&topic], 5);
+        let ids: std::collections::BTreeSet<&str> = got.iter().map(Got::id).collect();
+        let want: std::collections::BTreeSet<&str> = again.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, want);
     }
 
     /// tansu creates no topic on its own: it answers UNKNOWN_TOPIC_OR_PARTITION, which is final.

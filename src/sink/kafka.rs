@@ -11,6 +11,7 @@
 //! belongs to. A broker that is down fails the run's messages once `timeout`
 //! (`message.timeout.ms`) is up, to be retried by the relay.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -90,6 +91,11 @@ struct Ticket {
 struct Reports {
     redactor: Redactor,
     last_error: Arc<Mutex<Option<String>>>,
+    /// Set when the producer's idempotence state may no longer match the broker's: a message
+    /// timed out (a broker restarted without it, say), or a run gave up waiting. Such a
+    /// producer can stall every later message until it times out too, so the next run gets a
+    /// new one.
+    stale: Arc<AtomicBool>,
 }
 
 impl ClientContext for Reports {
@@ -126,6 +132,19 @@ impl ProducerContext for Reports {
     type DeliveryOpaque = Box<Ticket>;
 
     fn delivery(&self, result: &DeliveryResult<'_>, ticket: Box<Ticket>) {
+        if let Err((e, _)) = result
+            && matches!(
+                e.rdkafka_error_code(),
+                Some(
+                    RDKafkaErrorCode::MessageTimedOut
+                        | RDKafkaErrorCode::OutOfOrderSequenceNumber
+                        | RDKafkaErrorCode::UnknownProducerId
+                        | RDKafkaErrorCode::InvalidProducerEpoch
+                )
+            )
+        {
+            self.stale.store(true, Ordering::Relaxed);
+        }
         let outcome = result.as_ref().map(|_| ()).map_err(|(e, _)| Failure {
             code: e.rdkafka_error_code(),
             reason: e
@@ -230,6 +249,7 @@ impl KafkaSink {
         let context = Reports {
             redactor: self.explain.redactor.clone(),
             last_error: Arc::default(),
+            stale: Arc::default(),
         };
         config.create_with_context(context).map_err(|e| {
             let why = match e {
@@ -327,22 +347,28 @@ impl Sink for KafkaSink {
     /// Queues the run in librdkafka and returns at once; the outcomes come with the delivery
     /// reports.
     fn send(&mut self, run: &[Message]) -> Pending {
-        // A producer with a fatal error (its idempotence state lost) produces nothing more.
-        if let Some(p) = &self.producer
-            && let Some((code, reason)) = p.client().fatal_error()
-        {
-            tracing::warn!(
-                "{}",
-                self.explain
-                    .text("the Kafka producer failed", &format!("{code}: {reason}"))
-            );
-            self.producer = None;
+        // A producer with a fatal error produces nothing more, and one whose idempotence state
+        // may be out of step with the broker's can stall: either is replaced (what it still
+        // holds fails, to be retried).
+        if let Some(p) = &self.producer {
+            if let Some((code, reason)) = p.client().fatal_error() {
+                let why = format!("{code}: {reason}");
+                tracing::warn!("{}", self.explain.text("the Kafka producer failed", &why));
+                self.producer = None;
+            } else if p.context().stale.load(Ordering::Relaxed) {
+                tracing::debug!(
+                    "{}",
+                    self.explain.text("a new Kafka producer", "messages timed out")
+                );
+                self.producer = None;
+            }
         }
         let producer = match self.producer.take().map_or_else(|| self.producer(), Ok) {
             Ok(p) => self.producer.insert(p),
             Err(e) => return Pending::failed(run.len(), e),
         };
         let last_error = Arc::clone(&producer.context().last_error);
+        let stale = Arc::clone(&producer.context().stale);
         let deadline = Instant::now() + self.settings.timeout;
         let (tx, rx): (Sender<Report>, Receiver<Report>) = mpsc::channel();
         let mut outcomes: Vec<Option<Result<(), DeliveryError>>> = vec![None; run.len()];
@@ -391,7 +417,10 @@ impl Sink for KafkaSink {
                         let last = || last_error.lock().unwrap_or_else(PoisonError::into_inner).clone();
                         outcomes[index] = Some(outcome.map_err(|f| explain.failure(f, last())));
                     }
-                    Err(_) => break,
+                    Err(_) => {
+                        stale.store(true, Ordering::Relaxed);
+                        break;
+                    }
                 }
             }
             outcomes
