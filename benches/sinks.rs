@@ -1,8 +1,9 @@
 //! Messages per second delivered to each destination from a 20k backlog through the relay,
 //! beside the plain client library publishing the same messages in the same run.
 //!
-//! `cargo bench --bench sinks --all-features` (needs Redis, NATS with JetStream, RabbitMQ and
-//! Mosquitto on 127.0.0.1, as `.ci/services` starts them; the webhook receiver is started here).
+//! `cargo bench --bench sinks --all-features` (needs Redis, NATS with JetStream, RabbitMQ,
+//! Mosquitto and tansu (Kafka) on 127.0.0.1, as `.ci/services` starts them; the webhook receiver
+//! is started here). `-- kafka` runs one destination.
 //! `OUTBOX_BENCH_MESSAGES` and `OUTBOX_BENCH_BATCH` change the backlog and the claim size.
 #![allow(clippy::print_stdout)]
 
@@ -435,6 +436,85 @@ fn bench_mqtt(dir: &std::path::Path, n: usize, batch: usize) {
     line("mqtt", relay, plain, "(QoS 1, on PUBACK, no subscriber)");
 }
 
+fn bench_kafka(dir: &std::path::Path, n: usize, batch: usize) {
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    let topic = format!("outboxbench.{}", uuid::Uuid::new_v4().simple());
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", "127.0.0.1:9092")
+        .create()
+        .unwrap();
+    for t in [
+        topic.clone(),
+        format!("{topic}.relay"),
+        format!("{topic}.relay1000"),
+    ] {
+        let created = rt()
+            .block_on(admin.create_topics(
+                &[NewTopic::new(&t, 3, TopicReplication::Fixed(1))],
+                &AdminOptions::new(),
+            ))
+            .unwrap();
+        assert!(created.iter().all(Result::is_ok), "{created:?}");
+    }
+    let (db, messages) = backlog(dir, n, "OrderPlaced");
+    let (db1000, _) = backlog(dir, n, "OrderShipped");
+
+    // The plain client: the same records (key = Id, the outbox-id header, the envelope) from an
+    // idempotent producer with acks=all, done when every delivery report is in.
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", "127.0.0.1:9092")
+        .set("acks", "all")
+        .set("enable.idempotence", "true")
+        .set("partitioner", "murmur2_random")
+        .create()
+        .unwrap();
+    let started = Instant::now();
+    for m in &messages {
+        let value = envelope(m);
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "outbox-id",
+            value: Some(&m.id),
+        });
+        let mut record = BaseRecord::to(&topic).key(&m.id).payload(&value).headers(headers);
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    record = back;
+                    producer.poll(Duration::from_millis(1));
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+    let plain = n as f64 / started.elapsed().as_secs_f64();
+    let rate = relay(
+        &db,
+        &format!("kind = \"kafka\"\ntopic = \"{topic}.relay\"\nmax_in_flight = 256\n"),
+        n,
+        batch,
+    );
+    line(
+        "kafka",
+        rate,
+        plain,
+        "(acks=all, idempotent, 3 partitions, tansu in memory)",
+    );
+    // Larger runs: the relay has at most two runs outstanding, the plain loop everything.
+    let rate = relay(
+        &db1000,
+        &format!("kind = \"kafka\"\ntopic = \"{topic}.relay1000\"\nmax_in_flight = 1000\n"),
+        n,
+        batch,
+    );
+    line("kafka", rate, plain, "(the same, max_in_flight = 1000)");
+}
+
 /// A keep-alive webhook receiver answering 200 to everything after `delay` (a handler's work);
 /// counts requests and connections. Each connection has a thread of its own, so requests on
 /// different connections are answered concurrently, as a real server does.
@@ -574,6 +654,9 @@ fn main() {
     }
     if run("mqtt") {
         bench_mqtt(dir.path(), n, batch);
+    }
+    if run("kafka") {
+        bench_kafka(dir.path(), n, batch);
     }
     if run("http") {
         bench_http(dir.path(), n, batch);

@@ -363,6 +363,7 @@ const CLIENT_LIBRARIES: &[&str] = &[
     "async_nats",
     "lapin",
     "postgres",
+    "rdkafka",
     "redis",
     "rumqttc",
     "rustls",

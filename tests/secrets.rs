@@ -2,7 +2,8 @@
 //! lines included: every network sink and a PostgreSQL database URL at `-vv` with a canary
 //! password, against a reachable server and a closed port; an unroutable RabbitMQ message's body
 //! and a refused RabbitMQ login at the default level. Real servers: RabbitMQ 127.0.0.1:5672
-//! (guest/guest), Redis 6379, PostgreSQL 5432; NATS servers of their own (`nats-server`).
+//! (guest/guest), Redis 6379, PostgreSQL 5432, tansu (Kafka) 9092; NATS servers of their own
+//! (`nats-server`).
 #![allow(dead_code, unused_imports)]
 
 #[path = "cli/common.rs"]
@@ -240,6 +241,41 @@ mod mqtt {
                 unique("outboxctl-test/")
             )));
             assert_hidden(&logs_at_debug(&env, &[]), &format!("MQTT on port {port}"));
+        }
+    }
+}
+
+#[cfg(feature = "kafka")]
+mod kafka {
+    use super::*;
+
+    /// The SASL password, inline and from a file, against tansu on 9092 (which asks for no
+    /// SASL: the handshake fails and librdkafka logs it) and a closed port.
+    #[test]
+    fn a_kafka_sasl_password_stays_hidden() {
+        const SASL: &str = "\"security.protocol\" = \"sasl_plaintext\", \"sasl.mechanism\" = \"PLAIN\", \
+                            \"sasl.username\" = \"relay\"";
+        let env = TestEnv::new();
+        let file = env.write("kafka-password", &format!("{CANARY}\n"));
+        for port in [9092, free_port()] {
+            let sink = |password: &str| {
+                format!(
+                    "kind = \"kafka\"\nbootstrap_servers = \"127.0.0.1:{port}\"\ntopic = \"{}\"\n{password}",
+                    unique("outboxctl-secrets-")
+                )
+            };
+            env.config(&route_all_to(&sink(&format!(
+                "options = {{ {SASL}, \"sasl.password\" = \"{CANARY}\" }}"
+            ))));
+            assert_hidden(&logs_at_debug(&env, &[]), &format!("Kafka, inline, port {port}"));
+            env.config(&route_all_to(&sink(&format!(
+                "options = {{ {SASL} }}\nsasl_password_file = \"{}\"",
+                file.display()
+            ))));
+            assert_hidden(
+                &logs_at_debug(&env, &[]),
+                &format!("Kafka, from a file, port {port}"),
+            );
         }
     }
 }

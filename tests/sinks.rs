@@ -1,7 +1,8 @@
 //! The network sinks against real servers on this machine: a webhook server started by each
 //! test, Redis at 127.0.0.1:6379, NATS with JetStream at 127.0.0.1:4222, RabbitMQ at
-//! 127.0.0.1:5672 (guest/guest) and Mosquitto (MQTT 5) at 127.0.0.1:1883. `.ci/services` starts
-//! them. Every test uses its own database, stream, key, queue or topic, so they run in parallel.
+//! 127.0.0.1:5672 (guest/guest), Mosquitto (MQTT 5) at 127.0.0.1:1883 and tansu (Kafka) at
+//! 127.0.0.1:9092. `.ci/services` starts them. Every test uses its own database, stream, key,
+//! queue or topic, so they run in parallel.
 #![allow(dead_code, unused_imports)]
 
 use std::collections::BTreeMap;
@@ -1707,6 +1708,477 @@ mod mqtt {
             err.contains("sinks.mq: qos = 0 cannot confirm a delivery"),
             "{err}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "kafka")]
+mod kafka {
+    use super::*;
+    use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+    use rdkafka::client::DefaultClientContext;
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::{Headers, Message as _};
+    use rdkafka::{Offset, TopicPartitionList};
+
+    /// tansu (a Kafka-compatible broker), as `.ci/services` starts it.
+    const BROKER: &str = "127.0.0.1:9092";
+
+    /// A record as a consumer got it.
+    #[derive(Debug)]
+    struct Got {
+        topic: String,
+        partition: i32,
+        key: String,
+        headers: BTreeMap<String, String>,
+        value: Value,
+    }
+
+    impl Got {
+        fn id(&self) -> &str {
+            &self.headers["outbox-id"]
+        }
+    }
+
+    /// Polls a future to its end on this thread (rdkafka's admin calls are futures that its own
+    /// thread completes; no runtime is needed).
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+            std::thread::park_timeout(Duration::from_millis(50));
+        }
+    }
+
+    /// A topic of the test's own with `partitions` partitions.
+    fn topic(prefix: &str, partitions: i32) -> String {
+        let name = unique(prefix);
+        create(&name, partitions);
+        name
+    }
+
+    fn create(name: &str, partitions: i32) {
+        create_on(BROKER, name, partitions);
+    }
+
+    fn create_on(broker: &str, name: &str, partitions: i32) {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", broker)
+            .create()
+            .unwrap();
+        let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(20)));
+        let results = block_on(admin.create_topics(
+            &[NewTopic::new(name, partitions, TopicReplication::Fixed(1))],
+            &options,
+        ))
+        .expect("create the test topic");
+        for r in results {
+            r.unwrap_or_else(|e| panic!("create topic {name}: {e:?}"));
+        }
+    }
+
+    /// Every record of these topics from the start, `n` of them, then checks that no other
+    /// arrives soon after. Within a partition they come in offset order.
+    fn consume(topics: &[&str], n: usize) -> Vec<Got> {
+        consume_from(BROKER, topics, n)
+    }
+
+    fn consume_from(broker: &str, topics: &[&str], n: usize) -> Vec<Got> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", broker)
+            .set("group.id", unique("outboxctl-test-"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap();
+        let mut assignment = TopicPartitionList::new();
+        for topic in topics {
+            let metadata = consumer
+                .fetch_metadata(Some(topic), Duration::from_secs(20))
+                .unwrap();
+            let partitions = metadata.topics()[0].partitions().len() as i32;
+            assert!(partitions > 0, "topic {topic} has no partitions");
+            for p in 0..partitions {
+                assignment
+                    .add_partition_offset(topic, p, Offset::Beginning)
+                    .unwrap();
+            }
+        }
+        consumer.assign(&assignment).unwrap();
+        let mut out = Vec::with_capacity(n);
+        let started = Instant::now();
+        let mut quiet_until: Option<Instant> = None;
+        loop {
+            if out.len() >= n && quiet_until.is_none() {
+                quiet_until = Some(Instant::now() + Duration::from_millis(500));
+            }
+            if quiet_until.is_some_and(|t| Instant::now() > t) {
+                return out;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "only {} of {n} records arrived: {out:?}",
+                out.len()
+            );
+            let Some(polled) = consumer.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let m = polled.expect("consume");
+            let mut headers = BTreeMap::new();
+            if let Some(hs) = m.headers() {
+                for h in hs.iter() {
+                    let value = String::from_utf8(h.value.unwrap_or_default().to_vec()).unwrap();
+                    headers.insert(h.key.to_owned(), value);
+                }
+            }
+            out.push(Got {
+                topic: m.topic().to_owned(),
+                partition: m.partition(),
+                key: String::from_utf8(m.key().unwrap_or_default().to_vec()).unwrap(),
+                headers,
+                value: serde_json::from_slice(m.payload().unwrap_or_default()).unwrap(),
+            });
+            assert!(out.len() <= n, "a record arrived twice or unexpectedly: {out:?}");
+        }
+    }
+
+    fn config(extra: &str) -> String {
+        format!("[sinks.k]\n{}[routes]\n\"*\" = \"k\"\n", sink(extra))
+    }
+
+    /// A kafka sink's settings, on [`BROKER`] unless `extra` says otherwise.
+    fn sink(extra: &str) -> String {
+        if extra.contains("bootstrap_servers") {
+            format!("kind = \"kafka\"\n{extra}")
+        } else {
+            format!("kind = \"kafka\"\nbootstrap_servers = \"{BROKER}\"\n{extra}")
+        }
+    }
+
+    fn run(n: usize, ty: &str, key: impl Fn(usize) -> Option<String>) -> Vec<outboxctl::model::Message> {
+        (0..n)
+            .map(|i| {
+                let mut m = message(&uuid::Uuid::now_v7().to_string(), ty, &format!("{{\"n\":{i}}}"));
+                m.key = key(i);
+                m
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_run_arrives_once_keyed_with_headers_and_the_envelope() {
+        let prefix = unique("outboxctl-test.");
+        let types = ["OrderPlaced", "OrderShipped", "UserRegistered"];
+        let topics: Vec<String> = types.iter().map(|t| format!("{prefix}.{t}")).collect();
+        for t in &topics {
+            create(t, 3);
+        }
+        let env = Env::new(&config(&format!("topic = \"{prefix}.{{type}}\"\n")));
+        let traced = env.emit_traced("OrderPlaced", r#"{"order":1}"#);
+        let keyed = env.json(&[
+            "emit",
+            "event",
+            "OrderShipped",
+            r#"{"order":1}"#,
+            "--key",
+            "order-1",
+        ])["emitted"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let plain = env.emit("UserRegistered", r#"{"email":"q@r.s"}"#);
+        let report = env.process();
+        assert_eq!(report["delivered"], 3, "{report}");
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        let got = consume(&names, 3);
+        let by_id: BTreeMap<&str, &Got> = got.iter().map(|g| (g.id(), g)).collect();
+        assert_eq!(by_id.len(), 3, "{got:?}");
+        for (id, ty) in [
+            (&traced, "OrderPlaced"),
+            (&keyed, "OrderShipped"),
+            (&plain, "UserRegistered"),
+        ] {
+            let g = by_id[id.as_str()];
+            assert_eq!(g.topic, format!("{prefix}.{ty}"));
+            assert_eq!(g.headers["outbox-type"], ty);
+            assert_eq!(g.headers["content-type"], "application/json");
+            assert_eq!(g.value["id"], id.as_str());
+            assert_eq!(g.value["type"], ty);
+            // The ordering key, else the Id.
+            assert_eq!(g.key, if id == &keyed { "order-1" } else { id.as_str() });
+            assert_eq!(
+                g.headers.get("outbox-ordering-key").map(String::as_str),
+                (id == &keyed).then_some("order-1")
+            );
+            assert_eq!(
+                g.headers.get("traceparent").map(String::as_str),
+                (id == &traced).then_some(TRACEPARENT)
+            );
+            assert_eq!(
+                g.headers.get("tracestate").map(String::as_str),
+                (id == &traced).then_some("vendor=1")
+            );
+        }
+        assert_eq!(by_id[plain.as_str()].value["content"]["email"], "q@r.s");
+        for id in [&traced, &keyed, &plain] {
+            assert_eq!(env.show(id)["state"], "processed");
+        }
+    }
+
+    #[test]
+    fn cloudevents_binary_mode_puts_the_attributes_in_ce_headers() {
+        let topic = topic("outboxctl-test-ce-", 1);
+        let mut router = sink_router(&sink(&format!(
+            "topic = \"{topic}\"\ncloudevents = \"binary\"\nsource = \"/shop\"\n"
+        )));
+        let mut m = message(&uuid::Uuid::now_v7().to_string(), "OrderPlaced", r#"{"order":7}"#);
+        m.trace_parent = Some(TRACEPARENT.into());
+        // A replay with a fresh delivery id: the CloudEvents id, the message id beside it.
+        m.delivery_id = Some(uuid::Uuid::new_v4().to_string());
+        accepted(&mut router, std::slice::from_ref(&m));
+        let got = consume(&[&topic], 1);
+        let h = &got[0].headers;
+        assert_eq!(h["ce_specversion"], "1.0");
+        assert_eq!(Some(&h["ce_id"]), m.delivery_id.as_ref());
+        assert_eq!(Some(&h["outbox-delivery-id"]), m.delivery_id.as_ref());
+        assert_eq!(
+            (h["outbox-id"].as_str(), h["ce_outboxid"].as_str()),
+            (m.id.as_str(), m.id.as_str())
+        );
+        assert_eq!(h["ce_type"], "OrderPlaced");
+        assert_eq!(h["ce_source"], "/shop");
+        assert_eq!(h["ce_traceparent"], TRACEPARENT);
+        assert_eq!(h["traceparent"], TRACEPARENT);
+        assert_eq!(h["content-type"], "application/json");
+        assert_eq!(got[0].value, serde_json::json!({"order": 7}));
+    }
+
+    #[test]
+    fn one_key_lands_in_one_partition_in_order_across_pipelined_runs() {
+        let topic = topic("outboxctl-test-keys-", 3);
+        let mut router = sink_router(&sink(&format!("topic = \"{topic}\"\nmax_in_flight = 100\n")));
+        let keys = ["order-1", "order-2", "order-3", "order-4", "order-5"];
+        let runs: Vec<_> = (0..3)
+            .map(|_| run(100, "OrderPlaced", |i| Some(keys[i % keys.len()].to_owned())))
+            .collect();
+        // As the relay pipelines them: the next run is sent before the previous one is waited for.
+        let first = router.send("s", &runs[0]);
+        let second = router.send("s", &runs[1]);
+        assert!(first.wait().iter().all(Result::is_ok));
+        let third = router.send("s", &runs[2]);
+        assert!(second.wait().iter().all(Result::is_ok));
+        assert!(third.wait().iter().all(Result::is_ok));
+        let got = consume(&[&topic], 300);
+        let mut partitions_used = std::collections::BTreeSet::new();
+        for key in keys {
+            let want: Vec<&str> = runs
+                .iter()
+                .flatten()
+                .filter(|m| m.key.as_deref() == Some(key))
+                .map(|m| m.id.as_str())
+                .collect();
+            let of_key: Vec<&Got> = got.iter().filter(|g| g.key == key).collect();
+            let partitions: std::collections::BTreeSet<i32> = of_key.iter().map(|g| g.partition).collect();
+            assert_eq!(partitions.len(), 1, "key {key} in one partition: {partitions:?}");
+            partitions_used.extend(partitions);
+            let arrived: Vec<&str> = of_key.iter().map(|g| g.id()).collect();
+            assert_eq!(arrived, want, "key {key} in order");
+        }
+        assert!(partitions_used.len() > 1, "five keys spread over partitions");
+    }
+
+    #[test]
+    fn a_broker_that_is_down_gets_everything_once_it_is_up() {
+        let topic = topic("outboxctl-test-down-", 1);
+        let port = free_port();
+        let env = Env::new(&format!(
+            "{}{}",
+            retry_fast(),
+            config(&format!(
+                "bootstrap_servers_env = \"TEST_KAFKA_SERVERS\"\ntopic = \"{topic}\"\ntimeout = \"2s\"\n"
+            ))
+        ))
+        .var("TEST_KAFKA_SERVERS", &format!("127.0.0.1:{port}"));
+        let ids: Vec<String> = (0..4)
+            .map(|i| env.emit("OrderPlaced", &format!("{{\"n\":{i}}}")))
+            .collect();
+        let started = Instant::now();
+        let report = env.process();
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "bounded by the timeout"
+        );
+        assert_eq!(report["failed"], 4, "{report}");
+        let m = env.show(&ids[0]);
+        assert_eq!(m["state"], "retrying", "{m}");
+        assert_eq!(m["attempts"], 1, "{m}");
+        let error = m["error"].as_str().unwrap();
+        assert!(
+            error.contains(&format!("producing to Kafka (127.0.0.1:{port})")),
+            "{m}"
+        );
+        assert!(error.contains("timed out"), "{m}");
+
+        // The broker is back (the same relay config, the servers now pointing at it).
+        let env = env.var("TEST_KAFKA_SERVERS", BROKER);
+        for id in &ids {
+            env.process_until_processed(id, 50);
+        }
+        let got: Vec<String> = consume(&[&topic], 4).iter().map(|g| g.id().to_owned()).collect();
+        assert_eq!(got, ids, "everything arrives, once, in order");
+    }
+
+    /// A tansu of the test's own on `port` (in memory: a restart forgets every topic and
+    /// producer), killed when dropped.
+    fn tansu(port: u16) -> KillOnDrop {
+        let home = std::env::var("HOME").unwrap_or_default();
+        let bin = [format!("{home}/.cargo/bin/tansu"), "/usr/local/bin/tansu".into()]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or_else(|| "tansu".into());
+        let url = format!("tcp://127.0.0.1:{port}");
+        let child = KillOnDrop(
+            std::process::Command::new(bin)
+                .args([
+                    "broker",
+                    "--storage-engine",
+                    "memory://tansu/",
+                    "--listener-url",
+                    &url,
+                ])
+                .args(["--advertised-listener-url", &url])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("tansu is installed (.ci/services installs it)"),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "tansu did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    /// One sink across an outage, as a running relay has it: its producer reconnects, and a
+    /// broker that lost the producer's state (a restart in memory) costs retries, not the sink.
+    #[test]
+    fn one_producer_outlives_a_broker_restart() {
+        let port = free_port();
+        let broker = format!("127.0.0.1:{port}");
+        let topic = unique("outboxctl-test-restart-");
+        let server = tansu(port);
+        create_on(&broker, &topic, 1);
+        let mut router = sink_router(&sink(&format!(
+            "bootstrap_servers = \"{broker}\"\ntopic = \"{topic}\"\ntimeout = \"3s\"\n"
+        )));
+        accepted(&mut router, &run(3, "OrderPlaced", |_| None));
+        drop(server);
+        let outcomes = router.send("s", &run(3, "OrderPlaced", |_| None)).wait();
+        assert_eq!(outcomes.len(), 3);
+        for o in &outcomes {
+            match o {
+                Err(outboxctl::sink::DeliveryError::Retryable(e)) => assert!(e.contains(&broker), "{e}"),
+                other => panic!("expected a retryable failure: {other:?}"),
+            }
+        }
+        let _server = tansu(port);
+        create_on(&broker, &topic, 1);
+        // As the relay does: what failed is sent again, until it is accepted.
+        let again = run(5, "OrderPlaced", |_| None);
+        let mut pending: Vec<outboxctl::model::Message> = again.clone();
+        for _ in 0..5 {
+            let outcomes = router.send("s", &pending).wait();
+            pending = pending
+                .into_iter()
+                .zip(outcomes)
+                .filter(|(_, o)| o.is_err())
+                .map(|(m, _)| m)
+                .collect();
+            if pending.is_empty() {
+                break;
+            }
+        }
+        assert!(pending.is_empty(), "still failing after five tries: {pending:?}");
+        let got = consume_from(&broker, &[&topic], 5);
+        let ids: std::collections::BTreeSet<&str> = got.iter().map(Got::id).collect();
+        let want: std::collections::BTreeSet<&str> = again.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, want);
+    }
+
+    /// tansu creates no topic on its own: it answers UNKNOWN_TOPIC_OR_PARTITION, which is final.
+    #[test]
+    fn an_unknown_topic_is_dead_with_the_broker_reason() {
+        let prefix = unique("outboxctl-test-none-");
+        let env = Env::new(&config(&format!(
+            "topic = \"{prefix}.{{type}}\"\ntimeout = \"4s\"\n"
+        )));
+        let id = env.emit("OrderPlaced", "{}");
+        let report = env.process();
+        assert_eq!(report["dead"], 1, "{report}");
+        let m = env.show(&id);
+        assert_eq!(m["state"], "dead", "{m}");
+        let error = m["error"].as_str().unwrap();
+        assert!(
+            error.contains("Kafka refused the message (127.0.0.1:9092)")
+                && error.contains("Unknown topic or partition"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn a_record_too_large_is_dead_alone_with_the_reason() {
+        let topic = topic("outboxctl-test-large-", 1);
+        let env = Env::new(&config(&format!(
+            "topic = \"{topic}\"\n[sinks.k.options]\n\"message.max.bytes\" = 2000\n"
+        )));
+        let small = env.emit("OrderPlaced", "{}");
+        let big = env.emit("OrderPlaced", &format!("{{\"pad\":\"{}\"}}", "x".repeat(5000)));
+        let report = env.process();
+        assert_eq!(
+            (report["delivered"].as_u64(), report["dead"].as_u64()),
+            (Some(1), Some(1)),
+            "{report}"
+        );
+        let m = env.show(&big);
+        assert_eq!(m["state"], "dead", "{m}");
+        let error = m["error"].as_str().unwrap();
+        assert!(error.contains("Kafka refused the message"), "{m}");
+        assert!(error.to_lowercase().contains("too large"), "{m}");
+        let got = consume(&[&topic], 1);
+        assert_eq!(got[0].id(), small);
+    }
+
+    #[test]
+    fn a_bad_setting_is_a_one_line_config_error() {
+        for (setting, want) in [
+            (
+                "topic = \"t\"\n[sinks.k.options]\nacks = 1\n",
+                "sinks.k: options may not set acks",
+            ),
+            (
+                "topic = \"t\"\nbootstrap_servers = \"nohost\"\n",
+                "sinks.k: bootstrap_servers must be host:port",
+            ),
+        ] {
+            let env = Env::new(&config(setting));
+            let out = env.cmd().arg("process-once").output().unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err.trim().lines().count(), 1, "{err}");
+            assert!(err.contains(want), "{err}");
+        }
     }
 }
 

@@ -13,6 +13,8 @@ pub mod cloudevents;
 mod exec;
 #[cfg(feature = "http")]
 mod http;
+#[cfg(feature = "kafka")]
+mod kafka;
 #[cfg(feature = "mqtt")]
 mod mqtt;
 #[cfg(feature = "nats")]
@@ -29,7 +31,9 @@ mod signing;
 
 pub use builtin::{LogSink, NoopSink};
 pub use exec::ExecSink;
-pub use settings::{HttpSettings, MqttSettings, NatsSettings, RabbitmqSettings, RedisSettings};
+pub use settings::{
+    HttpSettings, KafkaSettings, MqttSettings, NatsSettings, RabbitmqSettings, RedisSettings,
+};
 
 /// Sinks that exist without configuration.
 pub const BUILTIN: &[&str] = &["log", "noop"];
@@ -148,6 +152,8 @@ pub enum SinkConfig {
     Rabbitmq(RabbitmqSettings),
     /// Publish to an MQTT 5 broker with QoS 1 or 2 (feature `mqtt`).
     Mqtt(MqttSettings),
+    /// Produce to Kafka with acks=all, idempotently (feature `kafka`).
+    Kafka(KafkaSettings),
 }
 
 impl SinkConfig {
@@ -163,7 +169,8 @@ impl SinkConfig {
             feature = "nats",
             feature = "redis",
             feature = "rabbitmq",
-            feature = "mqtt"
+            feature = "mqtt",
+            feature = "kafka"
         )),
         allow(unused_variables)
     )]
@@ -196,6 +203,8 @@ impl SinkConfig {
             SinkConfig::Rabbitmq(s) => s.resolve(env).map(ResolvedSink::Rabbitmq),
             #[cfg(feature = "mqtt")]
             SinkConfig::Mqtt(s) => s.resolve(env).map(ResolvedSink::Mqtt),
+            #[cfg(feature = "kafka")]
+            SinkConfig::Kafka(s) => s.resolve(env).map(ResolvedSink::Kafka),
             #[allow(unreachable_patterns)]
             other => Err(format!(
                 "kind = \"{0}\" needs outboxctl built with the `{0}` feature (cargo build --features {0})",
@@ -215,6 +224,7 @@ impl SinkConfig {
             SinkConfig::Redis(_) => "redis",
             SinkConfig::Rabbitmq(_) => "rabbitmq",
             SinkConfig::Mqtt(_) => "mqtt",
+            SinkConfig::Kafka(_) => "kafka",
         }
     }
 }
@@ -241,6 +251,8 @@ pub enum ResolvedSink {
     Rabbitmq(settings::ResolvedRabbitmq),
     #[cfg(feature = "mqtt")]
     Mqtt(settings::ResolvedMqtt),
+    #[cfg(feature = "kafka")]
+    Kafka(settings::ResolvedKafka),
 }
 
 impl ResolvedSink {
@@ -272,6 +284,13 @@ impl ResolvedSink {
                     r.add_secret(&password.0);
                 }
             }
+            #[cfg(feature = "kafka")]
+            ResolvedSink::Kafka(s) => {
+                if let Some(password) = &s.sasl_password {
+                    r.add_secret(&password.0);
+                }
+                r.add_named_values(&s.options);
+            }
         }
     }
 
@@ -290,6 +309,8 @@ impl ResolvedSink {
             ResolvedSink::Rabbitmq(s) => Some(s.timeout),
             #[cfg(feature = "mqtt")]
             ResolvedSink::Mqtt(s) => Some(s.timeout),
+            #[cfg(feature = "kafka")]
+            ResolvedSink::Kafka(s) => Some(s.timeout),
         }
     }
 
@@ -318,6 +339,8 @@ impl ResolvedSink {
             ResolvedSink::Rabbitmq(s) => Box::new(rabbitmq::RabbitmqSink::new(s)),
             #[cfg(feature = "mqtt")]
             ResolvedSink::Mqtt(s) => Box::new(mqtt::MqttSink::new(s)),
+            #[cfg(feature = "kafka")]
+            ResolvedSink::Kafka(s) => Box::new(kafka::KafkaSink::new(s)),
         }
     }
 }

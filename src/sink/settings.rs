@@ -43,7 +43,8 @@ impl std::fmt::Debug for Secret {
     feature = "nats",
     feature = "redis",
     feature = "rabbitmq",
-    feature = "mqtt"
+    feature = "mqtt",
+    feature = "kafka"
 ))]
 fn resolve_url(
     url: &Option<String>,
@@ -62,7 +63,13 @@ fn resolve_url(
     }
 }
 
-#[cfg(any(feature = "nats", feature = "redis", feature = "rabbitmq", feature = "mqtt"))]
+#[cfg(any(
+    feature = "nats",
+    feature = "redis",
+    feature = "rabbitmq",
+    feature = "mqtt",
+    feature = "kafka"
+))]
 fn positive(what: &str, n: usize) -> Result<(), String> {
     between(what, n, 100_000)
 }
@@ -73,7 +80,8 @@ fn positive(what: &str, n: usize) -> Result<(), String> {
     feature = "nats",
     feature = "redis",
     feature = "rabbitmq",
-    feature = "mqtt"
+    feature = "mqtt",
+    feature = "kafka"
 ))]
 fn between(what: &str, n: usize, max: usize) -> Result<(), String> {
     if n == 0 || n > max {
@@ -488,6 +496,220 @@ pub struct ResolvedMqtt {
     pub(super) client_id: Option<String>,
     pub(super) cloudevents: Option<CloudEventsMode>,
     pub(super) source: Option<String>,
+}
+
+/// A librdkafka property's value as written: TOML strings, integers and booleans alike.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum KafkaOption {
+    Text(String),
+    Integer(i64),
+    Flag(bool),
+}
+
+impl std::fmt::Display for KafkaOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KafkaOption::Text(s) => f.write_str(s),
+            KafkaOption::Integer(n) => write!(f, "{n}"),
+            KafkaOption::Flag(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// `[sinks.NAME] kind = "kafka"`: Kafka with acks=all and the idempotent producer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaSettings {
+    /// `host:port` of one or more brokers, comma-separated.
+    pub bootstrap_servers: Option<String>,
+    /// An environment variable holding them.
+    pub bootstrap_servers_env: Option<String>,
+    /// The topic; `{type}` is replaced by the message type.
+    pub topic: String,
+    /// How long a message may take to be acknowledged, retries inside the client included
+    /// (librdkafka's `message.timeout.ms`).
+    #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
+    pub timeout: Option<Duration>,
+    pub max_in_flight: Option<usize>,
+    pub cloudevents: Option<CloudEventsMode>,
+    pub source: Option<String>,
+    /// librdkafka properties passed through (`security.protocol`, `sasl.mechanism`, `ssl.*`, …).
+    #[serde(default)]
+    pub options: BTreeMap<String, KafkaOption>,
+    /// An environment variable holding `sasl.password`.
+    pub sasl_password_env: Option<String>,
+    /// A file holding `sasl.password`, e.g. a mounted secret.
+    pub sasl_password_file: Option<PathBuf>,
+}
+
+/// Properties outboxctl sets itself: what makes a delivery a delivery, and the settings above.
+#[cfg(feature = "kafka")]
+const KAFKA_OWN_OPTIONS: &[(&str, &str)] = &[
+    ("bootstrap.servers", "bootstrap_servers"),
+    ("metadata.broker.list", "bootstrap_servers"),
+    ("acks", "nothing: it is always all"),
+    ("request.required.acks", "nothing: it is always all"),
+    ("enable.idempotence", "nothing: it is always on"),
+    ("message.timeout.ms", "timeout"),
+    ("delivery.timeout.ms", "timeout"),
+    ("transactional.id", "nothing: transactions are not used"),
+    ("enable.gapless.guarantee", "nothing"),
+];
+
+/// The SASL mechanisms this build of librdkafka has (no GSSAPI: no Cyrus SASL is linked).
+#[cfg(feature = "kafka")]
+const KAFKA_SASL_MECHANISMS: &[&str] = &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "OAUTHBEARER"];
+
+impl KafkaSettings {
+    pub const DEFAULT_BOOTSTRAP_SERVERS: &str = "127.0.0.1:9092";
+
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+    }
+
+    #[cfg(feature = "kafka")]
+    pub(super) fn resolve(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<ResolvedKafka, String> {
+        let servers = match (&self.bootstrap_servers, &self.bootstrap_servers_env) {
+            (Some(_), Some(_)) => {
+                return Err("give either bootstrap_servers or bootstrap_servers_env, not both".into());
+            }
+            (servers, var) => resolve_url(servers, var, Self::DEFAULT_BOOTSTRAP_SERVERS, env)
+                .map_err(|e| e.replace("url_env", "bootstrap_servers_env"))?,
+        };
+        let servers: Vec<&str> = servers.split(',').map(str::trim).collect();
+        if let Some(bad) = servers.iter().find(|s| !is_host_port(s)) {
+            return Err(format!(
+                "bootstrap_servers must be host:port[,host:port…], not \"{bad}\""
+            ));
+        }
+        let servers = servers.join(",");
+        if self.topic.is_empty() {
+            return Err("topic must not be empty".into());
+        }
+        // What the template itself contributes must be legal; the type is checked per message.
+        let fixed = self.topic.replace("{type}", "");
+        if let Some(c) = fixed.chars().find(|c| !is_topic_char(*c)) {
+            return Err(format!(
+                "topic may only contain ASCII letters, digits, '.', '_' and '-' (and {{type}}), not {c:?}"
+            ));
+        }
+        let timeout = self.timeout();
+        if timeout < Duration::from_secs(1) || timeout > Duration::from_secs(3600) {
+            return Err("timeout must be 1s to 1h".into());
+        }
+        positive("max_in_flight", self.max_in_flight())?;
+        let mut options = BTreeMap::new();
+        for (name, value) in &self.options {
+            if let Some((_, instead)) = KAFKA_OWN_OPTIONS.iter().find(|(own, _)| own == name) {
+                return Err(format!(
+                    "options may not set {name}: outboxctl sets it (use {instead})"
+                ));
+            }
+            options.insert(name.clone(), value.to_string());
+        }
+        for name in ["sasl.mechanism", "sasl.mechanisms"] {
+            if let Some(m) = options.get(name)
+                && !KAFKA_SASL_MECHANISMS.contains(&m.as_str())
+            {
+                return Err(format!(
+                    "options: {name} = \"{m}\" is not supported, use one of {}",
+                    KAFKA_SASL_MECHANISMS.join(", ")
+                ));
+            }
+        }
+        for name in ["max.in.flight.requests.per.connection", "max.in.flight"] {
+            if options
+                .get(name)
+                .is_some_and(|n| n.parse::<u32>().map_or(true, |n| n > 5))
+            {
+                return Err(format!(
+                    "options: {name} must be 1 to 5 (the idempotent producer keeps order up to 5)"
+                ));
+            }
+        }
+        // librdkafka checks each name and value now, so a typo is a config error, not a
+        // delivery that fails for ever.
+        let mut check = rdkafka::config::ClientConfig::new();
+        for (name, value) in &options {
+            check.set(name, value);
+        }
+        if let Err(e) = check.create_native_config() {
+            let why = match e {
+                rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc,
+                other => other.to_string(),
+            };
+            let mut secrets = crate::redact::Redactor::default();
+            secrets.add_named_values(&options);
+            return Err(format!("options: {}", secrets.scrub(&why).replace('\n', " ")));
+        }
+        let from_env_or_file = match (&self.sasl_password_env, &self.sasl_password_file) {
+            (Some(_), Some(_)) => {
+                return Err("give either sasl_password_env or sasl_password_file, not both".into());
+            }
+            (Some(var), None) => Some(
+                env(var)
+                    .filter(|v| !v.trim().is_empty())
+                    .ok_or_else(|| format!("sasl_password_env names {var}, which is not set"))?,
+            ),
+            (None, Some(path)) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read sasl_password_file {}: {e}", path.display()))?,
+            ),
+            (None, None) => None,
+        };
+        let password = match (from_env_or_file, options.remove("sasl.password")) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "give sasl.password in options or sasl_password_env/sasl_password_file, not both".into(),
+                );
+            }
+            (Some(p), None) => Some(p.trim().to_owned()),
+            (None, inline) => inline,
+        };
+        Ok(ResolvedKafka {
+            bootstrap_servers: servers,
+            topic: self.topic.clone(),
+            timeout,
+            max_in_flight: self.max_in_flight(),
+            cloudevents: self.cloudevents,
+            source: self.source.clone(),
+            options,
+            sasl_password: password.map(Secret),
+        })
+    }
+}
+
+/// `host:port` with a port.
+#[cfg(feature = "kafka")]
+fn is_host_port(s: &str) -> bool {
+    s.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && !host.contains(['/', '@', ' ']) && port.parse::<u16>().is_ok_and(|p| p > 0)
+    })
+}
+
+/// The characters Kafka allows in a topic name.
+pub fn is_topic_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+/// A kafka sink's settings, checked, with the SASL password in hand.
+#[cfg(feature = "kafka")]
+#[derive(Debug, Clone)]
+pub struct ResolvedKafka {
+    pub(super) bootstrap_servers: String,
+    pub(super) topic: String,
+    pub(super) timeout: Duration,
+    pub(super) max_in_flight: usize,
+    pub(super) cloudevents: Option<CloudEventsMode>,
+    pub(super) source: Option<String>,
+    /// The librdkafka properties passed through, `sasl.password` taken out.
+    pub(super) options: BTreeMap<String, String>,
+    pub(super) sasl_password: Option<Secret>,
 }
 
 /// Replaces `{type}` in a subject, stream or routing key.
