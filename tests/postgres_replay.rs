@@ -52,6 +52,7 @@ fn a_replay_of_a_uuid_outbox_started_by_four_commands_at_once_is_one_replay() {
         select,
         sink: None,
         new_delivery_id: true,
+        as_written: None,
     };
     // Concurrent starts of one plan: one replay.
     let url = db.url.clone();

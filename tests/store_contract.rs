@@ -929,6 +929,7 @@ fn replays(s: &mut dyn Store, other: &mut dyn Store) {
         select: orders.clone(),
         sink: Some("backfill".into()),
         new_delivery_id: true,
+        as_written: None,
     };
     assert_eq!(s.replay_unfinished(&plan.fingerprint()).unwrap(), None);
     let audit = store::Audit::new(secs(200), "dave", "outboxctl replay --type Order");
@@ -1074,6 +1075,7 @@ fn replays(s: &mut dyn Store, other: &mut dyn Store) {
         },
         sink: None,
         new_delivery_id: false,
+        as_written: None,
     };
     let shared = s
         .replay_start(&free, secs(700), &store::Audit::new(secs(700), "dave", "replay"))
@@ -1101,6 +1103,7 @@ fn replays(s: &mut dyn Store, other: &mut dyn Store) {
                 },
                 sink: None,
                 new_delivery_id: false,
+                as_written: None,
             },
             secs(800),
             &store::Audit::new(secs(800), "dave", "replay --id"),

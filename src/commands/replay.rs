@@ -110,10 +110,25 @@ fn plan(args: &ReplayArgs, ctx: &Context) -> Result<ReplayPlan> {
         )
         .into());
     }
+    // Relative times (`--since 1h`) name a different moment on every run: the same command
+    // is recognized by what it says.
+    let as_written = serde_json::json!({
+        "ids": args.id,
+        "types": args.event_type,
+        "key": args.key,
+        "since": args.since,
+        "until": args.until,
+        "processed_since": args.processed_since,
+        "processed_until": args.processed_until,
+        "state": format!("{:?}", select.state).to_lowercase(),
+        "to": args.to,
+        "new_delivery_id": args.new_delivery_id,
+    });
     Ok(ReplayPlan {
         select,
         sink: args.to.clone(),
         new_delivery_id: args.new_delivery_id,
+        as_written: Some(as_written.to_string()),
     })
 }
 

@@ -198,12 +198,18 @@ pub struct ReplayPlan {
     pub sink: Option<String>,
     /// A fresh delivery id per message (see [`crate::model::replay_delivery_id`]).
     pub new_delivery_id: bool,
+    /// The selection as the command wrote it (`--since 1h`, not the time it meant then), when
+    /// it differs from `select`: the same command later must find the same replay.
+    #[serde(skip)]
+    pub as_written: Option<String>,
 }
 
 impl ReplayPlan {
     /// What makes two replay commands the same replay.
     pub fn fingerprint(&self) -> String {
-        serde_json::to_string(self).expect("a replay plan serializes")
+        self.as_written
+            .clone()
+            .unwrap_or_else(|| serde_json::to_string(self).expect("a replay plan serializes"))
     }
 }
 

@@ -280,8 +280,18 @@ fn a_stopped_replay_resumes_where_it_stopped_and_sends_nothing_twice() {
     const N: usize = 120;
     let ids = env.emit("Signup", N);
     assert_eq!(env.drain(None, &["--batch-size", "500"]), N as u64);
+    // A relative time, as an operator writes it: the same words find the same replay later.
     let args = [
-        "replay", "--type", "Signup", "--to", "backfill", "--rate", "40/s", "--yes",
+        "replay",
+        "--type",
+        "Signup",
+        "--processed-since",
+        "1d",
+        "--to",
+        "backfill",
+        "--rate",
+        "40/s",
+        "--yes",
     ];
     let mut child = env.spawn("replay", &args);
     wait_until("some of the replay is delivered", Duration::from_secs(30), || {
@@ -300,7 +310,16 @@ fn a_stopped_replay_resumes_where_it_stopped_and_sends_nothing_twice() {
 
     let started = Instant::now();
     let resumed = env.json(&[
-        "replay", "--type", "Signup", "--to", "backfill", "--rate", "200/s", "--yes",
+        "replay",
+        "--type",
+        "Signup",
+        "--processed-since",
+        "1d",
+        "--to",
+        "backfill",
+        "--rate",
+        "200/s",
+        "--yes",
     ]);
     assert_eq!(resumed["delivered"], N as u64);
     assert_eq!(resumed["attempted"], (N - sent) as u64, "only what was left");
