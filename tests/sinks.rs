@@ -1537,7 +1537,7 @@ mod mqtt {
     fn a_3_1_1_only_broker_gets_a_run_once_with_qos_1_and_2_the_ids_in_the_envelope() {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let _broker = rumqttd_v311(dir.path(), port);
+        let broker = rumqttd_v311(dir.path(), port);
         for qos in [1, 2] {
             let prefix = unique("outboxctl-test/");
             let sub = Subscriber::v311(port, &format!("{prefix}/#"));
@@ -1626,6 +1626,33 @@ mod mqtt {
             .collect();
         let want: Vec<String> = runs.iter().flatten().map(|m| m.id.clone()).collect();
         assert_eq!(got, want, "everything arrives once, in order");
+        drop(sub);
+
+        // Across a broker restart the sink reconnects (remembering 3.1.1).
+        drop(broker);
+        let run = |n: usize| -> Vec<outboxctl::model::Message> {
+            (0..n)
+                .map(|_| message(&uuid::Uuid::now_v7().to_string(), "T", "{}"))
+                .collect()
+        };
+        let outcomes = router.send("s", &run(2)).wait();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Err(outboxctl::sink::DeliveryError::Retryable(_)))),
+            "{outcomes:?}"
+        );
+        let _broker = rumqttd_v311(dir.path(), port);
+        let sub = Subscriber::v311(port, &format!("{prefix}/#"));
+        let again = run(3);
+        accepted(&mut router, &again);
+        let got: Vec<String> = sub
+            .take(3)
+            .iter()
+            .map(|g| g.payload["id"].as_str().unwrap().to_owned())
+            .collect();
+        let want: Vec<String> = again.iter().map(|m| m.id.clone()).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

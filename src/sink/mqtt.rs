@@ -350,9 +350,13 @@ impl MqttSink {
                 }
             }
             Err(e) if e.unsupported => {
+                let setting = match protocol {
+                    MqttProtocol::Auto => "\"auto\"",
+                    MqttProtocol::V5 => "\"5\"; \"auto\" falls back to 3.1.1",
+                    MqttProtocol::V311 => "\"3.1.1\"",
+                };
                 let why = format!(
-                    "the broker refused or did not understand {first} (protocol = \"{}\"): {}",
-                    if first == Version::V5 { "5" } else { "3.1.1" },
+                    "the broker refused or did not understand {first} (protocol = {setting}): {}",
                     e.reason
                 );
                 return Err(self.fail("cannot connect to the MQTT broker", why));
