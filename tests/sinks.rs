@@ -1656,6 +1656,25 @@ mod mqtt {
     }
 
     #[test]
+    fn cloudevents_binary_falls_back_to_structured_on_3_1_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let _broker = rumqttd_v311(dir.path(), port);
+        let sub = Subscriber::v311(port, "ce/#");
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"ce/{{type}}\"\ncloudevents = \"binary\"\n"
+        ));
+        let run = [message(&uuid::Uuid::now_v7().to_string(), "T", r#"{"n":1}"#)];
+        accepted(&mut router, &run);
+        let got = sub.take(1);
+        let event = &got[0].payload;
+        assert_eq!(event["specversion"], "1.0", "{event}");
+        assert_eq!(event["id"], run[0].id.as_str());
+        assert_eq!(event["type"], "T");
+        assert_eq!(event["data"]["n"], 1);
+    }
+
+    #[test]
     fn protocol_5_against_a_3_1_1_only_broker_fails_retryably_naming_the_protocol() {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();

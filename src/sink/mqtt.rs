@@ -29,7 +29,7 @@ use rumqttc::v5::{self, Event};
 use tokio::sync::{Notify, oneshot};
 use tokio::time::Instant;
 
-use super::cloudevents;
+use super::cloudevents::{self, CloudEventsMode};
 use super::runtime::Background;
 use super::settings::{MqttProtocol, ResolvedMqtt, expand};
 use super::{DeliveryError, Pending, Sink};
@@ -200,6 +200,7 @@ impl Events {
 struct Client {
     runtime: Background,
     client: Handle,
+    version: Version,
     shared: Arc<Shared>,
     /// Resolves once the last run sent has published everything.
     published: Option<oneshot::Receiver<()>>,
@@ -364,6 +365,10 @@ impl MqttSink {
             Err(e) => return Err(self.fail("cannot connect to the MQTT broker", e.reason)),
         };
         let (client, events) = opened;
+        let version = match client {
+            Handle::V5(_) => Version::V5,
+            Handle::V311(_) => Version::V311,
+        };
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             stop: Notify::new(),
@@ -374,6 +379,7 @@ impl MqttSink {
         Ok(Client {
             runtime,
             client,
+            version,
             shared,
             published: None,
         })
@@ -436,14 +442,23 @@ impl MqttSink {
     }
 
     /// Fails permanently when the content cannot be encoded or the topic is not one.
-    fn prepare(&self, m: &Message) -> Result<Prepared, DeliveryError> {
-        let encoded = cloudevents::encode(m, self.settings.cloudevents, self.settings.source.as_deref())?;
+    fn prepare(&self, m: &Message, version: Version) -> Result<Prepared, DeliveryError> {
+        let mut mode = self.settings.cloudevents;
+        if version == Version::V311 && mode == Some(CloudEventsMode::Binary) {
+            // 3.1.1 has no user properties for the attributes: its CloudEvents binding is
+            // structured only.
+            mode = Some(CloudEventsMode::Structured);
+        }
+        let encoded = cloudevents::encode(m, mode, self.settings.source.as_deref())?;
         let topic = expand(&self.settings.topic, &m.event_type);
         if topic.is_empty() || topic.contains(['+', '#', '\0']) || topic.len() > usize::from(u16::MAX) {
             return Err(DeliveryError::Permanent(format!(
                 "type {} makes an invalid MQTT topic name",
                 m.event_type
             )));
+        }
+        if version == Version::V311 {
+            return Ok((topic, PublishProperties::default(), encoded.body));
         }
         let mut user = vec![
             ("outbox-id".to_owned(), m.id.clone()),
@@ -524,7 +539,6 @@ impl Sink for MqttSink {
     /// Publishes the run on the runtime's thread and returns at once; the outcomes come with
     /// the broker's acknowledgements.
     fn send(&mut self, run: &[Message]) -> Pending {
-        let prepared: Vec<_> = run.iter().map(|m| self.prepare(m)).collect();
         let (redactor, shown_url) = (self.redactor.clone(), self.shown_url.clone());
         let (timeout, qos2) = (self.settings.timeout, self.settings.qos == 2);
         // A connection given up is replaced: the next run starts on a clean session.
@@ -532,9 +546,12 @@ impl Sink for MqttSink {
             self.client = None;
         }
         let client = match self.client.take().map_or_else(|| self.connect(), Ok) {
-            Ok(client) => self.client.insert(client),
+            Ok(client) => client,
             Err(e) => return Pending::failed(run.len(), e),
         };
+        // Prepared once connected: what a message carries depends on the protocol version.
+        let prepared: Vec<_> = run.iter().map(|m| self.prepare(m, client.version)).collect();
+        let client = self.client.insert(client);
         let (handle, shared) = (client.client.clone(), Arc::clone(&client.shared));
         // Runs reach the broker in the order they were sent: each publishes only once the one
         // before has handed over everything (not once it is acknowledged).
@@ -689,6 +706,14 @@ mod tests {
             );
             assert_eq!(e.lines().count(), 1, "{e}");
         }
+    }
+
+    #[test]
+    fn cloudevents_binary_needs_mqtt_5() {
+        let e = resolve("topic = \"t\"\nprotocol = \"3.1.1\"\ncloudevents = \"binary\"").unwrap_err();
+        assert!(e.starts_with("cloudevents = \"binary\" needs MQTT 5"), "{e}");
+        resolve("topic = \"t\"\nprotocol = \"3.1.1\"\ncloudevents = \"structured\"").unwrap();
+        resolve("topic = \"t\"\ncloudevents = \"binary\"").unwrap();
     }
 
     #[test]

@@ -486,6 +486,12 @@ impl MqttSettings {
                 ));
             }
         };
+        if protocol == MqttProtocol::V311 && self.cloudevents == Some(CloudEventsMode::Binary) {
+            return Err(
+                "cloudevents = \"binary\" needs MQTT 5 user properties: use \"structured\" with protocol = \"3.1.1\""
+                    .into(),
+            );
+        }
         Ok(ResolvedMqtt {
             url: Secret(url),
             host,
