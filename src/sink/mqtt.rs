@@ -107,9 +107,9 @@ impl Handle {
 
 /// An event loop of either version.
 enum Events {
-    // Boxed: the v5 event loop is much the larger.
+    // Boxed: both are large, and of different sizes.
     V5(Box<v5::EventLoop>),
-    V311(rumqttc::EventLoop),
+    V311(Box<rumqttc::EventLoop>),
 }
 
 /// What an event means to the sink.
@@ -426,7 +426,7 @@ impl MqttSink {
                 let mut network = events.network_options();
                 network.set_connection_timeout(connect_timeout);
                 events.set_network_options(network);
-                (Handle::V311(client), Events::V311(events))
+                (Handle::V311(client), Events::V311(Box::new(events)))
             }
         };
         tokio::time::timeout_at(deadline, async {
