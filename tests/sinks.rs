@@ -1355,9 +1355,9 @@ mod mqtt {
         }
     }
 
-    /// An MQTT 5 subscriber to `filter` (QoS 2), subscribed when this returns.
+    /// A subscriber to `filter` (QoS 2), subscribed when this returns.
     struct Subscriber {
-        client: Client,
+        disconnect: Box<dyn Fn()>,
         got: mpsc::Receiver<Got>,
     }
 
@@ -1391,7 +1391,47 @@ mod mqtt {
             ready
                 .recv_timeout(Duration::from_secs(20))
                 .expect("the test subscriber is subscribed");
-            Subscriber { client, got }
+            Subscriber {
+                disconnect: Box::new(move || drop(client.disconnect())),
+                got,
+            }
+        }
+
+        /// The same with an MQTT 3.1.1 client: its messages have no properties.
+        fn v311(port: u16, filter: &str) -> Self {
+            use rumqttc::{Client, Event, MqttOptions, Packet, QoS};
+            let mut options = MqttOptions::new(unique("outboxctl-test-"), "127.0.0.1", port);
+            options.set_max_packet_size(1024 * 1024, 10 * 1024);
+            let (client, mut connection) = Client::new(options, 100);
+            client.subscribe(filter, QoS::ExactlyOnce).unwrap();
+            let (tx, got) = mpsc::channel();
+            let (ready_tx, ready) = mpsc::channel();
+            std::thread::spawn(move || {
+                for event in connection.iter() {
+                    match event {
+                        Ok(Event::Incoming(Packet::SubAck(_))) => {
+                            let _ = ready_tx.send(());
+                        }
+                        Ok(Event::Incoming(Packet::Publish(p))) => {
+                            let _ = tx.send(Got {
+                                topic: p.topic,
+                                properties: BTreeMap::new(),
+                                content_type: None,
+                                payload: serde_json::from_slice(&p.payload).unwrap(),
+                            });
+                        }
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            });
+            ready
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the 3.1.1 test subscriber is subscribed");
+            Subscriber {
+                disconnect: Box::new(move || drop(client.disconnect())),
+                got,
+            }
         }
 
         /// The next `n` messages, then checks that no other arrives soon after.
@@ -1412,7 +1452,7 @@ mod mqtt {
 
     impl Drop for Subscriber {
         fn drop(&mut self) {
-            let _ = self.client.disconnect();
+            (self.disconnect)();
         }
     }
 
@@ -1453,12 +1493,248 @@ mod mqtt {
         child
     }
 
+    /// rumqttd serving MQTT 3.1.1 only (a `[v4]` server and no `[v5]`) on `port`, killed when
+    /// dropped. `.ci/services` installs it.
+    fn rumqttd_v311(dir: &std::path::Path, port: u16) -> KillOnDrop {
+        let conf = dir.join(format!("rumqttd-{port}.toml"));
+        std::fs::write(
+            &conf,
+            format!(
+                "id = 0\n[router]\nmax_connections = 100\nmax_outgoing_packet_count = 200\n\
+                 max_segment_size = 104857600\nmax_segment_count = 10\n\
+                 [v4.1]\nname = \"v4-1\"\nlisten = \"127.0.0.1:{port}\"\nnext_connection_delay_ms = 1\n\
+                 [v4.1.connections]\nconnection_timeout_ms = 60000\nmax_payload_size = 1048576\n\
+                 max_inflight_count = 100\ndynamic_filters = true\n"
+            ),
+        )
+        .unwrap();
+        let home_bin = std::env::var("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/rumqttd"));
+        let bin = match home_bin {
+            Ok(b) if b.exists() => b,
+            _ => PathBuf::from("rumqttd"),
+        };
+        let child = KillOnDrop(
+            std::process::Command::new(&bin)
+                .arg("-c")
+                .arg(&conf)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("rumqttd is installed (.ci/services)"),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "rumqttd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        child
+    }
+
+    #[test]
+    fn a_3_1_1_only_broker_gets_a_run_once_with_qos_1_and_2_the_ids_in_the_envelope() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let broker = rumqttd_v311(dir.path(), port);
+        for qos in [1, 2] {
+            let prefix = unique("outboxctl-test/");
+            let sub = Subscriber::v311(port, &format!("{prefix}/#"));
+            let env = Env::new(&config(&format!(
+                "url = \"mqtt://127.0.0.1:{port}\"\ntopic = \"{prefix}/{{type}}\"\nqos = {qos}\nprotocol = \"auto\"\n"
+            )));
+            let traced = env.emit_traced("OrderPlaced", r#"{"order":1}"#);
+            let keyed = env.json(&[
+                "emit",
+                "event",
+                "OrderShipped",
+                r#"{"order":1}"#,
+                "--key",
+                "order-1",
+            ])["emitted"][0]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let plain = env.emit("UserRegistered", r#"{"email":"q@r.s"}"#);
+            let report = env.process();
+            assert_eq!(report["delivered"], 3, "qos {qos}: {report}");
+            let got = sub.take(3);
+            let by_id: BTreeMap<&str, &Got> = got
+                .iter()
+                .map(|g| (g.payload["id"].as_str().unwrap(), g))
+                .collect();
+            assert_eq!(by_id.len(), 3, "qos {qos}: {got:?}");
+            for (id, ty) in [
+                (&traced, "OrderPlaced"),
+                (&keyed, "OrderShipped"),
+                (&plain, "UserRegistered"),
+            ] {
+                let g = by_id[id.as_str()];
+                assert_eq!(g.topic, format!("{prefix}/{ty}"));
+                assert_eq!(g.payload["type"], ty);
+                assert_eq!(
+                    g.payload["key"].as_str(),
+                    (id == &keyed).then_some("order-1"),
+                    "{g:?}"
+                );
+                assert_eq!(
+                    g.payload["traceparent"].as_str(),
+                    (id == &traced).then_some(TRACEPARENT),
+                    "{g:?}"
+                );
+                assert_eq!(
+                    g.payload["tracestate"].as_str(),
+                    (id == &traced).then_some("vendor=1"),
+                    "{g:?}"
+                );
+                assert_eq!(env.show(id)["state"], "processed");
+            }
+        }
+
+        // One sink, as a running relay has: it keeps to 3.1.1, with runs in flight back to back
+        // and a message past rumqttc's 10 KiB default packet limit.
+        let prefix = unique("outboxctl-test/");
+        let sub = Subscriber::v311(port, &format!("{prefix}/#"));
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"{prefix}/{{type}}\"\nqos = 2\n"
+        ));
+        let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(64 * 1024));
+        let runs: Vec<Vec<outboxctl::model::Message>> = (0..3)
+            .map(|r| {
+                (0..50)
+                    .map(|i| {
+                        let content = if r == 1 && i == 7 {
+                            big.clone()
+                        } else {
+                            format!("{{\"n\":{i}}}")
+                        };
+                        message(&uuid::Uuid::now_v7().to_string(), "T", &content)
+                    })
+                    .collect()
+            })
+            .collect();
+        let pending: Vec<_> = runs.iter().map(|run| router.send("s", run)).collect();
+        for p in pending {
+            let outcomes = p.wait();
+            assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        }
+        let got: Vec<String> = sub
+            .take(150)
+            .iter()
+            .map(|g| g.payload["id"].as_str().unwrap().to_owned())
+            .collect();
+        let want: Vec<String> = runs.iter().flatten().map(|m| m.id.clone()).collect();
+        assert_eq!(got, want, "everything arrives once, in order");
+        drop(sub);
+
+        // Across a broker restart the sink reconnects (remembering 3.1.1).
+        drop(broker);
+        let run = |n: usize| -> Vec<outboxctl::model::Message> {
+            (0..n)
+                .map(|_| message(&uuid::Uuid::now_v7().to_string(), "T", "{}"))
+                .collect()
+        };
+        let outcomes = router.send("s", &run(2)).wait();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, Err(outboxctl::sink::DeliveryError::Retryable(_)))),
+            "{outcomes:?}"
+        );
+        let _broker = rumqttd_v311(dir.path(), port);
+        let sub = Subscriber::v311(port, &format!("{prefix}/#"));
+        let again = run(3);
+        accepted(&mut router, &again);
+        let got: Vec<String> = sub
+            .take(3)
+            .iter()
+            .map(|g| g.payload["id"].as_str().unwrap().to_owned())
+            .collect();
+        let want: Vec<String> = again.iter().map(|m| m.id.clone()).collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn cloudevents_binary_falls_back_to_structured_on_3_1_1() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let _broker = rumqttd_v311(dir.path(), port);
+        let sub = Subscriber::v311(port, "ce/#");
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"ce/{{type}}\"\ncloudevents = \"binary\"\n"
+        ));
+        let run = [message(&uuid::Uuid::now_v7().to_string(), "T", r#"{"n":1}"#)];
+        accepted(&mut router, &run);
+        let got = sub.take(1);
+        let event = &got[0].payload;
+        assert_eq!(event["specversion"], "1.0", "{event}");
+        assert_eq!(event["id"], run[0].id.as_str());
+        assert_eq!(event["type"], "T");
+        assert_eq!(event["data"]["n"], 1);
+    }
+
+    #[test]
+    fn protocol_5_against_a_3_1_1_only_broker_fails_retryably_naming_the_protocol() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let _broker = rumqttd_v311(dir.path(), port);
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\nurl = \"mqtt://127.0.0.1:{port}\"\ntopic = \"t\"\nprotocol = \"5\"\ntimeout = \"5s\"\n"
+        ));
+        let run = [message(&uuid::Uuid::now_v7().to_string(), "T", "{}")];
+        let started = Instant::now();
+        match &router.send("s", &run).wait()[..] {
+            [Err(outboxctl::sink::DeliveryError::Retryable(e))] => {
+                assert!(e.contains("MQTT 5") && e.contains("protocol = \"5\""), "{e}");
+                assert!(e.contains(&format!("127.0.0.1:{port}")), "{e}");
+                assert_eq!(e.lines().count(), 1, "{e}");
+            }
+            other => panic!("expected a retryable failure: {other:?}"),
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "refused at once, not timed out"
+        );
+    }
+
+    #[test]
+    fn protocol_3_1_1_against_mosquitto_publishes_without_user_properties() {
+        let prefix = unique("outboxctl-test/");
+        let sub = Subscriber::new(1883, &format!("{prefix}/#"));
+        let mut router = sink_router(&format!(
+            "kind = \"mqtt\"\ntopic = \"{prefix}/{{type}}\"\nprotocol = \"3.1.1\"\n"
+        ));
+        let run = [message(&uuid::Uuid::now_v7().to_string(), "T", "{}")];
+        accepted(&mut router, &run);
+        let got = sub.take(1);
+        assert!(got[0].properties.is_empty(), "{got:?}");
+        assert_eq!(got[0].payload["id"], run[0].id.as_str());
+    }
+
+    #[test]
+    fn an_unknown_protocol_is_a_config_error() {
+        let env = Env::new(&config("topic = \"t\"\nprotocol = \"4\"\n"));
+        let out = env.cmd().arg("process-once").output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(r#"sinks.mq: protocol must be "auto", "5" or "3.1.1", not "4""#),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_run_arrives_once_with_qos_1_and_2_with_user_properties_and_the_envelope() {
         for qos in [1, 2] {
             let prefix = unique("outboxctl-test/");
             let sub = Subscriber::new(1883, &format!("{prefix}/#"));
-            let env = Env::new(&config(&format!("topic = \"{prefix}/{{type}}\"\nqos = {qos}\n")));
+            // `auto` (the default, and said once here) speaks MQTT 5 to Mosquitto.
+            let protocol = if qos == 2 { "protocol = \"auto\"\n" } else { "" };
+            let env = Env::new(&config(&format!(
+                "topic = \"{prefix}/{{type}}\"\nqos = {qos}\n{protocol}"
+            )));
             let traced = env.emit_traced("OrderPlaced", r#"{"order":1}"#);
             let keyed = env.json(&[
                 "emit",

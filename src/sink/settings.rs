@@ -380,7 +380,7 @@ pub struct ResolvedRabbitmq {
     pub(super) source: Option<String>,
 }
 
-/// `[sinks.NAME] kind = "mqtt"`: MQTT 5 publishes with QoS 1 or 2.
+/// `[sinks.NAME] kind = "mqtt"`: MQTT 5 (or 3.1.1) publishes with QoS 1 or 2.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct MqttSettings {
@@ -398,6 +398,18 @@ pub struct MqttSettings {
     pub client_id: Option<String>,
     pub cloudevents: Option<CloudEventsMode>,
     pub source: Option<String>,
+    /// `"auto"` (the default: MQTT 5, or 3.1.1 when the broker refuses 5), `"5"` or `"3.1.1"`.
+    pub protocol: Option<String>,
+}
+
+/// The MQTT protocol version a sink speaks.
+#[cfg(feature = "mqtt")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MqttProtocol {
+    /// MQTT 5, falling back to 3.1.1 when the broker refuses 5.
+    Auto,
+    V5,
+    V311,
 }
 
 impl MqttSettings {
@@ -463,6 +475,23 @@ impl MqttSettings {
             return Err("client_id must not be empty".into());
         }
         positive("max_in_flight", self.max_in_flight())?;
+        let protocol = match self.protocol.as_deref() {
+            None | Some("auto") => MqttProtocol::Auto,
+            Some("5") => MqttProtocol::V5,
+            Some("3.1.1") => MqttProtocol::V311,
+            Some(other) => {
+                return Err(format!(
+                    "protocol must be \"auto\", \"5\" or \"3.1.1\", not \"{}\"",
+                    crate::model::one_line(other, 40)
+                ));
+            }
+        };
+        if protocol == MqttProtocol::V311 && self.cloudevents == Some(CloudEventsMode::Binary) {
+            return Err(
+                "cloudevents = \"binary\" needs MQTT 5 user properties: use \"structured\" with protocol = \"3.1.1\""
+                    .into(),
+            );
+        }
         Ok(ResolvedMqtt {
             url: Secret(url),
             host,
@@ -476,6 +505,7 @@ impl MqttSettings {
             client_id: self.client_id.clone(),
             cloudevents: self.cloudevents,
             source: self.source.clone(),
+            protocol,
         })
     }
 }
@@ -496,6 +526,7 @@ pub struct ResolvedMqtt {
     pub(super) client_id: Option<String>,
     pub(super) cloudevents: Option<CloudEventsMode>,
     pub(super) source: Option<String>,
+    pub(super) protocol: MqttProtocol,
 }
 
 /// A librdkafka property's value as written: TOML strings, integers and booleans alike.
