@@ -36,6 +36,10 @@ pub struct RelaySettings {
     pub circuit: CircuitSettings,
 }
 
+/// The most claims one pass of `run` makes while a pipelining sink keeps busy (see
+/// [`Relay::run_once`]); then the runner's loop takes over again (metrics, schedule, stop).
+pub const CHAINED_CLAIMS: usize = 8;
+
 /// Claims of a message with no outcome (the relay died or hung while delivering it) that park it.
 pub const PARK_AFTER_CRASHES: i64 = 3;
 
@@ -152,8 +156,13 @@ impl Relay<'_> {
     /// Claims one batch and works through it. Stops between messages once `stop` is set,
     /// giving the rest of the batch back. A store error ends the pass: whatever was delivered
     /// but not yet recorded is delivered again after its lease expires, never lost.
+    ///
+    /// When a full batch has been handed out and a sink is still delivering its last run, the
+    /// pass claims the next batch meanwhile (up to [`CHAINED_CLAIMS`] in all), so the sink is not
+    /// idle while the database works: a claim never takes a message in flight (its lease is
+    /// live) nor the successor of one (it is not processed yet), so this breaks no order.
     pub fn run_once(&mut self, stop: &AtomicBool) -> Result<BatchReport, StoreError> {
-        self.pass(stop, self.settings.batch_size)
+        self.pass(stop, self.settings.batch_size, CHAINED_CLAIMS)
     }
 
     /// What `process-once` does: one batch of up to `batch_size` messages. A claim takes one
@@ -161,13 +170,13 @@ impl Relay<'_> {
     /// then due) and the batch has room, it claims again for the rest.
     pub fn process_once(&mut self, stop: &AtomicBool) -> Result<BatchReport, StoreError> {
         let started = Instant::now();
-        let mut total = self.pass(stop, self.settings.batch_size)?;
+        let mut total = self.pass(stop, self.settings.batch_size, 1)?;
         let mut last = total.clone();
         while last.keys_moved > 0
             && (total.claimed as usize) < self.settings.batch_size
             && !stop.load(Ordering::Relaxed)
         {
-            last = self.pass(stop, self.settings.batch_size - total.claimed as usize)?;
+            last = self.pass(stop, self.settings.batch_size - total.claimed as usize, 1)?;
             total.add(&last);
             total.latencies.append(&mut last.latencies);
         }
@@ -175,11 +184,16 @@ impl Relay<'_> {
         Ok(total)
     }
 
-    fn pass(&mut self, stop: &AtomicBool, limit: usize) -> Result<BatchReport, StoreError> {
-        let started = Instant::now();
-        let mut report = BatchReport::default();
+    /// Claims up to `limit` messages, fails the unreadable ones, and puts a suspect first.
+    /// Returns them, whether the claim came back full, and their lease.
+    fn claim(
+        &mut self,
+        limit: usize,
+        ledger: &mut Ledger,
+        report: &mut BatchReport,
+    ) -> Result<(Vec<Message>, bool, DateTime<Utc>), StoreError> {
         let now = self.clock.now();
-        let mut lease_until = now + self.settings.lease;
+        let lease_until = now + self.settings.lease;
         let params = ClaimParams {
             owner: &self.settings.owner,
             now,
@@ -190,13 +204,11 @@ impl Relay<'_> {
             None => self.store.claim(&params)?,
             Some(replay) => self.store.replay_claim(replay, &params)?,
         };
-        report.claimed = batch.len() as u64;
-        let mut ledger = Ledger::default();
-        let mut batch = self.fail_unreadable(batch, &mut ledger);
+        let full = batch.len() >= limit;
+        report.claimed += batch.len() as u64;
+        let mut batch = self.fail_unreadable(batch, ledger);
         if batch.is_empty() {
-            self.flush(&mut ledger, &mut report)?;
-            report.duration_ms = started.elapsed().as_millis() as u64;
-            return Ok(report);
+            return Ok((batch, full, lease_until));
         }
         tracing::debug!(claimed = batch.len(), "claimed a batch");
         if self.settings.circuit.failures > 0 && self.breaker.stale() {
@@ -206,13 +218,37 @@ impl Relay<'_> {
         // once: if it takes this relay down too, nothing else of the batch was in flight. A
         // claim holds at most one suspect and one message per key, so this breaks no order.
         batch.sort_by_key(|m| m.crashes < 2);
+        Ok((batch, full, lease_until))
+    }
+
+    /// One pass: up to `claims` claims of `limit` messages, the next one only while a full
+    /// batch's last run is still with its sink.
+    fn pass(&mut self, stop: &AtomicBool, limit: usize, claims: usize) -> Result<BatchReport, StoreError> {
+        let started = Instant::now();
+        let mut report = BatchReport::default();
+        let mut ledger = Ledger::default();
+        let (mut batch, mut full, mut lease_until) = self.claim(limit, &mut ledger, &mut report)?;
+        let mut claimed = 1;
 
         // A run handed to a sink that delivers in the background: the outcomes so far are
         // recorded while the next run is on its way, so the database and the destination work
         // at once.
         let mut in_flight: Option<Started> = None;
         let mut i = 0;
-        while i < batch.len() {
+        loop {
+            if i == batch.len() {
+                if !(full && in_flight.is_some() && claimed < claims) || stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                // Every message is out, the last run still on its way: claim the next batch now.
+                let (more, more_full, more_lease) = self.claim(limit, &mut ledger, &mut report)?;
+                (full, lease_until) = (more_full, more_lease);
+                claimed += 1;
+                if more.is_empty() {
+                    break;
+                }
+                batch.extend(more);
+            }
             if stop.load(Ordering::Relaxed) {
                 self.finish_run(&batch, in_flight.take(), &mut ledger);
                 self.flush(&mut ledger, &mut report)?;
