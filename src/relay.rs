@@ -5,7 +5,8 @@
 //! end of the batch, while a pipelining sink works on its next run, and at least every
 //! [`RECORD_EVERY`] for sinks that deliver one message at a time. A crash (kill -9, power
 //! loss with the relay's own disk) therefore redelivers at most the messages delivered since
-//! the last write: never more than one batch, nor more than about `RECORD_EVERY` of deliveries.
+//! the last write: never more than two runs of a pipelining sink (two batches at most, when `run`
+//! chains claims), nor more than about `RECORD_EVERY` of one-at-a-time deliveries.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -470,7 +470,7 @@ mod tests {
     fn servers_come_from_the_settings_or_the_environment_and_the_password_from_either() {
         let r = resolve("topic = \"events.{type}\"").unwrap();
         assert_eq!(r.bootstrap_servers, "127.0.0.1:9092");
-        assert_eq!((r.timeout, r.max_in_flight), (Duration::from_secs(10), 256));
+        assert_eq!((r.timeout, r.max_in_flight), (Duration::from_secs(10), 1000));
         let r = resolve(
             "topic = \"t\"\nbootstrap_servers_env = \"KAFKA_SERVERS\"\nsasl_password_env = \"KAFKA_PASSWORD\"\n\
              [options]\n\"security.protocol\" = \"sasl_plaintext\"\n\"sasl.mechanism\" = \"PLAIN\"\n\

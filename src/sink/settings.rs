@@ -594,13 +594,17 @@ const KAFKA_SASL_MECHANISMS: &[&str] = &["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-51
 
 impl KafkaSettings {
     pub const DEFAULT_BOOTSTRAP_SERVERS: &str = "127.0.0.1:9092";
+    /// Runs as large as a claim: Kafka batches a run's records per partition, and the relay
+    /// claims the next batch while the last run is out (256 left it at 76-79% of the plain
+    /// producer's rate, 1000 at 81-83%).
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 
     pub fn timeout(&self) -> Duration {
         self.timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT)
     }
 
     pub fn max_in_flight(&self) -> usize {
-        self.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT)
+        self.max_in_flight.unwrap_or(Self::DEFAULT_MAX_IN_FLIGHT)
     }
 
     #[cfg(feature = "kafka")]
