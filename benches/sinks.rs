@@ -463,8 +463,9 @@ fn bench_kafka(dir: &std::path::Path, n: usize, batch: usize) {
     let (db, messages) = backlog(dir, n, "OrderPlaced");
     let (db1000, _) = backlog(dir, n, "OrderShipped");
 
-    // The plain client: the same records (key = Id, the outbox-id header, the envelope) from an
-    // idempotent producer with acks=all, done when every delivery report is in.
+    // The plain client: the same records (key = Id, the outbox-id, outbox-type and content-type
+    // headers, the content as the value) from an idempotent producer with acks=all, done when
+    // every delivery report is in.
     let producer: BaseProducer = ClientConfig::new()
         .set("bootstrap.servers", "127.0.0.1:9092")
         .set("acks", "all")
@@ -474,12 +475,21 @@ fn bench_kafka(dir: &std::path::Path, n: usize, batch: usize) {
         .unwrap();
     let started = Instant::now();
     for m in &messages {
-        let value = envelope(m);
-        let headers = OwnedHeaders::new().insert(Header {
-            key: "outbox-id",
-            value: Some(&m.id),
-        });
-        let mut record = BaseRecord::to(&topic).key(&m.id).payload(&value).headers(headers);
+        let value = m.content.as_bytes();
+        let headers = OwnedHeaders::new()
+            .insert(Header {
+                key: "outbox-id",
+                value: Some(&m.id),
+            })
+            .insert(Header {
+                key: "outbox-type",
+                value: Some(&m.event_type),
+            })
+            .insert(Header {
+                key: "content-type",
+                value: Some("application/json"),
+            });
+        let mut record = BaseRecord::to(&topic).key(&m.id).payload(value).headers(headers);
         loop {
             match producer.send(record) {
                 Ok(()) => break,

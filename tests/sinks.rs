@@ -2209,7 +2209,7 @@ mod kafka {
     }
 
     #[test]
-    fn a_run_arrives_once_keyed_with_headers_and_the_envelope() {
+    fn a_run_arrives_once_keyed_with_headers_and_the_content() {
         let prefix = unique("outboxctl-test.");
         let types = ["OrderPlaced", "OrderShipped", "UserRegistered"];
         let topics: Vec<String> = types.iter().map(|t| format!("{prefix}.{t}")).collect();
@@ -2245,8 +2245,9 @@ mod kafka {
             assert_eq!(g.topic, format!("{prefix}.{ty}"));
             assert_eq!(g.headers["outbox-type"], ty);
             assert_eq!(g.headers["content-type"], "application/json");
-            assert_eq!(g.value["id"], id.as_str());
-            assert_eq!(g.value["type"], ty);
+            // The value is the event itself; what it is travels in headers.
+            assert_eq!(g.headers["outbox-id"], id.as_str());
+            assert!(g.value.get("id").is_none(), "{:?}", g.value);
             // The ordering key, else the Id.
             assert_eq!(g.key, if id == &keyed { "order-1" } else { id.as_str() });
             assert_eq!(
@@ -2262,10 +2263,38 @@ mod kafka {
                 (id == &traced).then_some("vendor=1")
             );
         }
-        assert_eq!(by_id[plain.as_str()].value["content"]["email"], "q@r.s");
+        assert_eq!(by_id[plain.as_str()].value, serde_json::json!({"email": "q@r.s"}));
+        assert_eq!(by_id[keyed.as_str()].value, serde_json::json!({"order": 1}));
         for id in [&traced, &keyed, &plain] {
             assert_eq!(env.show(id)["state"], "processed");
         }
+    }
+
+    #[test]
+    fn value_envelope_sends_the_envelope_and_bad_content_is_dead_either_way() {
+        let topic = unique("outboxctl-test.");
+        create(&topic, 1);
+        let env = Env::new(&config(&format!("topic = \"{topic}\"\nvalue = \"envelope\"\n")));
+        let id = env.emit("OrderPlaced", r#"{"order":2}"#);
+        assert_eq!(env.process()["delivered"], 1);
+        let got = consume(&[topic.as_str()], 1);
+        assert_eq!(got[0].value["id"], id.as_str());
+        assert_eq!(got[0].value["type"], "OrderPlaced");
+        assert_eq!(got[0].value["content"], serde_json::json!({"order": 2}));
+        // Content that is not JSON (another application wrote it): dead, with why, by default too.
+        let plain = Env::new(&config(&format!("topic = \"{topic}\"\n")));
+        plain.emit("OrderPlaced", "{}");
+        plain.json(&["process-once"]);
+        let db = rusqlite::Connection::open(plain.dir.path().join("outbox.db")).unwrap();
+        db.execute(
+            "INSERT INTO OutboxMessage (Id, Type, Content, OccuredOnUtc) VALUES ('bad', 'OrderPlaced', 'not json', '2030-01-01 00:00:00')",
+            [],
+        )
+        .unwrap();
+        plain.json(&["process-once"]);
+        let bad = plain.show("bad");
+        assert_eq!(bad["state"], "dead", "{bad}");
+        assert!(bad["error"].as_str().unwrap().contains("not valid JSON"), "{bad}");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use rdkafka::message::{DeliveryResult, Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 
 use super::cloudevents;
-use super::settings::{ResolvedKafka, expand, is_topic_char};
+use super::settings::{KafkaValue, ResolvedKafka, expand, is_topic_char};
 use super::{DeliveryError, Pending, Sink};
 use crate::model::Message;
 use crate::redact::Redactor;
@@ -264,7 +264,19 @@ impl KafkaSink {
     /// Fails permanently when the content cannot be encoded or the type makes no topic name.
     fn prepare(&self, m: &Message) -> Result<Prepared, DeliveryError> {
         let s = &self.settings;
-        let encoded = cloudevents::encode(m, s.cloudevents, s.source.as_deref())?;
+        let encoded = match (s.cloudevents, s.value) {
+            // The event itself: its id, type, key and trace go in headers.
+            (None, KafkaValue::Content) => {
+                serde_json::from_str::<&serde_json::value::RawValue>(&m.content)
+                    .map_err(|e| DeliveryError::malformed(format_args!("not valid JSON ({e})")))?;
+                cloudevents::Encoded {
+                    body: m.content.as_bytes().to_vec(),
+                    content_type: "application/json",
+                    attributes: Vec::new(),
+                }
+            }
+            (mode, _) => cloudevents::encode(m, mode, s.source.as_deref())?,
+        };
         let topic = expand(&s.topic, &m.event_type);
         if topic.is_empty()
             || topic.len() > MAX_TOPIC_LEN

@@ -563,6 +563,9 @@ pub struct KafkaSettings {
     #[serde(default, deserialize_with = "crate::duration::de_option", skip_serializing)]
     pub timeout: Option<Duration>,
     pub max_in_flight: Option<usize>,
+    /// What a record's value is without `cloudevents`: the content (default) or the envelope.
+    #[serde(default)]
+    pub value: KafkaValue,
     pub cloudevents: Option<CloudEventsMode>,
     pub source: Option<String>,
     /// librdkafka properties passed through (`security.protocol`, `sasl.mechanism`, `ssl.*`, …).
@@ -572,6 +575,18 @@ pub struct KafkaSettings {
     pub sasl_password_env: Option<String>,
     /// A file holding `sasl.password`, e.g. a mounted secret.
     pub sasl_password_file: Option<PathBuf>,
+}
+
+/// A Kafka record's value (without `cloudevents`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KafkaValue {
+    /// The content as stored: the event itself, its id, type, key and trace in headers (the
+    /// outbox event router's shape).
+    #[default]
+    Content,
+    /// The JSON envelope every other sink sends (id, type, occurred time, attempt, content).
+    Envelope,
 }
 
 /// Properties outboxctl sets itself: what makes a delivery a delivery, and the settings above.
@@ -711,6 +726,7 @@ impl KafkaSettings {
             topic: self.topic.clone(),
             timeout,
             max_in_flight: self.max_in_flight(),
+            value: self.value,
             cloudevents: self.cloudevents,
             source: self.source.clone(),
             options,
@@ -740,6 +756,7 @@ pub struct ResolvedKafka {
     pub(super) topic: String,
     pub(super) timeout: Duration,
     pub(super) max_in_flight: usize,
+    pub(super) value: KafkaValue,
     pub(super) cloudevents: Option<CloudEventsMode>,
     pub(super) source: Option<String>,
     /// The librdkafka properties passed through, `sasl.password` taken out.
