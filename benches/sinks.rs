@@ -55,26 +55,9 @@ fn backlog(dir: &std::path::Path, n: usize, ty: &str) -> (String, Vec<Message>) 
     let messages = all
         .into_iter()
         .map(|m| Message {
-            id: m.id,
-            event_type: m.event_type,
-            content: m.content,
             occurred_on: Some(m.occurred_on),
-            processed_on: None,
-            error: None,
-            attempts: 1,
-            next_attempt_on: None,
-            locked_by: None,
-            locked_until: None,
-            dead_on: None,
-            last_attempt_on: None,
             key: m.key,
-            skipped_on: None,
-            crashes: 0,
-            trace_parent: None,
-            trace_state: None,
-            delivery_id: None,
-            sink: None,
-            problems: Vec::new(),
+            ..Message::new(m.id, m.event_type, m.content)
         })
         .collect();
     (db, messages)
@@ -127,7 +110,7 @@ fn relay(db: &str, sink: &str, n: usize, batch: usize) -> f64 {
             clock: &SystemClock,
             settings: &settings,
             breaker: &mut Default::default(),
-            replay: None,
+            queue: outboxctl::store::Queue::Outbox,
         }
         .run_once(&stop)
         .unwrap();

@@ -209,6 +209,33 @@ impl Serialize for Problem {
 }
 
 impl Message {
+    /// A message as a sink is handed it, unclaimed, first attempt: for applications driving a
+    /// sink themselves, tests and benchmarks. The other fields are public to set.
+    pub fn new(id: impl Into<String>, event_type: impl Into<String>, content: impl Into<String>) -> Self {
+        Message {
+            id: id.into(),
+            event_type: event_type.into(),
+            content: content.into(),
+            occurred_on: None,
+            processed_on: None,
+            error: None,
+            attempts: 1,
+            next_attempt_on: None,
+            locked_by: None,
+            locked_until: None,
+            dead_on: None,
+            last_attempt_on: None,
+            key: None,
+            skipped_on: None,
+            crashes: 0,
+            trace_parent: None,
+            trace_state: None,
+            delivery_id: None,
+            sink: None,
+            problems: Vec::new(),
+        }
+    }
+
     /// The trace context sinks carry on: the stored `traceparent` when it is valid W3C (a
     /// garbage one is left out rather than failing the message), with its `tracestate`.
     pub fn trace(&self) -> Option<(&str, Option<&str>)> {

@@ -19,7 +19,7 @@ use crate::error::StoreError;
 use crate::model::Message;
 use crate::retry::{Next, RetryPolicy};
 use crate::sink::{DeliveryError, Outcomes, Pending, Router};
-use crate::store::{ClaimParams, Failure, RecordParams, Store};
+use crate::store::{ClaimParams, Failure, Queue, RecordParams, Store};
 use crate::time::Clock;
 
 /// The longest outcomes wait before they are written, while a batch is still being delivered.
@@ -149,8 +149,8 @@ pub struct Relay<'a> {
     pub settings: &'a RelaySettings,
     /// The circuits, kept by the caller across passes.
     pub breaker: &'a mut Breaker,
-    /// The queue worked: None for the outbox, or a replay's (`outboxctl replay`).
-    pub replay: Option<&'a str>,
+    /// The queue worked: the outbox, or a replay's (`outboxctl replay`).
+    pub queue: Queue<'a>,
 }
 
 impl Relay<'_> {
@@ -201,10 +201,7 @@ impl Relay<'_> {
             lease_until,
             limit,
         };
-        let batch = match self.replay {
-            None => self.store.claim(&params)?,
-            Some(replay) => self.store.replay_claim(replay, &params)?,
-        };
+        let batch = self.queue.claim(self.store, &params)?;
         let full = batch.len() >= limit;
         report.claimed += batch.len() as u64;
         let mut batch = self.fail_unreadable(batch, ledger);
@@ -267,13 +264,8 @@ impl Relay<'_> {
                 lease_until = now + self.settings.lease;
                 let from = in_flight.as_ref().map_or(i, |f| f.range.start);
                 let rest: Vec<String> = batch[from..].iter().map(|m| m.id.clone()).collect();
-                match self.replay {
-                    None => self.store.extend(&rest, &self.settings.owner, lease_until)?,
-                    Some(replay) => {
-                        self.store
-                            .replay_extend(replay, &rest, &self.settings.owner, lease_until)?
-                    }
-                };
+                self.queue
+                    .extend(self.store, &rest, &self.settings.owner, lease_until)?;
             }
             let alone = match self.gate(&batch[i])? {
                 Gate::Wait(until) => {
@@ -514,10 +506,7 @@ impl Relay<'_> {
                 delivered: &ledger.delivered,
                 failed: &ledger.failed,
             };
-            match self.replay {
-                None => self.store.record(&params)?,
-                Some(replay) => self.store.replay_record(replay, &params)?,
-            };
+            self.queue.record(self.store, &params)?;
         }
         // Given back unattempted, due when their circuit may close.
         ledger.deferred.sort_by_key(|(_, until)| *until);
@@ -562,7 +551,7 @@ impl Relay<'_> {
         let sinks = match self.router.routes_of(message) {
             Ok(sinks) => sinks.to_vec(),
             // A route added later delivers an outbox message; a replay goes where routes are now.
-            Err(e) if self.replay.is_some() => {
+            Err(e) if self.queue != Queue::Outbox => {
                 return Err(Failed::new(
                     None,
                     DeliveryError::Permanent(format!("{}: nowhere to replay it", e.message())),
@@ -575,11 +564,7 @@ impl Relay<'_> {
                 .send_one(only, message)
                 .map_err(|e| Failed::new(Some(only.clone()), e));
         }
-        let done = match self.replay {
-            None => self.store.deliveries(&message.id),
-            Some(replay) => self.store.replay_deliveries(replay, &message.id),
-        }
-        .map_err(|e| {
+        let done = self.queue.deliveries(self.store, &message.id).map_err(|e| {
             Failed::new(
                 None,
                 DeliveryError::Retryable(format!("reading which destinations accepted it: {e}")),
@@ -610,10 +595,7 @@ impl Relay<'_> {
 
     /// Gives claims back unattempted, due at `due` (None: at once).
     fn release(&mut self, ids: &[String], due: Option<DateTime<Utc>>) -> Result<u64, StoreError> {
-        match self.replay {
-            None => self.store.release(ids, &self.settings.owner, due),
-            Some(replay) => self.store.replay_release(replay, ids, &self.settings.owner, due),
-        }
+        self.queue.release(self.store, ids, &self.settings.owner, due)
     }
 
     /// Delivers one message to one sink: a run of one.

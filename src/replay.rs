@@ -11,7 +11,7 @@ use crate::error::StoreError;
 use crate::model::Replay;
 use crate::relay::{Relay, RelaySettings};
 use crate::sink::Router;
-use crate::store::Store;
+use crate::store::{Queue, Store};
 use crate::time::Clock;
 
 /// How long to wait before looking again when nothing of the replay is due (retries waiting
@@ -74,7 +74,7 @@ impl Replayer<'_> {
                 clock: self.clock,
                 settings: &settings,
                 breaker: &mut breaker,
-                replay: Some(replay),
+                queue: Queue::Replay(replay),
             }
             .run_once(stop)?;
             attempted += report.claimed - report.released - report.deferred;

@@ -68,7 +68,7 @@ impl Runner<'_> {
                 clock: self.clock,
                 settings: self.settings,
                 breaker: &mut breaker,
-                replay: None,
+                queue: crate::store::Queue::Outbox,
             }
             .run_once(stop);
             match pass {

@@ -796,26 +796,8 @@ fn accepted(router: &mut outboxctl::sink::Router, run: &[outboxctl::model::Messa
 
 fn message(id: &str, ty: &str, content: &str) -> outboxctl::model::Message {
     outboxctl::model::Message {
-        id: id.into(),
-        event_type: ty.into(),
-        content: content.into(),
         occurred_on: Some(chrono::Utc::now()),
-        processed_on: None,
-        error: None,
-        attempts: 1,
-        next_attempt_on: None,
-        locked_by: None,
-        locked_until: None,
-        dead_on: None,
-        last_attempt_on: None,
-        key: None,
-        skipped_on: None,
-        crashes: 0,
-        trace_parent: None,
-        trace_state: None,
-        delivery_id: None,
-        sink: None,
-        problems: Vec::new(),
+        ..outboxctl::model::Message::new(id, ty, content)
     }
 }
 

@@ -16,7 +16,7 @@ pub fn run(args: &ProcessOnceArgs, ctx: &Context) -> Result<()> {
         clock: ctx.clock.as_ref(),
         settings: &settings,
         breaker: &mut Default::default(),
-        replay: None,
+        queue: crate::store::Queue::Outbox,
     }
     .process_once(&stop)?;
     if !ctx.config.quiet {

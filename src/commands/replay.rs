@@ -120,7 +120,7 @@ fn plan(args: &ReplayArgs, ctx: &Context) -> Result<ReplayPlan> {
         "until": args.until,
         "processed_since": args.processed_since,
         "processed_until": args.processed_until,
-        "state": format!("{:?}", select.state).to_lowercase(),
+        "state": select.state,
         "to": args.to,
         "new_delivery_id": args.new_delivery_id,
     });

@@ -103,26 +103,8 @@ mod tests {
 
     fn message() -> Message {
         Message {
-            id: "0190-abc".into(),
-            event_type: "UserRegistered".into(),
-            content: r#"{"email":"a@b.c"}"#.into(),
             occurred_on: crate::time::parse("2024-01-15 10:30:00"),
-            processed_on: None,
-            error: None,
-            attempts: 1,
-            next_attempt_on: None,
-            locked_by: None,
-            locked_until: None,
-            dead_on: None,
-            last_attempt_on: None,
-            key: None,
-            skipped_on: None,
-            crashes: 0,
-            trace_parent: None,
-            trace_state: None,
-            delivery_id: None,
-            sink: None,
-            problems: Vec::new(),
+            ..Message::new("0190-abc", "UserRegistered", r#"{"email":"a@b.c"}"#)
         }
     }
 

@@ -562,28 +562,7 @@ mod tests {
     #[test]
     fn a_type_that_makes_no_topic_name_fails_that_message_for_good() {
         let sink = KafkaSink::new(&resolve("topic = \"events.{type}\"").unwrap());
-        let mut m = Message {
-            id: "0190-abc".into(),
-            event_type: "Order Placed".into(),
-            content: "{}".into(),
-            occurred_on: None,
-            processed_on: None,
-            error: None,
-            attempts: 1,
-            next_attempt_on: None,
-            locked_by: None,
-            locked_until: None,
-            dead_on: None,
-            last_attempt_on: None,
-            key: None,
-            skipped_on: None,
-            crashes: 0,
-            trace_parent: None,
-            trace_state: None,
-            delivery_id: None,
-            sink: None,
-            problems: Vec::new(),
-        };
+        let mut m = Message::new("0190-abc", "Order Placed", "{}");
         assert!(matches!(sink.prepare(&m), Err(DeliveryError::Permanent(_))));
         m.event_type = "OrderPlaced".into();
         let p = sink.prepare(&m).unwrap();

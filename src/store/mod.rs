@@ -89,6 +89,16 @@ pub struct Failure {
     pub parked: bool,
 }
 
+impl Failure {
+    /// The error with the destination that gave it, as a replay keeps its last error.
+    pub fn described(&self) -> String {
+        match &self.destination {
+            Some(d) => format!("{d}: {}", self.error),
+            None => self.error.clone(),
+        }
+    }
+}
+
 /// What became of a run of claimed messages: written in one transaction.
 pub struct RecordParams<'a> {
     /// The relay that claimed them: failures are recorded only on claims it still holds.
@@ -210,6 +220,63 @@ impl ReplayPlan {
         self.as_written
             .clone()
             .unwrap_or_else(|| serde_json::to_string(self).expect("a replay plan serializes"))
+    }
+}
+
+/// The queue a relay works: the outbox itself, or a replay's (see [`Store::replay_claim`]).
+/// Claims, outcomes, leases and per-destination state go to the one it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue<'a> {
+    Outbox,
+    Replay(&'a str),
+}
+
+impl Queue<'_> {
+    pub fn claim(self, store: &mut dyn Store, params: &ClaimParams) -> Result<Vec<Message>, StoreError> {
+        match self {
+            Queue::Outbox => store.claim(params),
+            Queue::Replay(replay) => store.replay_claim(replay, params),
+        }
+    }
+
+    pub fn record(self, store: &mut dyn Store, params: &RecordParams) -> Result<Recorded, StoreError> {
+        match self {
+            Queue::Outbox => store.record(params),
+            Queue::Replay(replay) => store.replay_record(replay, params),
+        }
+    }
+
+    pub fn extend(
+        self,
+        store: &mut dyn Store,
+        ids: &[String],
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        match self {
+            Queue::Outbox => store.extend(ids, owner, until),
+            Queue::Replay(replay) => store.replay_extend(replay, ids, owner, until),
+        }
+    }
+
+    pub fn release(
+        self,
+        store: &mut dyn Store,
+        ids: &[String],
+        owner: &str,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
+        match self {
+            Queue::Outbox => store.release(ids, owner, due),
+            Queue::Replay(replay) => store.replay_release(replay, ids, owner, due),
+        }
+    }
+
+    pub fn deliveries(self, store: &mut dyn Store, id: &str) -> Result<Vec<String>, StoreError> {
+        match self {
+            Queue::Outbox => store.deliveries(id),
+            Queue::Replay(replay) => store.replay_deliveries(replay, id),
+        }
     }
 }
 

@@ -2240,10 +2240,7 @@ impl Store for PostgresStore {
                 accepted.push(destination.as_str());
             }
             ids.push(f.id.as_str());
-            errors.push(match &f.destination {
-                Some(d) => format!("{d}: {}", f.error),
-                None => f.error.clone(),
-            });
+            errors.push(f.described());
             next.push(f.next_attempt);
             dead.push(f.next_attempt.is_none().then_some(f.failed_on));
         }

@@ -2175,10 +2175,7 @@ impl Store for SqliteStore {
                     Some(at) => (Some(time::format(at)), None),
                     None => (None, Some(time::format(f.failed_on))),
                 };
-                let error = match &f.destination {
-                    Some(d) => format!("{d}: {}", f.error),
-                    None => f.error.clone(),
-                };
+                let error = f.described();
                 recorded.failed += failed.execute(params![
                     error,
                     replay,
