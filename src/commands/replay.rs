@@ -14,6 +14,9 @@ const SAMPLE: usize = 10;
 pub fn run(args: &ReplayArgs, ctx: &Context) -> Result<()> {
     let plan = plan(args, ctx)?;
     let mut router = Router::new(&ctx.config.sinks, &ctx.config.routes);
+    if plan.sink.as_deref() == Some("") {
+        return Err(Error::usage("--to needs a sink name, e.g. --to search").into());
+    }
     if let Some(sink) = &plan.sink
         && !router.has_sink(sink)
     {

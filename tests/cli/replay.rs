@@ -183,6 +183,8 @@ fn replay_refuses_what_it_cannot_do_and_writes_nothing() {
     assert!(err.contains("say which messages to replay"), "{err}");
     let err = env.fails(&["replay", "--type", "Signup", "--to", "nowhere", "--yes"], 2);
     assert!(err.contains("--to nowhere: no sink of that name"), "{err}");
+    let err = env.fails(&["replay", "--type", "Signup", "--to", "", "--yes"], 2);
+    assert!(err.contains("--to needs a sink name"), "{err}");
     let err = env.fails(
         &["replay", "--id", "0190a000-0000-7000-8000-00000000dead", "--yes"],
         4,
