@@ -33,6 +33,7 @@
 //! BENCH_MESSAGES (backlog, default 100000), BENCH_ROUNDS (rounds of drain, lean, bound and
 //! peers, interleaved; the best of each is judged; default 1),
 //! BENCH_ONLY (drain,keys,lean,bound,peers,pickup,scale; default all), BENCH_PEERS=0 (skip peers),
+//! BENCH_BATCHES / BENCH_RELAYS (e.g. `1000` and `1`: only those of 20,1000 and 1,4),
 //! PEERS_CACHE_DIR (default /tmp/peers_cache), BENCH_PICKUPS (default 200),
 //! BENCH_BIG_ROWS (default 10000000), BENCH_CLAIMS (default 200).
 
@@ -61,6 +62,17 @@ const SECTIONS: &[&str] = &["drain", "keys", "lean", "bound", "peers", "pickup",
 const KEYS: usize = 10_000;
 const BATCHES: [usize; 2] = [20, 1000];
 const RELAYS: [usize; 2] = [1, 4];
+
+/// `default`, or the sizes listed in `var` (comma-separated) that it holds.
+fn picked(var: &str, default: [usize; 2]) -> Vec<usize> {
+    match std::env::var(var) {
+        Ok(list) => default
+            .into_iter()
+            .filter(|d| list.split(',').any(|x| x.trim() == d.to_string()))
+            .collect(),
+        Err(_) => default.to_vec(),
+    }
+}
 /// The backlog of both `scale` tables: claims of 20 take up to 5000 of it, claims of 1000 reuse
 /// (release) the next 1000.
 const SCALE_PENDING: usize = 6000;
@@ -1197,8 +1209,8 @@ fn main() {
     for round in rounds() {
         println!("\n== round {} of {} ==", round + 1, cfg.rounds);
         if cfg.runs("drain") {
-            for batch in BATCHES {
-                for relays in RELAYS {
+            for batch in picked("BENCH_BATCHES", BATCHES) {
+                for relays in picked("BENCH_RELAYS", RELAYS) {
                     let m = drain_outboxctl(base, n, batch, relays, 0);
                     println!("outboxctl batch {batch:>4}, {relays} relay(s): {}", m.show());
                     keep_best(&mut r.drain, (batch, relays), m);
@@ -1206,7 +1218,7 @@ fn main() {
             }
         }
         if cfg.runs("keys") {
-            for batch in BATCHES {
+            for batch in picked("BENCH_BATCHES", BATCHES) {
                 for keyed in [true, false] {
                     let m = drain_outboxctl(base, n, batch, 1, if keyed { KEYS } else { 0 });
                     let what = if keyed { "10k keys" } else { "no keys " };
@@ -1216,8 +1228,8 @@ fn main() {
             }
         }
         if cfg.runs("lean") {
-            for batch in BATCHES {
-                for relays in RELAYS {
+            for batch in picked("BENCH_BATCHES", BATCHES) {
+                for relays in picked("BENCH_RELAYS", RELAYS) {
                     let m = drain_lean(base, n, batch, relays);
                     println!("lean      batch {batch:>4}, {relays} client(s): {}", m.show());
                     keep_best(&mut r.lean, (batch, relays), m);
@@ -1225,7 +1237,7 @@ fn main() {
             }
         }
         if cfg.runs("bound") {
-            for batch in BATCHES {
+            for batch in picked("BENCH_BATCHES", BATCHES) {
                 let m = drain_bound(base, n, batch, 100);
                 println!("procedure batch {batch:>4}, 1 session  : {}", m.show());
                 keep_best(&mut r.bound, batch, m);
