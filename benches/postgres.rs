@@ -215,6 +215,9 @@ struct Measured {
     cpu: Duration,
     /// PostgreSQL: the scenario's backends and the WAL/checkpoint processes.
     server: Option<Duration>,
+    /// Bytes of WAL the server wrote meanwhile (every session's, so only this scenario's on a
+    /// quiet server).
+    wal: f64,
 }
 
 impl Measured {
@@ -227,10 +230,11 @@ impl Measured {
             .server
             .map_or_else(|| "n/a".into(), |s| format!("{:.2} s", s.as_secs_f64()));
         format!(
-            "{:>7.0}/s  wall {:>6.2} s  cpu: client {:>5.2} s, postgres {server}",
+            "{:>7.0}/s  wall {:>6.2} s  cpu: client {:>5.2} s, postgres {server}  WAL {:>4.0} B/msg",
             self.rate(),
             self.wall.as_secs_f64(),
-            self.cpu.as_secs_f64()
+            self.cpu.as_secs_f64(),
+            self.wal / self.n as f64
         )
     }
 }
@@ -465,6 +469,10 @@ fn timed(s: &Scratch, workers: usize, n: usize, work: impl Fn(usize, &Ctl) + Syn
             std::thread::sleep(Duration::from_millis(1));
         }
         let server = ServerCpu::start(&mut monitor);
+        let lsn: String = monitor
+            .query_one("SELECT pg_current_wal_lsn()::text", &[])
+            .unwrap()
+            .get(0);
         let cpu0 = self_cpu();
         let t0 = Instant::now();
         ctl.go.store(true, Ordering::SeqCst);
@@ -477,6 +485,13 @@ fn timed(s: &Scratch, workers: usize, n: usize, work: impl Fn(usize, &Ctl) + Syn
             wall: t0.elapsed(),
             cpu: self_cpu() - cpu0,
             server: server.since(),
+            wal: monitor
+                .query_one(
+                    "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::text::pg_lsn)::float8",
+                    &[&lsn],
+                )
+                .unwrap()
+                .get(0),
         };
         ctl.stop.store(true, Ordering::SeqCst);
         m
