@@ -83,24 +83,33 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::
     Ok(app)
 }
 
-/// When to ask the background thread for a checkpoint: once the WAL reaches [`START`] pages,
-/// then each time it has grown by [`START`] more. Asking after every commit (as SQLite's own
-/// automatic checkpoint would, once past the mark) kept the thread copying a few commits at a
-/// time, each copy with its two fsyncs and the same hot pages written again and again: the
-/// relay's drain at 20 a batch ran at two thirds of its speed.
+/// When to ask the background thread for a checkpoint, once the WAL is [`START`] pages long:
+/// after a commit of [`BULK`] pages or more (a purge's chunk), and otherwise each time the WAL
+/// has grown by [`START`] pages since the last ask. Asking after every small commit kept the
+/// thread copying a few of the relay's commits at a time, each copy with its two fsyncs and
+/// the same hot pages written again and again: the drain at 20 a batch ran at two thirds of its
+/// speed. A purge's large commits are checkpointed one by one, as before, so the WAL does not
+/// run ahead of the thread and an application's commit beside a purge does not wait for it.
 #[derive(Default)]
 struct Pacer {
     /// The WAL's length when a checkpoint was last asked for.
     asked: i32,
+    /// The WAL's length after the previous commit.
+    last: i32,
 }
+
+/// Pages in one commit from which a checkpoint is asked for at once.
+const BULK: i32 = START / 4;
 
 impl Pacer {
     fn ask(&mut self, pages: i32) -> bool {
-        if pages < self.asked {
+        if pages < self.last {
             // The WAL started over.
-            self.asked = 0;
+            (self.asked, self.last) = (0, 0);
         }
-        let ask = pages >= START && pages >= self.asked + START;
+        let bulk = pages - self.last >= BULK;
+        self.last = pages;
+        let ask = pages >= START && (bulk || pages >= self.asked + START);
         if ask {
             self.asked = pages;
         }
@@ -172,6 +181,10 @@ mod tests {
         let mut pacer = Pacer::default();
         let asked: Vec<i32> = (1..=3500).step_by(7).filter(|&p| pacer.ask(p)).collect();
         assert_eq!(asked, vec![1002, 2003, 3004]);
+        // A large commit (a purge's chunk) asks at once, every time.
+        assert!(pacer.ask(3500 + BULK));
+        assert!(pacer.ask(3500 + 2 * BULK));
+        assert!(!pacer.ask(3500 + 2 * BULK + 7));
         // The WAL started over: asked again once it is long again, not before.
         assert!(!pacer.ask(12));
         assert!(!pacer.ask(START - 1));
