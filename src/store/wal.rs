@@ -2,11 +2,11 @@
 //!
 //! SQLite copies the WAL back into the database file (a checkpoint: page copies and two
 //! fsyncs) inside whichever commit takes the WAL past 1000 pages. The relay and `purge` commit
-//! all the time, so they would wait on the disk in the middle of their work. Instead, each time
-//! the WAL has grown by that much, a second connection on a thread of its own checkpoints while
-//! they go on: SQLite lets a checkpoint run beside a writer. The WAL only starts over once a checkpoint has
-//! caught up with the last commit, so when the writer gets far ahead it finishes the
-//! checkpoint itself, which keeps the WAL bounded.
+//! all the time, so they would wait on the disk in the middle of their work. Instead, once the
+//! WAL is that long, a second connection on a thread of its own checkpoints while they go on
+//! (SQLite lets a checkpoint run beside a writer), asked for as [`Pacer`] says. The WAL only
+//! starts over once a checkpoint has caught up with the last commit, so when the writer gets
+//! far ahead it finishes the checkpoint itself, which keeps the WAL bounded.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
