@@ -1349,7 +1349,8 @@ impl Store for PostgresStore {
         // the claim (a join with a CTE let the planner pick a hash join over the whole table at
         // large batches), and then updated where the sub-select found and locked them (`ctid`,
         // a TID scan): no walk down the primary key per row, a fifth of the server's work in a
-        // drain. The row lock holds each row version in place until the claim commits. Rows
+        // drain (the table is never partitioned, where ctids repeat: `init` cannot set its
+        // fillfactor). The row lock holds each row version in place until the claim commits. Rows
         // another relay holds locked are skipped, not waited for; a row another relay changed
         // after this statement's snapshot is locked in its new version, which the snapshot does
         // not see, so it is left for the next claim.
