@@ -577,13 +577,15 @@ mod lean {
 
     /// The claim: oldest due rows, skipping those another relay holds, leased for 300 s. The
     /// batch size is a literal, as in outboxctl (a generic plan of `LIMIT $n` sorts the table).
-    /// `= ANY(ARRAY(…))` runs the locking subquery once and finds the rows through the primary
-    /// key; `IN (…)` or a join with a CTE lets the planner hash the whole table for a large batch.
-    pub fn claim(s: &str, batch: usize, owner: &str, returning: &str) -> String {
+    /// `= ANY(ARRAY(…))` runs the locking subquery once and finds the rows `by` the primary key
+    /// (`id`, as the issue's server-side bound does) or where the subquery locked them (`ctid`,
+    /// as outboxctl's claim does: no walk down the primary key); `IN (…)` or a join with a CTE
+    /// lets the planner hash the whole table for a large batch.
+    pub fn claim(s: &str, batch: usize, owner: &str, by: &str, returning: &str) -> String {
         format!(
             "UPDATE {s}.lean SET owner = {owner}, available_at = now() + interval '300 s',
                  attempts = attempts + 1
-             WHERE id = ANY(ARRAY(SELECT id FROM {s}.lean
+             WHERE {by} = ANY(ARRAY(SELECT {by} FROM {s}.lean
                                   WHERE processed IS NULL AND dead IS NULL
                                     AND (available_at IS NULL OR available_at <= now())
                                   ORDER BY occurred LIMIT {batch} FOR UPDATE SKIP LOCKED))
@@ -619,7 +621,7 @@ mod lean {
                      COMMIT;
                  END LOOP;
              END $$",
-            claim = claim(s, batch, "'procedure'", "id"),
+            claim = claim(s, batch, "'procedure'", "id", "id"),
             mark = mark(s, "ids"),
         )
     }
@@ -632,7 +634,7 @@ fn drain_lean(base: &str, n: usize, batch: usize, clients: usize) -> Measured {
     s.fill_lean(n);
     let schema = s.schema();
     // The `postgres` crate here has no uuid support: ids travel as text.
-    let claim = lean::claim(&schema, batch, "$1", "id::text, content, occurred");
+    let claim = lean::claim(&schema, batch, "$1", "ctid", "id::text, content, occurred");
     let mark = lean::mark(&schema, "$1::text[]::uuid[]");
     let m = timed(&s, clients, n, |r, ctl| {
         let mut c = s.timed_client();
