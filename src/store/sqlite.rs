@@ -61,9 +61,9 @@ pub struct SqliteStore {
     busy_timeout: Duration,
     /// `PRAGMA data_version` when last looked at, to notice other connections' commits.
     data_version: i64,
-    /// On while an application's transaction (`begin`) is open: its commit leaves catching up
-    /// with the WAL to the relay and purge (store/wal.rs).
-    in_app: Arc<AtomicBool>,
+    /// What is committing, for the checkpoint policy (store/wal.rs): `app` while an
+    /// application's transaction (`begin`) is open, `bulk` during a purge's chunk.
+    writing: super::wal::Writing,
 }
 
 impl SqliteStore {
@@ -99,7 +99,7 @@ impl SqliteStore {
             table: options.table.clone(),
             busy_timeout: options.busy_timeout,
             data_version: 0,
-            in_app: Arc::default(),
+            writing: Default::default(),
         };
         store.configure()?;
         Ok(store)
@@ -136,7 +136,7 @@ impl SqliteStore {
         self.conn
             .execute_batch("PRAGMA synchronous = NORMAL;")
             .map_err(|e| self.err(e))?;
-        self.in_app =
+        self.writing =
             super::wal::checkpoint_in_background(&mut self.conn, &self.path).map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -875,20 +875,20 @@ struct SqliteTransaction<'c> {
     table: &'c str,
     busy: Duration,
     /// Held until the transaction is over (fields drop in order: after `tx`).
-    _in_app: InApp,
+    _in_app: Raised,
 }
 
-/// Marks the store's connection as committing for an application until dropped.
-struct InApp(Arc<AtomicBool>);
+/// A switch of [`super::wal::Writing`], on until dropped.
+struct Raised(Arc<AtomicBool>);
 
-impl InApp {
+impl Raised {
     fn new(flag: &Arc<AtomicBool>) -> Self {
         flag.store(true, Ordering::Relaxed);
-        InApp(Arc::clone(flag))
+        Raised(Arc::clone(flag))
     }
 }
 
-impl Drop for InApp {
+impl Drop for Raised {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Relaxed);
     }
@@ -1098,7 +1098,7 @@ impl Store for SqliteStore {
 
     fn begin(&mut self) -> Result<Box<dyn Transaction + '_>, StoreError> {
         let busy = self.busy_timeout;
-        let in_app = InApp::new(&self.in_app);
+        let in_app = Raised::new(&self.writing.app);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -1836,7 +1836,10 @@ impl Store for SqliteStore {
         if bulk {
             self.set_triggers(false)?;
         }
-        let result = self.purge_chunk_in_tx(before, limit, bulk, audit);
+        let result = {
+            let _bulk = Raised::new(&self.writing.bulk);
+            self.purge_chunk_in_tx(before, limit, bulk, audit)
+        };
         if bulk {
             self.set_triggers(true)?;
         }

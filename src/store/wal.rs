@@ -29,18 +29,28 @@ const CATCH_UP: i32 = 8 * START;
 /// purge's pages and wait for the disk (hundreds of milliseconds).
 const APP_CATCH_UP: i32 = 4 * CATCH_UP;
 
+/// What is committing on a connection, as the checkpoint policy needs to know. Both off: the
+/// relay's small commits.
+#[derive(Default, Clone)]
+pub struct Writing {
+    /// An application's transaction: its commit leaves catching up with the WAL to the others.
+    pub app: Arc<AtomicBool>,
+    /// A bulk delete (a purge's chunk): each commit asks for a checkpoint at once.
+    pub bulk: Arc<AtomicBool>,
+}
+
 /// Replaces SQLite's automatic checkpoint on `conn` with the background one. The thread is
 /// only started the first time the WAL grows long, so short commands never start it. Returns
-/// the switch that says an application's transaction is committing on `conn`.
-pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::Result<Arc<AtomicBool>> {
+/// the switches that say what is committing on `conn`.
+pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::Result<Writing> {
     let path = path.to_owned();
-    let app = Arc::new(AtomicBool::new(false));
-    let in_app = Arc::clone(&app);
+    let writing = Writing::default();
+    let (in_app, bulk) = (Arc::clone(&writing.app), Arc::clone(&writing.bulk));
     let mut worker: Option<Worker> = None;
     let mut unavailable = false;
     let mut pacer = Pacer::default();
     conn.wal_hook(Some(move |wal: &mut Wal, pages: i32| {
-        let ask = pacer.ask(pages);
+        let ask = pacer.ask(pages, bulk.load(Ordering::Relaxed));
         if pages < START {
             return Ok(());
         }
@@ -80,35 +90,28 @@ pub fn checkpoint_in_background(conn: &mut Connection, path: &str) -> rusqlite::
         }
         Ok(())
     }))?;
-    Ok(app)
+    Ok(writing)
 }
 
 /// When to ask the background thread for a checkpoint, once the WAL is [`START`] pages long:
-/// after a commit of [`BULK`] pages or more (a purge's chunk), and otherwise each time the WAL
-/// has grown by [`START`] pages since the last ask. Asking after every small commit kept the
-/// thread copying a few of the relay's commits at a time, each copy with its two fsyncs and
-/// the same hot pages written again and again: the drain at 20 a batch ran at two thirds of its
-/// speed. A purge's large commits are checkpointed one by one, as before, so the WAL does not
-/// run ahead of the thread and an application's commit beside a purge does not wait for it.
+/// after each commit of a bulk delete (a purge's chunk), and otherwise each time the WAL has
+/// grown by [`START`] pages since the last ask. Asking after every commit kept the thread
+/// copying a few of the relay's commits at a time, each copy with its two fsyncs and the same hot
+/// pages written again and again: the drain at 20 a batch ran at two thirds of its speed. A
+/// purge's large commits are still checkpointed one by one: paced, the WAL ran ahead of the
+/// thread and an application's commit beside a purge waited up to 600 ms.
 #[derive(Default)]
 struct Pacer {
     /// The WAL's length when a checkpoint was last asked for.
     asked: i32,
-    /// The WAL's length after the previous commit.
-    last: i32,
 }
 
-/// Pages in one commit from which a checkpoint is asked for at once.
-const BULK: i32 = START / 4;
-
 impl Pacer {
-    fn ask(&mut self, pages: i32) -> bool {
-        if pages < self.last {
+    fn ask(&mut self, pages: i32, bulk: bool) -> bool {
+        if pages < self.asked {
             // The WAL started over.
-            (self.asked, self.last) = (0, 0);
+            self.asked = 0;
         }
-        let bulk = pages - self.last >= BULK;
-        self.last = pages;
         let ask = pages >= START && (bulk || pages >= self.asked + START);
         if ask {
             self.asked = pages;
@@ -179,16 +182,16 @@ mod tests {
     #[test]
     fn a_checkpoint_is_asked_for_every_start_pages_not_every_commit() {
         let mut pacer = Pacer::default();
-        let asked: Vec<i32> = (1..=3500).step_by(7).filter(|&p| pacer.ask(p)).collect();
+        let asked: Vec<i32> = (1..=3500).step_by(7).filter(|&p| pacer.ask(p, false)).collect();
         assert_eq!(asked, vec![1002, 2003, 3004]);
-        // A large commit (a purge's chunk) asks at once, every time.
-        assert!(pacer.ask(3500 + BULK));
-        assert!(pacer.ask(3500 + 2 * BULK));
-        assert!(!pacer.ask(3500 + 2 * BULK + 7));
+        // A bulk delete's commits ask every time, however small.
+        assert!(pacer.ask(3510, true));
+        assert!(pacer.ask(3511, true));
+        assert!(!pacer.ask(3512, false));
         // The WAL started over: asked again once it is long again, not before.
-        assert!(!pacer.ask(12));
-        assert!(!pacer.ask(START - 1));
-        assert!(pacer.ask(START));
+        assert!(!pacer.ask(12, false));
+        assert!(!pacer.ask(START - 1, true));
+        assert!(pacer.ask(START, false));
     }
 
     /// The relay and purge commit without pause; the WAL must not grow past the catch-up
