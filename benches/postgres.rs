@@ -57,6 +57,11 @@ use outboxctl::store::{self, ClaimParams, RecordParams, Store, StoreOptions};
 use outboxctl::time::SystemClock;
 use serde::de::IgnoredAny;
 
+#[path = "common/cpu.rs"]
+#[allow(dead_code, reason = "pids_named is for the sinks bench")]
+mod cpu;
+use cpu::proc_cpu;
+
 const SECTIONS: &[&str] = &["drain", "keys", "lean", "bound", "peers", "pickup", "scale"];
 /// Distinct ordering keys of the `keys` section's backlog.
 const KEYS: usize = 10_000;
@@ -157,16 +162,6 @@ fn options() -> StoreOptions {
 
 // ---------------------------------------------------------------------------------------------
 // CPU time
-
-/// utime + stime of a process from /proc/<pid>/stat, in clock ticks of 10 ms (USER_HZ is 100 on
-/// every Linux this runs on; reading it needs libc::sysconf, i.e. unsafe code).
-fn proc_cpu(pid: &str) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces; the fields after it are plain.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(Duration::from_millis(ticks * 10))
-}
 
 fn self_cpu() -> Duration {
     proc_cpu("self").unwrap_or_default()

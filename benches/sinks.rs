@@ -23,6 +23,9 @@ use outboxctl::sink::{Pending, Router, Sink, SinkConfig};
 use outboxctl::store::{self, StoreOptions};
 use outboxctl::time::SystemClock;
 
+#[path = "common/cpu.rs"]
+mod cpu;
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -139,14 +142,14 @@ impl Cpu {
     fn start(server: &'static str) -> Self {
         Cpu {
             server,
-            this: cpu_of(&[std::process::id()]),
-            theirs: cpu_of(&pids_named(server)),
+            this: cpu_of(&["self".to_owned()]),
+            theirs: cpu_of(&cpu::pids_named(server)),
         }
     }
 
     fn show(&self) -> String {
-        let this = cpu_of(&[std::process::id()]).saturating_sub(self.this);
-        let theirs = cpu_of(&pids_named(self.server)).saturating_sub(self.theirs);
+        let this = cpu_of(&["self".to_owned()]).saturating_sub(self.this);
+        let theirs = cpu_of(&cpu::pids_named(self.server)).saturating_sub(self.theirs);
         format!(
             "this process {:.2} s, {} {:.2} s",
             this.as_secs_f64(),
@@ -156,32 +159,8 @@ impl Cpu {
     }
 }
 
-fn pids_named(name: &str) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name))
-        .collect()
-}
-
-/// utime + stime of the processes, from /proc/<pid>/stat (clock ticks of 10 ms).
-fn cpu_of(pids: &[u32]) -> Duration {
-    let ticks: u64 = pids
-        .iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .map(|stat| {
-            let fields: Vec<&str> = stat
-                .rsplit_once(')')
-                .map_or("", |(_, rest)| rest)
-                .split_whitespace()
-                .collect();
-            let field = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-            field(11) + field(12)
-        })
-        .sum();
-    Duration::from_millis(ticks * 10)
+fn cpu_of(pids: &[String]) -> Duration {
+    pids.iter().filter_map(|pid| cpu::proc_cpu(pid)).sum()
 }
 
 fn cpu_line(name: &str, plain: &str, relay: &str) {

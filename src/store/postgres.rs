@@ -474,6 +474,23 @@ impl PostgresStore {
 
     /// The claim's statement for batches of `limit`: `$1` owner, `$2` lease end, `$3` now.
     fn claim_sql(&self, limit: usize) -> String {
+        // A NextAttemptOnUtc outboxctl cannot read counts as past (the claim overwrites it), and
+        // Attempts at the maximum stays there rather than failing the whole claim on `+ 1`: the
+        // relay sees it and makes that one message dead.
+        // The rows are picked by a sub-select run exactly once (`ARRAY(…)`), so its LIMIT bounds
+        // the claim (a join with a CTE let the planner pick a hash join over the whole table at
+        // large batches), and then updated where the sub-select found and locked them (`ctid`,
+        // a TID scan): no walk down the primary key per row, a fifth of the server's work in a
+        // drain (the table is never partitioned, where ctids repeat: `init` cannot set its
+        // fillfactor). The row lock holds each row version in place until the claim commits. Rows
+        // another relay holds locked are skipped, not waited for; a row another relay changed
+        // after this statement's snapshot is locked in its new version, which the snapshot does
+        // not see, so it is left for the next claim.
+        //
+        // First at most one suspect (a message claimed twice with no outcome, counting the lease
+        // it is taken over from), then the rest: a suspect is delivered before the rest of its
+        // batch and its outcome recorded at once, so its third crash is its own. A row still
+        // naming a relay in LockedBy had its lease run out with no outcome: a crash is counted.
         let crashes = "d.\"Crashes\" + (d.\"LockedBy\" IS NOT NULL)::int";
         let filter = due_filter(&self.sql.t, "$3");
         format!(
@@ -494,9 +511,9 @@ impl PostgresStore {
             t = self.sql.t,
             cols = Sql::columns("m."),
             max = i32::MAX,
-            // A literal, not a parameter: the cached generic plan of `LIMIT $n` assumes a tenth
-            // of the table and sorts it all; with the number it walks the due index and stops.
-            limit = limit
+            // `{limit}` is a literal, not a parameter: the cached generic plan of `LIMIT $n`
+            // assumes a tenth of the table and sorts it all; with the number it walks the due
+            // index and stops.
         )
     }
 
@@ -1370,23 +1387,6 @@ impl Store for PostgresStore {
     }
 
     fn claim(&mut self, p: &ClaimParams) -> Result<Vec<Message>, StoreError> {
-        // A NextAttemptOnUtc outboxctl cannot read counts as past (the claim overwrites it), and
-        // Attempts at the maximum stays there rather than failing the whole claim on `+ 1`: the
-        // relay sees it and makes that one message dead.
-        // The rows are picked by a sub-select run exactly once (`ARRAY(…)`), so its LIMIT bounds
-        // the claim (a join with a CTE let the planner pick a hash join over the whole table at
-        // large batches), and then updated where the sub-select found and locked them (`ctid`,
-        // a TID scan): no walk down the primary key per row, a fifth of the server's work in a
-        // drain (the table is never partitioned, where ctids repeat: `init` cannot set its
-        // fillfactor). The row lock holds each row version in place until the claim commits. Rows
-        // another relay holds locked are skipped, not waited for; a row another relay changed
-        // after this statement's snapshot is locked in its new version, which the snapshot does
-        // not see, so it is left for the next claim.
-        //
-        // First at most one suspect (a message claimed twice with no outcome, counting the lease
-        // it is taken over from), then the rest: a suspect is delivered before the rest of its
-        // batch and its outcome recorded at once, so its third crash is its own. A row still
-        // naming a relay in LockedBy had its lease run out with no outcome: a crash is counted.
         let sql = self.claim_sql(p.limit);
         let mut rows = self.messages(&sql, &[&p.owner, &p.lease_until, &p.now])?;
         // RETURNING gives no order; deliver oldest first.

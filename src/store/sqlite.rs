@@ -1836,10 +1836,8 @@ impl Store for SqliteStore {
         if bulk {
             self.set_triggers(false)?;
         }
-        let result = {
-            let _bulk = Raised::new(&self.writing.bulk);
-            self.purge_chunk_in_tx(before, limit, bulk, audit)
-        };
+        let _purging = Raised::new(&self.writing.bulk);
+        let result = self.purge_chunk_in_tx(before, limit, bulk, audit);
         if bulk {
             self.set_triggers(true)?;
         }

@@ -31,7 +31,7 @@ const APP_CATCH_UP: i32 = 4 * CATCH_UP;
 
 /// What is committing on a connection, as the checkpoint policy needs to know. Both off: the
 /// relay's small commits.
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub struct Writing {
     /// An application's transaction: its commit leaves catching up with the WAL to the others.
     pub app: Arc<AtomicBool>,
